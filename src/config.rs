@@ -1,0 +1,234 @@
+//! Configuration of the webhook half, read from environment variables, and the health
+//! report. Values are never logged or reported; only which names are missing.
+
+use std::path::PathBuf;
+
+use crate::allowlist::Allowlist;
+use crate::dedup::DEFAULT_TTL_SECS;
+
+/// The guest path a host directory is preopened at for dedup, used when
+/// `WHATSAPP_STATE_DIR` is not set and that directory exists.
+pub const DEFAULT_STATE_DIR: &str = "/state";
+
+/// Largest webhook body accepted (Meta's payloads are at most 3 MB).
+pub const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
+
+/// Where inbound updates go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dispatch {
+    /// To the composed consumer (the imported `incoming-handler`).
+    Consumer,
+    /// Nowhere: acknowledge only (`WHATSAPP_INCOMING_HANDLER_COMPONENTS=none`).
+    Off,
+}
+
+/// Everything the webhook needs.
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
+    /// `WHATSAPP_APP_SECRET`; without it every POST is refused.
+    pub app_secret: Option<String>,
+    /// `WHATSAPP_WEBHOOK_VERIFY_TOKEN` (alias `WHATSAPP_VERIFY_TOKEN`); without it no
+    /// handshake succeeds.
+    pub verify_token: Option<String>,
+    /// `WHATSAPP_PHONE_ALLOWLIST`.
+    pub allowlist: Allowlist,
+    /// Dedup directory: `WHATSAPP_STATE_DIR`, else `/state` when preopened.
+    pub state_dir: Option<PathBuf>,
+    /// `WHATSAPP_DEDUP_TTL_SECS`, default 8 days.
+    pub dedup_ttl_secs: u64,
+    /// `WHATSAPP_MARK_READ` (default on): mark every dispatched message read.
+    pub mark_read: bool,
+    /// `WHATSAPP_TYPING_INDICATOR` (default off): show "typing..." with the read mark.
+    pub typing_indicator: bool,
+    /// `WHATSAPP_INCOMING_HANDLER_COMPONENTS`.
+    pub dispatch: Dispatch,
+}
+
+impl WebhookConfig {
+    /// Reads the configuration through `get` (the environment) and `dir_exists`.
+    pub fn from_env(
+        get: &dyn Fn(&str) -> Option<String>,
+        dir_exists: &dyn Fn(&str) -> bool,
+    ) -> Self {
+        let non_empty = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+        let state_dir = match non_empty("WHATSAPP_STATE_DIR") {
+            Some(dir) if matches!(dir.trim(), "off" | "none") => None,
+            Some(dir) => Some(PathBuf::from(dir.trim())),
+            None if dir_exists(DEFAULT_STATE_DIR) => Some(PathBuf::from(DEFAULT_STATE_DIR)),
+            None => None,
+        };
+        let dispatch = match get("WHATSAPP_INCOMING_HANDLER_COMPONENTS") {
+            Some(v) if matches!(v.trim(), "" | "none") => Dispatch::Off,
+            _ => Dispatch::Consumer,
+        };
+        WebhookConfig {
+            app_secret: get("WHATSAPP_APP_SECRET").filter(|v| !v.is_empty()),
+            verify_token: get("WHATSAPP_WEBHOOK_VERIFY_TOKEN")
+                .filter(|v| !v.is_empty())
+                .or_else(|| get("WHATSAPP_VERIFY_TOKEN").filter(|v| !v.is_empty())),
+            allowlist: Allowlist::parse(get("WHATSAPP_PHONE_ALLOWLIST").as_deref()),
+            state_dir,
+            dedup_ttl_secs: non_empty("WHATSAPP_DEDUP_TTL_SECS")
+                .and_then(|v| v.trim().parse().ok())
+                .filter(|v| *v > 0)
+                .unwrap_or(DEFAULT_TTL_SECS),
+            mark_read: flag(non_empty("WHATSAPP_MARK_READ").as_deref(), true),
+            typing_indicator: flag(non_empty("WHATSAPP_TYPING_INDICATOR").as_deref(), false),
+            dispatch,
+        }
+    }
+
+    /// Names of the webhook's required variables that are not set.
+    pub fn missing(&self) -> Vec<&'static str> {
+        let mut missing = Vec::new();
+        if self.app_secret.is_none() {
+            missing.push("WHATSAPP_APP_SECRET");
+        }
+        if self.verify_token.is_none() {
+            missing.push("WHATSAPP_WEBHOOK_VERIFY_TOKEN");
+        }
+        missing
+    }
+}
+
+/// `1/true/yes/on` and `0/false/no/off`, any case; anything else is the default.
+fn flag(value: Option<&str>, default: bool) -> bool {
+    match value.map(|v| v.trim().to_ascii_lowercase()) {
+        Some(v) if matches!(v.as_str(), "1" | "true" | "yes" | "on") => true,
+        Some(v) if matches!(v.as_str(), "0" | "false" | "no" | "off") => false,
+        _ => default,
+    }
+}
+
+/// The health report: HTTP status (200 when nothing is missing, else 503) and a JSON
+/// body naming missing variables and the dedup mode, never any value.
+pub fn health(config: &WebhookConfig, outgoing_missing: &[String]) -> (u16, String) {
+    let mut missing: Vec<String> = config.missing().into_iter().map(String::from).collect();
+    missing.extend(outgoing_missing.iter().cloned());
+    let body = serde_json::json!({
+        "status": if missing.is_empty() { "ok" } else { "incomplete" },
+        "missing": missing,
+        "dedup": if config.state_dir.is_some() { "persistent" } else { "per-request" },
+        "allowlist": config.allowlist.len(),
+        "mark_read": config.mark_read,
+        "dispatch": match config.dispatch { Dispatch::Consumer => "consumer", Dispatch::Off => "off" },
+    });
+    (if missing.is_empty() { 200 } else { 503 }, body.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)], state_exists: bool) -> WebhookConfig {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        WebhookConfig::from_env(&|k| map.get(k).cloned(), &|_| state_exists)
+    }
+
+    #[test]
+    fn defaults_are_secure_and_useful() {
+        let c = config(&[], false);
+        assert!(c.app_secret.is_none() && c.verify_token.is_none());
+        assert_eq!(
+            c.missing(),
+            vec!["WHATSAPP_APP_SECRET", "WHATSAPP_WEBHOOK_VERIFY_TOKEN"]
+        );
+        assert!(c.mark_read && !c.typing_indicator);
+        assert_eq!(c.dispatch, Dispatch::Consumer);
+        assert!(c.state_dir.is_none());
+        assert_eq!(c.dedup_ttl_secs, DEFAULT_TTL_SECS);
+    }
+
+    #[test]
+    fn the_verify_token_alias_is_accepted() {
+        assert_eq!(
+            config(&[("WHATSAPP_VERIFY_TOKEN", "t")], false)
+                .verify_token
+                .as_deref(),
+            Some("t")
+        );
+        let both = config(
+            &[
+                ("WHATSAPP_VERIFY_TOKEN", "alias"),
+                ("WHATSAPP_WEBHOOK_VERIFY_TOKEN", "main"),
+            ],
+            false,
+        );
+        assert_eq!(both.verify_token.as_deref(), Some("main"));
+    }
+
+    #[test]
+    fn empty_secrets_count_as_missing() {
+        let c = config(
+            &[
+                ("WHATSAPP_APP_SECRET", ""),
+                ("WHATSAPP_WEBHOOK_VERIFY_TOKEN", ""),
+            ],
+            false,
+        );
+        assert_eq!(c.missing().len(), 2);
+    }
+
+    #[test]
+    fn the_state_dir_is_found_or_set_or_turned_off() {
+        assert_eq!(config(&[], true).state_dir, Some(PathBuf::from("/state")));
+        assert_eq!(
+            config(&[("WHATSAPP_STATE_DIR", "/data")], false).state_dir,
+            Some(PathBuf::from("/data"))
+        );
+        assert_eq!(
+            config(&[("WHATSAPP_STATE_DIR", "off")], true).state_dir,
+            None
+        );
+    }
+
+    #[test]
+    fn flags_and_dispatch_are_parsed() {
+        let c = config(
+            &[
+                ("WHATSAPP_MARK_READ", "off"),
+                ("WHATSAPP_TYPING_INDICATOR", "TRUE"),
+                ("WHATSAPP_INCOMING_HANDLER_COMPONENTS", "none"),
+            ],
+            false,
+        );
+        assert!(!c.mark_read && c.typing_indicator);
+        assert_eq!(c.dispatch, Dispatch::Off);
+        let c = config(
+            &[("WHATSAPP_INCOMING_HANDLER_COMPONENTS", "my-bot,other")],
+            false,
+        );
+        assert_eq!(c.dispatch, Dispatch::Consumer);
+        assert_eq!(
+            config(&[("WHATSAPP_DEDUP_TTL_SECS", "60")], false).dedup_ttl_secs,
+            60
+        );
+        assert_eq!(
+            config(&[("WHATSAPP_DEDUP_TTL_SECS", "x")], false).dedup_ttl_secs,
+            DEFAULT_TTL_SECS
+        );
+    }
+
+    #[test]
+    fn health_names_what_is_missing_without_values() {
+        let c = config(&[("WHATSAPP_APP_SECRET", "s3cr3t-value")], false);
+        let (status, body) = health(&c, &["WHATSAPP_ACCESS_TOKEN".to_string()]);
+        assert_eq!(status, 503);
+        assert!(
+            body.contains("WHATSAPP_WEBHOOK_VERIFY_TOKEN")
+                && body.contains("WHATSAPP_ACCESS_TOKEN")
+        );
+        assert!(!body.contains("s3cr3t-value"));
+        let c = config(
+            &[("WHATSAPP_APP_SECRET", "s"), ("WHATSAPP_VERIFY_TOKEN", "t")],
+            true,
+        );
+        let (status, body) = health(&c, &[]);
+        assert_eq!(status, 200);
+        assert!(body.contains("\"persistent\""));
+    }
+}

@@ -1,0 +1,672 @@
+//! Webhook payload parsing: Meta's JSON envelope in, typed events out.
+//!
+//! Parsing is lenient field by field: a wrong type or a missing optional field in one
+//! message never rejects the batch, and every entry, change, message and status of a
+//! batch is visited. What cannot be turned into an event is reported as a [`Skipped`]
+//! item so the caller can log it.
+
+use serde_json::{Map, Value};
+
+use crate::types::{
+    Audio, ButtonReply, ContactCard, ContactEmail, ContactPhone, Content, Conversation,
+    DeliveryStatus, ErrorDetail, FlowReply, ListReply, Location, Media, Message, Order, OrderItem,
+    Pricing, Reaction, Referral, ReplyContext, StatusUpdate, Sticker, SystemNotice, TemplateButton,
+    Unsupported,
+};
+
+/// One update to hand to the consumer.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// An inbound message.
+    Message(Box<Message>),
+    /// A delivery update of an outbound message.
+    Status(Box<StatusUpdate>),
+}
+
+/// Something in a batch that produced no event, with the reason (for one log line).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Skipped {
+    /// A change of a field other than `messages` (for example `account_update`).
+    Field(String),
+    /// A message or status without the id it needs.
+    NoId(&'static str),
+    /// A `messages` change whose value is not an object.
+    BadValue,
+    /// Errors Meta reported for the whole change (`value.errors`), by code.
+    ValueErrors(Vec<i64>),
+}
+
+/// Everything found in one webhook body.
+#[derive(Debug, Clone, Default)]
+pub struct Batch {
+    /// Messages and statuses, in the order Meta sent them.
+    pub events: Vec<Event>,
+    /// What was not turned into an event.
+    pub skipped: Vec<Skipped>,
+}
+
+/// Why a body could not be read as a webhook at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PayloadError {
+    /// Not valid JSON (or not UTF-8).
+    NotJson,
+    /// JSON, but not an object with an `entry` list.
+    NotWebhook,
+    /// `object` is present and is not `whatsapp_business_account`.
+    OtherObject(String),
+}
+
+impl PayloadError {
+    /// A short description for a log line (never the body).
+    pub fn describe(&self) -> String {
+        match self {
+            PayloadError::NotJson => "body is not valid JSON".into(),
+            PayloadError::NotWebhook => "body is JSON but has no entry list".into(),
+            PayloadError::OtherObject(o) => format!(
+                "object {:?} is not whatsapp_business_account",
+                truncate(o, 64)
+            ),
+        }
+    }
+}
+
+/// Parses a webhook body (the raw bytes whose signature was checked).
+pub fn parse(body: &[u8]) -> Result<Batch, PayloadError> {
+    let root: Value = serde_json::from_slice(body).map_err(|_| PayloadError::NotJson)?;
+    let root = root.as_object().ok_or(PayloadError::NotWebhook)?;
+    if let Some(object) = root.get("object").and_then(Value::as_str) {
+        if object != "whatsapp_business_account" {
+            return Err(PayloadError::OtherObject(object.to_string()));
+        }
+    }
+    let entries = root
+        .get("entry")
+        .and_then(Value::as_array)
+        .ok_or(PayloadError::NotWebhook)?;
+    let mut batch = Batch::default();
+    for entry in entries {
+        let changes = entry.get("changes").and_then(Value::as_array);
+        for change in changes.into_iter().flatten() {
+            let field = change.get("field").and_then(Value::as_str).unwrap_or("");
+            if field != "messages" {
+                batch.skipped.push(Skipped::Field(truncate(field, 64)));
+                continue;
+            }
+            match change.get("value").and_then(Value::as_object) {
+                Some(value) => parse_value(value, &mut batch),
+                None => batch.skipped.push(Skipped::BadValue),
+            }
+        }
+    }
+    Ok(batch)
+}
+
+fn parse_value(value: &Map<String, Value>, batch: &mut Batch) {
+    let metadata = value.get("metadata");
+    let phone_number_id = str_at(metadata, "phone_number_id");
+    let display_phone_number = str_at(metadata, "display_phone_number");
+    let contacts = value.get("contacts").and_then(Value::as_array);
+    let single_contact_name = match contacts.map(Vec::as_slice) {
+        Some([only]) => opt_str(only.get("profile"), "name"),
+        _ => None,
+    };
+    let name_of = |wa_id: &str| -> Option<String> {
+        contacts
+            .into_iter()
+            .flatten()
+            .find(|c| c.get("wa_id").and_then(Value::as_str) == Some(wa_id))
+            .and_then(|c| opt_str(c.get("profile"), "name"))
+            .or_else(|| single_contact_name.clone())
+    };
+
+    for raw in value
+        .get("messages")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        match parse_message(raw, &phone_number_id, &display_phone_number, &name_of) {
+            Some(message) => batch.events.push(Event::Message(Box::new(message))),
+            None => batch.skipped.push(Skipped::NoId("message")),
+        }
+    }
+    for raw in value
+        .get("statuses")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        match parse_status(raw, &phone_number_id) {
+            Some(status) => batch.events.push(Event::Status(Box::new(status))),
+            None => batch.skipped.push(Skipped::NoId("status")),
+        }
+    }
+    if let Some(errors) = value.get("errors").and_then(Value::as_array) {
+        batch.skipped.push(Skipped::ValueErrors(
+            errors
+                .iter()
+                .map(|e| int_at(Some(e), "code").unwrap_or(0))
+                .collect(),
+        ));
+    }
+}
+
+fn parse_message(
+    raw: &Value,
+    phone_number_id: &str,
+    display_phone_number: &str,
+    name_of: &dyn Fn(&str) -> Option<String>,
+) -> Option<Message> {
+    let id = string_id(raw)?;
+    let sender = str_at(Some(raw), "from");
+    let kind = str_at(Some(raw), "type");
+    let content = parse_content(raw, &kind);
+    let text = convenience_text(&content);
+    Some(Message {
+        sender_name: name_of(&sender),
+        sender_user_id: opt_str(Some(raw), "from_user_id"),
+        id,
+        sender,
+        timestamp: timestamp(raw.get("timestamp")),
+        phone_number_id: phone_number_id.to_string(),
+        display_phone_number: display_phone_number.to_string(),
+        context: parse_context(raw.get("context")),
+        content,
+        text,
+        referral: raw
+            .get("referral")
+            .and_then(Value::as_object)
+            .map(|r| parse_referral(r)),
+        errors: parse_errors(raw.get("errors")),
+        raw_json: raw.to_string(),
+    })
+}
+
+fn parse_context(context: Option<&Value>) -> Option<ReplyContext> {
+    let c = context?.as_object()?;
+    let message_id = opt_str_map(c, "id").unwrap_or_default();
+    let forwarded = bool_at(c, "forwarded");
+    let frequently_forwarded = bool_at(c, "frequently_forwarded");
+    if message_id.is_empty() && !forwarded && !frequently_forwarded {
+        return None;
+    }
+    Some(ReplyContext {
+        message_id,
+        author: opt_str_map(c, "from").unwrap_or_default(),
+        forwarded,
+        frequently_forwarded,
+    })
+}
+
+fn parse_content(raw: &Value, kind: &str) -> Content {
+    let body = raw.get(kind);
+    match kind {
+        "text" => Content::Text(str_at(body, "body")),
+        "image" => Content::Image(parse_media(body)),
+        "video" => Content::Video(parse_media(body)),
+        "document" => Content::Document(parse_media(body)),
+        "audio" => Content::Audio(Audio {
+            media: parse_media(body),
+            voice: body
+                .and_then(Value::as_object)
+                .is_some_and(|o| bool_at(o, "voice")),
+        }),
+        "sticker" => Content::Sticker(Sticker {
+            media: parse_media(body),
+            animated: body
+                .and_then(Value::as_object)
+                .is_some_and(|o| bool_at(o, "animated")),
+        }),
+        "location" => Content::Location(parse_location(body)),
+        "contacts" => Content::Contacts(
+            body.and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(parse_contact)
+                .collect(),
+        ),
+        "interactive" => parse_interactive(body),
+        "button" => Content::TemplateButton(TemplateButton {
+            payload: str_at(body, "payload"),
+            text: str_at(body, "text"),
+        }),
+        "reaction" => Content::Reaction(Reaction {
+            message_id: str_at(body, "message_id"),
+            emoji: opt_str(body, "emoji").filter(|e| !e.is_empty()),
+        }),
+        "order" => Content::Order(parse_order(body)),
+        "system" => Content::System(SystemNotice {
+            kind: str_at(body, "type"),
+            body: str_at(body, "body"),
+            new_wa_id: opt_str(body, "wa_id").or_else(|| opt_str(body, "new_wa_id")),
+        }),
+        "request_welcome" => Content::RequestWelcome,
+        "unsupported" => Content::Unsupported(Unsupported {
+            kind: opt_str(body, "type").unwrap_or_else(|| "unknown".into()),
+        }),
+        other => Content::Unknown(truncate(other, 64)),
+    }
+}
+
+fn parse_interactive(body: Option<&Value>) -> Content {
+    let sub = str_at(body, "type");
+    let inner = body.and_then(|b| b.get(sub.as_str()));
+    match sub.as_str() {
+        "button_reply" => Content::ButtonReply(ButtonReply {
+            id: str_at(inner, "id"),
+            title: str_at(inner, "title"),
+        }),
+        "list_reply" => Content::ListReply(ListReply {
+            id: str_at(inner, "id"),
+            title: str_at(inner, "title"),
+            description: opt_str(inner, "description"),
+        }),
+        "nfm_reply" => Content::FlowReply(FlowReply {
+            name: opt_str(inner, "name").unwrap_or_else(|| "flow".into()),
+            body: str_at(inner, "body"),
+            response_json: match inner.and_then(|i| i.get("response_json")) {
+                Some(Value::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+                None => String::new(),
+            },
+        }),
+        "" => Content::Unknown("interactive".into()),
+        other => Content::Unknown(format!("interactive/{}", truncate(other, 64))),
+    }
+}
+
+fn parse_media(body: Option<&Value>) -> Media {
+    Media {
+        id: str_at(body, "id"),
+        mime_type: str_at(body, "mime_type"),
+        sha256: str_at(body, "sha256"),
+        caption: opt_str(body, "caption"),
+        filename: opt_str(body, "filename"),
+        url: opt_str(body, "url"),
+    }
+}
+
+fn parse_location(body: Option<&Value>) -> Location {
+    Location {
+        latitude: float_at(body, "latitude"),
+        longitude: float_at(body, "longitude"),
+        name: opt_str(body, "name"),
+        address: opt_str(body, "address"),
+        url: opt_str(body, "url"),
+    }
+}
+
+fn parse_contact(card: &Value) -> ContactCard {
+    let name = card.get("name");
+    let org = card.get("org");
+    ContactCard {
+        formatted_name: str_at(name, "formatted_name"),
+        first_name: opt_str(name, "first_name"),
+        last_name: opt_str(name, "last_name"),
+        phones: card
+            .get("phones")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|p| ContactPhone {
+                phone: str_at(Some(p), "phone"),
+                wa_id: opt_str(Some(p), "wa_id"),
+                kind: opt_str(Some(p), "type"),
+            })
+            .collect(),
+        emails: card
+            .get("emails")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|e| ContactEmail {
+                email: str_at(Some(e), "email"),
+                kind: opt_str(Some(e), "type"),
+            })
+            .collect(),
+        organization: opt_str(org, "company"),
+        urls: card
+            .get("urls")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|u| match u {
+                Value::String(s) => Some(s.clone()),
+                other => opt_str(Some(other), "url"),
+            })
+            .collect(),
+        birthday: opt_str(Some(card), "birthday"),
+    }
+}
+
+fn parse_order(body: Option<&Value>) -> Order {
+    Order {
+        catalog_id: str_at(body, "catalog_id"),
+        text: opt_str(body, "text"),
+        items: body
+            .and_then(|b| b.get("product_items"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|item| OrderItem {
+                product_retailer_id: str_at(Some(item), "product_retailer_id"),
+                quantity: int_at(Some(item), "quantity")
+                    .and_then(|q| u32::try_from(q).ok())
+                    .unwrap_or(0),
+                item_price: float_at(Some(item), "item_price"),
+                currency: str_at(Some(item), "currency"),
+            })
+            .collect(),
+    }
+}
+
+fn parse_referral(r: &Map<String, Value>) -> Referral {
+    let v = |k: &str| opt_str_map(r, k);
+    Referral {
+        source_url: v("source_url").unwrap_or_default(),
+        source_type: v("source_type").unwrap_or_default(),
+        source_id: v("source_id").unwrap_or_default(),
+        headline: v("headline"),
+        body: v("body"),
+        media_type: v("media_type"),
+        image_url: v("image_url"),
+        video_url: v("video_url"),
+        thumbnail_url: v("thumbnail_url"),
+        ctwa_clid: v("ctwa_clid"),
+    }
+}
+
+fn parse_status(raw: &Value, phone_number_id: &str) -> Option<StatusUpdate> {
+    let message_id = string_id(raw)?;
+    let status = match str_at(Some(raw), "status").as_str() {
+        "sent" => DeliveryStatus::Sent,
+        "delivered" => DeliveryStatus::Delivered,
+        "read" => DeliveryStatus::Read,
+        "failed" => DeliveryStatus::Failed,
+        "deleted" => DeliveryStatus::Deleted,
+        other => DeliveryStatus::Other(truncate(other, 64)),
+    };
+    let conversation = raw
+        .get("conversation")
+        .and_then(Value::as_object)
+        .map(|c| Conversation {
+            id: opt_str_map(c, "id").unwrap_or_default(),
+            origin: opt_str(c.get("origin"), "type"),
+            expires_at: c
+                .get("expiration_timestamp")
+                .map(|t| timestamp(Some(t)))
+                .filter(|t| *t > 0),
+        });
+    let pricing = raw
+        .get("pricing")
+        .and_then(Value::as_object)
+        .map(|p| Pricing {
+            billable: bool_at(p, "billable"),
+            model: opt_str_map(p, "pricing_model").unwrap_or_default(),
+            category: opt_str_map(p, "category").unwrap_or_default(),
+            kind: opt_str_map(p, "type"),
+        });
+    Some(StatusUpdate {
+        message_id,
+        status,
+        timestamp: timestamp(raw.get("timestamp")),
+        recipient: str_at(Some(raw), "recipient_id"),
+        recipient_user_id: opt_str(Some(raw), "recipient_user_id"),
+        phone_number_id: phone_number_id.to_string(),
+        conversation,
+        pricing,
+        errors: parse_errors(raw.get("errors")),
+        biz_opaque_callback_data: opt_str(Some(raw), "biz_opaque_callback_data"),
+        raw_json: raw.to_string(),
+    })
+}
+
+fn parse_errors(errors: Option<&Value>) -> Vec<ErrorDetail> {
+    errors
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|e| ErrorDetail {
+            code: int_at(Some(e), "code").unwrap_or(0),
+            title: str_at(Some(e), "title"),
+            message: opt_str(Some(e), "message"),
+            details: opt_str(e.get("error_data"), "details"),
+            href: opt_str(Some(e), "href"),
+        })
+        .collect()
+}
+
+/// The `text` convenience: body, caption, chosen reply's title; empty when none.
+fn convenience_text(content: &Content) -> String {
+    match content {
+        Content::Text(body) => body.clone(),
+        Content::Image(m) | Content::Video(m) | Content::Document(m) => {
+            m.caption.clone().unwrap_or_default()
+        }
+        Content::Audio(a) => a.media.caption.clone().unwrap_or_default(),
+        Content::Sticker(s) => s.media.caption.clone().unwrap_or_default(),
+        Content::ButtonReply(b) => b.title.clone(),
+        Content::ListReply(l) => l.title.clone(),
+        Content::FlowReply(f) => f.body.clone(),
+        Content::TemplateButton(b) => b.text.clone(),
+        Content::Order(o) => o.text.clone().unwrap_or_default(),
+        Content::Location(_)
+        | Content::Contacts(_)
+        | Content::Reaction(_)
+        | Content::System(_)
+        | Content::RequestWelcome
+        | Content::Unsupported(_)
+        | Content::Unknown(_) => String::new(),
+    }
+}
+
+// ---------------------------------------------------------------- lenient accessors
+
+/// The `id` of a message or status: it must be a non-empty JSON string (ids are the
+/// dedup keys and are quoted back to Meta, so a number is not an id).
+fn string_id(raw: &Value) -> Option<String> {
+    match raw.get("id") {
+        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// A string field; numbers and booleans are rendered, anything else is absent.
+fn opt_str(parent: Option<&Value>, key: &str) -> Option<String> {
+    parent
+        .and_then(Value::as_object)
+        .and_then(|o| opt_str_map(o, key))
+}
+
+fn opt_str_map(o: &Map<String, Value>, key: &str) -> Option<String> {
+    match o.get(key)? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn str_at(parent: Option<&Value>, key: &str) -> String {
+    opt_str(parent, key).unwrap_or_default()
+}
+
+fn bool_at(o: &Map<String, Value>, key: &str) -> bool {
+    match o.get(key) {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => s == "true",
+        _ => false,
+    }
+}
+
+fn int_at(parent: Option<&Value>, key: &str) -> Option<i64> {
+    match parent?.get(key)? {
+        Value::Number(n) => n
+            .as_i64()
+            .or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f as i64)),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn float_at(parent: Option<&Value>, key: &str) -> f64 {
+    let value = match parent.and_then(|p| p.get(key)) {
+        Some(Value::Number(n)) => n.as_f64(),
+        Some(Value::String(s)) => s.trim().parse().ok(),
+        _ => None,
+    };
+    value.filter(|f| f.is_finite()).unwrap_or(0.0)
+}
+
+/// Unix seconds from a string or a number; 0 when absent or unreadable.
+fn timestamp(value: Option<&Value>) -> u64 {
+    match value {
+        Some(Value::String(s)) => s.trim().parse().unwrap_or(0),
+        Some(Value::Number(n)) => n.as_u64().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// At most `max` characters of `s` (for names echoed into logs and variants).
+fn truncate(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn envelope(value: Value) -> Vec<u8> {
+        serde_json::json!({
+            "object": "whatsapp_business_account",
+            "entry": [{"id": "1", "changes": [{"field": "messages", "value": value}]}]
+        })
+        .to_string()
+        .into_bytes()
+    }
+
+    fn one_message(message: Value) -> Message {
+        let body = envelope(serde_json::json!({
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "15550100", "phone_number_id": "PNID"},
+            "contacts": [{"profile": {"name": "Ana"}, "wa_id": "16505551234"}],
+            "messages": [message]
+        }));
+        let batch = parse(&body).unwrap();
+        match batch.events.as_slice() {
+            [Event::Message(m)] => (**m).clone(),
+            other => panic!("expected one message, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_text_message_carries_sender_name_ids_and_text() {
+        let m = one_message(serde_json::json!({
+            "from": "16505551234", "id": "wamid.A", "timestamp": "1732147200",
+            "type": "text", "text": {"body": "hi"}
+        }));
+        assert_eq!(m.id, "wamid.A");
+        assert_eq!(m.sender, "16505551234");
+        assert_eq!(m.sender_name.as_deref(), Some("Ana"));
+        assert_eq!(m.timestamp, 1_732_147_200);
+        assert_eq!(m.phone_number_id, "PNID");
+        assert_eq!(m.display_phone_number, "15550100");
+        assert!(matches!(m.content, Content::Text(ref b) if b == "hi"));
+        assert_eq!(m.text, "hi");
+        assert!(m.raw_json.contains("\"wamid.A\""));
+    }
+
+    #[test]
+    fn a_reaction_without_emoji_is_a_removal() {
+        let m = one_message(serde_json::json!({
+            "from": "1", "id": "wamid.R", "timestamp": "1", "type": "reaction",
+            "reaction": {"message_id": "wamid.X"}
+        }));
+        assert!(matches!(
+            m.content,
+            Content::Reaction(Reaction { emoji: None, .. })
+        ));
+        let m = one_message(serde_json::json!({
+            "from": "1", "id": "wamid.R", "timestamp": "1", "type": "reaction",
+            "reaction": {"message_id": "wamid.X", "emoji": ""}
+        }));
+        assert!(matches!(
+            m.content,
+            Content::Reaction(Reaction { emoji: None, .. })
+        ));
+    }
+
+    #[test]
+    fn unknown_types_keep_their_name_and_raw_json() {
+        let m = one_message(serde_json::json!({
+            "from": "1", "id": "wamid.U", "timestamp": "1", "type": "poll_vote",
+            "poll_vote": {"option": 2}
+        }));
+        assert!(matches!(m.content, Content::Unknown(ref t) if t == "poll_vote"));
+        assert!(m.raw_json.contains("poll_vote"));
+        assert_eq!(m.text, "");
+    }
+
+    #[test]
+    fn every_message_and_status_of_a_batch_is_returned() {
+        let change = |n: usize| {
+            serde_json::json!({"field": "messages", "value": {
+                "metadata": {"phone_number_id": "P", "display_phone_number": "1"},
+                "messages": [
+                    {"from": "2", "id": format!("wamid.{n}a"), "type": "text", "text": {"body": "a"}},
+                    {"from": "2", "id": format!("wamid.{n}b"), "type": "text", "text": {"body": "b"}}
+                ],
+                "statuses": [{"id": format!("wamid.{n}s"), "status": "read", "recipient_id": "2"}]
+            }})
+        };
+        let body = serde_json::json!({"object": "whatsapp_business_account", "entry": [
+            {"id": "1", "changes": [change(1), change(2)]},
+            {"id": "2", "changes": [change(3), {"field": "account_update", "value": {}}]}
+        ]});
+        let batch = parse(body.to_string().as_bytes()).unwrap();
+        assert_eq!(batch.events.len(), 9);
+        assert_eq!(batch.skipped, vec![Skipped::Field("account_update".into())]);
+    }
+
+    #[test]
+    fn wrong_types_do_not_reject_the_batch() {
+        let body = serde_json::json!({"object": "whatsapp_business_account", "entry": [
+            {"changes": "nope"},
+            {"changes": [{"field": "messages", "value": []}]},
+            {"changes": [{"field": "messages", "value": {"messages": {"a": 1}, "statuses": [1, "x"]}}]},
+            {"changes": [{"field": "messages", "value": {"messages": [
+                {"id": 5, "from": "1", "type": "text", "text": {"body": "numeric id"}},
+                {"id": "wamid.W", "from": 16505551234u64, "timestamp": 1732147200, "type": "text", "text": "oops"}
+            ]}}]}
+        ]});
+        let batch = parse(body.to_string().as_bytes()).unwrap();
+        assert_eq!(batch.events.len(), 1);
+        let Some(Event::Message(m)) = batch.events.first() else {
+            panic!("no message")
+        };
+        assert_eq!(m.id, "wamid.W");
+        assert_eq!(m.sender, "16505551234");
+        assert_eq!(m.timestamp, 1_732_147_200);
+        assert!(matches!(m.content, Content::Text(ref b) if b.is_empty()));
+        assert!(batch.skipped.contains(&Skipped::BadValue));
+        assert!(batch.skipped.contains(&Skipped::NoId("status")));
+    }
+
+    #[test]
+    fn bodies_that_are_not_webhooks_are_errors() {
+        assert_eq!(parse(b"not json").unwrap_err(), PayloadError::NotJson);
+        assert_eq!(parse(&[0xff, 0xfe]).unwrap_err(), PayloadError::NotJson);
+        assert_eq!(parse(b"[]").unwrap_err(), PayloadError::NotWebhook);
+        assert_eq!(parse(b"{}").unwrap_err(), PayloadError::NotWebhook);
+        assert_eq!(
+            parse(br#"{"object":"page","entry":[]}"#).unwrap_err(),
+            PayloadError::OtherObject("page".into())
+        );
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        let deep = "[".repeat(100_000);
+        assert_eq!(parse(deep.as_bytes()).unwrap_err(), PayloadError::NotJson);
+    }
+}
