@@ -1,0 +1,1490 @@
+//! Meta's limits on outbound messages, checked before anything is sent.
+//!
+//! Every check returns `Err(InvalidRequest { field, reason })` for the first problem
+//! found, with `field` a path in the WIT record's own (kebab-case) names, for example
+//! `buttons[1].title` or `sections[0].rows[2].id`, and `reason` a short sentence such
+//! as `at most 20 characters, got 27`.
+//!
+//! Conventions shared by every check:
+//!
+//! - **Lengths are counted in Unicode scalar values** (Rust `char`s), not bytes and not
+//!   UTF-16 code units. Meta documents its limits in "characters" without saying which
+//!   kind; scalar values are what a person counts for nearly all text (an accented
+//!   letter or a single emoji is one), and they never over-count a non-ASCII text the
+//!   way bytes would. Emoji built from several scalars (flags, skin tones, ZWJ
+//!   families) count as several, which errs on the strict side.
+//! - **Blank means empty**: a required text that is empty or only whitespace is
+//!   rejected, and an optional text that is empty or only whitespace counts as absent
+//!   (the request builders in [`crate::graph`] leave it out). Values are never trimmed
+//!   or otherwise changed: what passes is sent as given.
+//! - The recipient (`to`) is not checked here: [`crate::graph::normalize_recipient`]
+//!   does that, because in a consumer's action an empty `to` means "the sender" and is
+//!   resolved before the request is built.
+
+use crate::types::{
+    ButtonsMessage, ContactCard, ContactsMessage, CtaUrlMessage, InteractiveHeader, InvalidRequest,
+    ListMessage, LocationMessage, MediaKind, MediaMessage, MediaSource, ReactionMessage,
+    ReadReceipt, TemplateComponentKind, TemplateMessage, TemplateParameter,
+};
+
+/// Most characters in one text message; longer texts are split into parts.
+pub const TEXT_BODY_MAX: usize = 4096;
+/// Most characters in a media caption (image, video, document).
+pub const CAPTION_MAX: usize = 1024;
+/// Most reply buttons in one message.
+pub const BUTTONS_MAX: usize = 3;
+/// Most characters in a reply button's title.
+pub const BUTTON_TITLE_MAX: usize = 20;
+/// Most characters in a reply button's id.
+pub const BUTTON_ID_MAX: usize = 256;
+/// Most characters in the body of a buttons or CTA URL message.
+pub const INTERACTIVE_BODY_MAX: usize = 1024;
+/// Most characters in the body of a list message.
+pub const LIST_BODY_MAX: usize = 4096;
+/// Most characters in an interactive footer.
+pub const FOOTER_MAX: usize = 60;
+/// Most characters in an interactive text header.
+pub const HEADER_TEXT_MAX: usize = 60;
+/// Most characters in the label of the button that opens a list.
+pub const LIST_BUTTON_MAX: usize = 20;
+/// Most sections in a list.
+pub const LIST_SECTIONS_MAX: usize = 10;
+/// Most rows in a list, all sections together.
+pub const LIST_ROWS_MAX: usize = 10;
+/// Most characters in a list section's title.
+pub const SECTION_TITLE_MAX: usize = 24;
+/// Most characters in a list row's title.
+pub const ROW_TITLE_MAX: usize = 24;
+/// Most characters in a list row's description.
+pub const ROW_DESCRIPTION_MAX: usize = 72;
+/// Most characters in a list row's id.
+pub const ROW_ID_MAX: usize = 200;
+/// Most characters in a CTA URL button's text.
+pub const CTA_DISPLAY_TEXT_MAX: usize = 20;
+/// Most contact cards in one contacts message.
+pub const CONTACTS_MAX: usize = 257;
+/// Most parameters in a template header (a header has one placeholder).
+pub const TEMPLATE_HEADER_PARAMETERS_MAX: usize = 1;
+/// Highest template button index Meta accepts (buttons are numbered 0 to 9).
+pub const TEMPLATE_BUTTON_INDEX_MAX: u32 = 9;
+
+/// Length of `s` as these checks count it: Unicode scalar values.
+pub fn char_count(s: &str) -> usize {
+    s.chars().count()
+}
+
+/// True when `s` is empty or only whitespace.
+pub fn is_blank(s: &str) -> bool {
+    s.trim().is_empty()
+}
+
+/// The value of an optional text, or `None` when it is absent or blank.
+pub fn present(value: &Option<String>) -> Option<&str> {
+    value.as_deref().filter(|s| !is_blank(s))
+}
+
+fn invalid(field: impl Into<String>, reason: impl Into<String>) -> InvalidRequest {
+    InvalidRequest {
+        field: field.into(),
+        reason: reason.into(),
+    }
+}
+
+/// A required text: not blank, at most `max` characters.
+fn required(field: &str, value: &str, max: usize) -> Result<(), InvalidRequest> {
+    if is_blank(value) {
+        return Err(invalid(field, "must not be empty"));
+    }
+    at_most(field, value, max)
+}
+
+/// At most `max` characters.
+fn at_most(field: &str, value: &str, max: usize) -> Result<(), InvalidRequest> {
+    let count = char_count(value);
+    if count > max {
+        return Err(invalid(
+            field,
+            format!("at most {max} characters, got {count}"),
+        ));
+    }
+    Ok(())
+}
+
+/// An optional text: when present (not blank), at most `max` characters.
+fn optional(field: &str, value: &Option<String>, max: usize) -> Result<(), InvalidRequest> {
+    match present(value) {
+        Some(text) => at_most(field, text, max),
+        None => Ok(()),
+    }
+}
+
+/// A required text with no length limit of its own.
+fn not_blank(field: &str, value: &str) -> Result<(), InvalidRequest> {
+    if is_blank(value) {
+        return Err(invalid(field, "must not be empty"));
+    }
+    Ok(())
+}
+
+/// True when `url` starts with `http://` or `https://` (scheme case-insensitive) and
+/// has something after it.
+pub fn is_http_url(url: &str) -> bool {
+    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
+    let rest = if lower.starts_with("https://") {
+        url.get(8..)
+    } else if lower.starts_with("http://") {
+        url.get(7..)
+    } else {
+        None
+    };
+    match rest {
+        Some(rest) => !is_blank(rest) && !url.chars().any(char::is_whitespace),
+        None => false,
+    }
+}
+
+fn http_url(field: &str, url: &str) -> Result<(), InvalidRequest> {
+    if is_blank(url) {
+        return Err(invalid(field, "must not be empty"));
+    }
+    if !is_http_url(url) {
+        return Err(invalid(
+            field,
+            "must be an http:// or https:// URL without spaces",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a media source: an id must not be blank, a link must be an http(s) URL.
+/// `field` is the path of the source, for example `source` or `header`.
+pub fn validate_media_source(field: &str, source: &MediaSource) -> Result<(), InvalidRequest> {
+    match source {
+        MediaSource::Id(id) => not_blank(&format!("{field}.id"), id),
+        MediaSource::Link(link) => http_url(&format!("{field}.link"), link),
+    }
+}
+
+/// Checks one part of a text message, as it will be sent: not blank, at most
+/// [`TEXT_BODY_MAX`] characters.
+pub fn validate_text_part(body: &str) -> Result<(), InvalidRequest> {
+    required("body", body, TEXT_BODY_MAX)
+}
+
+/// Checks a whole text before it is split: only that it is not blank (splitting takes
+/// care of the length).
+pub fn validate_text_body(body: &str) -> Result<(), InvalidRequest> {
+    not_blank("body", body)
+}
+
+/// Checks a media message: the source, and a caption or file name only where Meta
+/// accepts one (caption: image, video, document; file name: document).
+pub fn validate_media(message: &MediaMessage) -> Result<(), InvalidRequest> {
+    validate_media_source("source", &message.source)?;
+    if present(&message.caption).is_some() {
+        match message.kind {
+            MediaKind::Image | MediaKind::Video | MediaKind::Document => {
+                optional("caption", &message.caption, CAPTION_MAX)?;
+            }
+            MediaKind::Audio | MediaKind::Sticker => {
+                return Err(invalid(
+                    "caption",
+                    format!(
+                        "{} messages cannot have a caption",
+                        media_kind_name(message.kind)
+                    ),
+                ));
+            }
+        }
+    }
+    if present(&message.filename).is_some() && message.kind != MediaKind::Document {
+        return Err(invalid(
+            "filename",
+            format!(
+                "only documents have a file name, not {} messages",
+                media_kind_name(message.kind)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Meta's name for a media kind (`image`, `video`, `audio`, `document`, `sticker`).
+pub fn media_kind_name(kind: MediaKind) -> &'static str {
+    match kind {
+        MediaKind::Image => "image",
+        MediaKind::Video => "video",
+        MediaKind::Audio => "audio",
+        MediaKind::Document => "document",
+        MediaKind::Sticker => "sticker",
+    }
+}
+
+fn coordinate(field: &str, value: f64, limit: f64) -> Result<(), InvalidRequest> {
+    if !value.is_finite() {
+        return Err(invalid(field, "must be a finite number"));
+    }
+    if value < -limit || value > limit {
+        return Err(invalid(
+            field,
+            format!("must be between -{limit} and {limit}, got {value}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a location: latitude in [-90, 90], longitude in [-180, 180], both finite.
+pub fn validate_location(message: &LocationMessage) -> Result<(), InvalidRequest> {
+    coordinate("latitude", message.latitude, 90.0)?;
+    coordinate("longitude", message.longitude, 180.0)?;
+    Ok(())
+}
+
+fn is_birthday(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    bytes.len() == 10
+        && bytes.iter().enumerate().all(|(i, b)| match i {
+            4 | 7 => *b == b'-',
+            _ => b.is_ascii_digit(),
+        })
+}
+
+fn validate_card(path: &str, card: &ContactCard) -> Result<(), InvalidRequest> {
+    not_blank(&format!("{path}.formatted-name"), &card.formatted_name)?;
+    for (i, phone) in card.phones.iter().enumerate() {
+        not_blank(&format!("{path}.phones[{i}].phone"), &phone.phone)?;
+    }
+    for (i, email) in card.emails.iter().enumerate() {
+        not_blank(&format!("{path}.emails[{i}].email"), &email.email)?;
+    }
+    for (i, url) in card.urls.iter().enumerate() {
+        not_blank(&format!("{path}.urls[{i}]"), url)?;
+    }
+    if let Some(birthday) = present(&card.birthday) {
+        if !is_birthday(birthday) {
+            return Err(invalid(format!("{path}.birthday"), "must be YYYY-MM-DD"));
+        }
+    }
+    Ok(())
+}
+
+/// Checks a contacts message: 1 to [`CONTACTS_MAX`] cards, each with a formatted name;
+/// phones and e-mails not blank; a birthday as `YYYY-MM-DD`.
+pub fn validate_contacts(message: &ContactsMessage) -> Result<(), InvalidRequest> {
+    let count = message.contacts.len();
+    if count == 0 {
+        return Err(invalid("contacts", "at least 1 contact, got 0"));
+    }
+    if count > CONTACTS_MAX {
+        return Err(invalid(
+            "contacts",
+            format!("at most {CONTACTS_MAX} contacts, got {count}"),
+        ));
+    }
+    for (i, card) in message.contacts.iter().enumerate() {
+        validate_card(&format!("contacts[{i}]"), card)?;
+    }
+    Ok(())
+}
+
+/// Checks the header of a buttons message: a text header at most
+/// [`HEADER_TEXT_MAX`] characters, a media header a valid source.
+pub fn validate_interactive_header(header: &InteractiveHeader) -> Result<(), InvalidRequest> {
+    match header {
+        InteractiveHeader::Text(text) => required("header", text, HEADER_TEXT_MAX),
+        InteractiveHeader::Image(source)
+        | InteractiveHeader::Video(source)
+        | InteractiveHeader::Document(source) => validate_media_source("header", source),
+    }
+}
+
+/// Checks a reply-buttons message: 1 to 3 buttons with unique ids (1 to 256
+/// characters) and titles (1 to 20); body 1 to 1024; footer at most 60; header.
+pub fn validate_buttons(message: &ButtonsMessage) -> Result<(), InvalidRequest> {
+    required("body", &message.body, INTERACTIVE_BODY_MAX)?;
+    let count = message.buttons.len();
+    if count == 0 {
+        return Err(invalid("buttons", "at least 1 button, got 0"));
+    }
+    if count > BUTTONS_MAX {
+        return Err(invalid(
+            "buttons",
+            format!("at most {BUTTONS_MAX} buttons, got {count}"),
+        ));
+    }
+    for (i, button) in message.buttons.iter().enumerate() {
+        required(&format!("buttons[{i}].id"), &button.id, BUTTON_ID_MAX)?;
+        required(
+            &format!("buttons[{i}].title"),
+            &button.title,
+            BUTTON_TITLE_MAX,
+        )?;
+        let earlier = message
+            .buttons
+            .iter()
+            .take(i)
+            .position(|b| b.id == button.id);
+        if let Some(first) = earlier {
+            return Err(invalid(
+                format!("buttons[{i}].id"),
+                format!("duplicate id, already used by buttons[{first}]"),
+            ));
+        }
+    }
+    if let Some(header) = &message.header {
+        validate_interactive_header(header)?;
+    }
+    optional("footer", &message.footer, FOOTER_MAX)?;
+    Ok(())
+}
+
+/// Checks a list message: button label 1 to 20 characters; 1 to 10 sections, each with
+/// rows, 10 rows in all; row ids unique and at most 200, titles 1 to 24, descriptions
+/// at most 72; section titles at most 24 and required when there are several
+/// sections; body 1 to 4096; header and footer at most 60.
+pub fn validate_list(message: &ListMessage) -> Result<(), InvalidRequest> {
+    required("body", &message.body, LIST_BODY_MAX)?;
+    required("button", &message.button, LIST_BUTTON_MAX)?;
+    let sections = message.sections.len();
+    if sections == 0 {
+        return Err(invalid("sections", "at least 1 section, got 0"));
+    }
+    if sections > LIST_SECTIONS_MAX {
+        return Err(invalid(
+            "sections",
+            format!("at most {LIST_SECTIONS_MAX} sections, got {sections}"),
+        ));
+    }
+    let rows: usize = message.sections.iter().map(|s| s.rows.len()).sum();
+    if rows > LIST_ROWS_MAX {
+        return Err(invalid(
+            "sections",
+            format!("at most {LIST_ROWS_MAX} rows in all sections together, got {rows}"),
+        ));
+    }
+    let mut seen: Vec<(&str, String)> = Vec::with_capacity(rows);
+    for (s, section) in message.sections.iter().enumerate() {
+        let title_field = format!("sections[{s}].title");
+        match present(&section.title) {
+            Some(title) => at_most(&title_field, title, SECTION_TITLE_MAX)?,
+            None if sections > 1 => {
+                return Err(invalid(
+                    title_field,
+                    "required when the list has more than one section",
+                ));
+            }
+            None => {}
+        }
+        if section.rows.is_empty() {
+            return Err(invalid(
+                format!("sections[{s}].rows"),
+                "at least 1 row, got 0",
+            ));
+        }
+        for (r, row) in section.rows.iter().enumerate() {
+            let path = format!("sections[{s}].rows[{r}]");
+            required(&format!("{path}.id"), &row.id, ROW_ID_MAX)?;
+            required(&format!("{path}.title"), &row.title, ROW_TITLE_MAX)?;
+            optional(
+                &format!("{path}.description"),
+                &row.description,
+                ROW_DESCRIPTION_MAX,
+            )?;
+            if let Some((_, first)) = seen.iter().find(|(id, _)| *id == row.id) {
+                return Err(invalid(
+                    format!("{path}.id"),
+                    format!("duplicate id, already used by {first}"),
+                ));
+            }
+            seen.push((row.id.as_str(), path));
+        }
+    }
+    optional("header", &message.header, HEADER_TEXT_MAX)?;
+    optional("footer", &message.footer, FOOTER_MAX)?;
+    Ok(())
+}
+
+/// Checks a CTA URL message: display text 1 to 20 characters, an http(s) URL, body 1
+/// to 1024, header and footer at most 60.
+pub fn validate_cta_url(message: &CtaUrlMessage) -> Result<(), InvalidRequest> {
+    required("body", &message.body, INTERACTIVE_BODY_MAX)?;
+    required("display-text", &message.display_text, CTA_DISPLAY_TEXT_MAX)?;
+    http_url("url", &message.url)?;
+    optional("header", &message.header, HEADER_TEXT_MAX)?;
+    optional("footer", &message.footer, FOOTER_MAX)?;
+    Ok(())
+}
+
+fn template_parameter(
+    path: &str,
+    kind: &TemplateComponentKind,
+    parameter: &TemplateParameter,
+) -> Result<(), InvalidRequest> {
+    let is_button = matches!(
+        kind,
+        TemplateComponentKind::QuickReplyButton(_) | TemplateComponentKind::UrlButton(_)
+    );
+    match parameter {
+        TemplateParameter::Text(text) | TemplateParameter::Payload(text) => {
+            if matches!(parameter, TemplateParameter::Payload(_)) && !is_button {
+                return Err(invalid(
+                    path,
+                    "a payload parameter belongs to a quick-reply or URL button",
+                ));
+            }
+            not_blank(path, text)
+        }
+        TemplateParameter::Currency(currency) => {
+            if is_button {
+                return Err(invalid(path, "a button takes a text or payload parameter"));
+            }
+            not_blank(&format!("{path}.fallback"), &currency.fallback)?;
+            not_blank(&format!("{path}.code"), &currency.code)
+        }
+        TemplateParameter::DateTime(fallback) => {
+            if is_button {
+                return Err(invalid(path, "a button takes a text or payload parameter"));
+            }
+            not_blank(path, fallback)
+        }
+        TemplateParameter::Image(source)
+        | TemplateParameter::Video(source)
+        | TemplateParameter::Document(source) => {
+            if !matches!(kind, TemplateComponentKind::Header) {
+                return Err(invalid(path, "media parameters belong to the header"));
+            }
+            validate_media_source(path, source)
+        }
+    }
+}
+
+/// Checks a template message: name and language not blank; a header with at most one
+/// parameter; media parameters only in the header; payload parameters only on
+/// buttons; buttons numbered 0 to 9 with text or payload parameters; no blank values.
+pub fn validate_template(message: &TemplateMessage) -> Result<(), InvalidRequest> {
+    not_blank("name", &message.name)?;
+    not_blank("language", &message.language)?;
+    for (c, component) in message.components.iter().enumerate() {
+        let path = format!("components[{c}]");
+        match component.kind {
+            TemplateComponentKind::Header => {
+                let count = component.parameters.len();
+                if count > TEMPLATE_HEADER_PARAMETERS_MAX {
+                    return Err(invalid(
+                        format!("{path}.parameters"),
+                        format!(
+                            "a header takes at most {TEMPLATE_HEADER_PARAMETERS_MAX} parameter, got {count}"
+                        ),
+                    ));
+                }
+            }
+            TemplateComponentKind::Body => {}
+            TemplateComponentKind::QuickReplyButton(index)
+            | TemplateComponentKind::UrlButton(index) => {
+                if index > TEMPLATE_BUTTON_INDEX_MAX {
+                    return Err(invalid(
+                        format!("{path}.kind"),
+                        format!(
+                            "button index must be 0 to {TEMPLATE_BUTTON_INDEX_MAX}, got {index}"
+                        ),
+                    ));
+                }
+                if component.parameters.is_empty() {
+                    return Err(invalid(
+                        format!("{path}.parameters"),
+                        "a button component needs its parameter",
+                    ));
+                }
+            }
+        }
+        for (p, parameter) in component.parameters.iter().enumerate() {
+            template_parameter(
+                &format!("{path}.parameters[{p}]"),
+                &component.kind,
+                parameter,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Checks a reaction: the message id must not be blank (an empty emoji is allowed: it
+/// removes the reaction).
+pub fn validate_reaction(message: &ReactionMessage) -> Result<(), InvalidRequest> {
+    not_blank("message-id", &message.message_id)
+}
+
+/// Checks a read receipt: the message id must not be blank.
+pub fn validate_read_receipt(receipt: &ReadReceipt) -> Result<(), InvalidRequest> {
+    not_blank("message-id", &receipt.message_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{
+        ContactEmail, ContactPhone, ListRow, ListSection, ReplyButton, TemplateComponent,
+        TemplateCurrency,
+    };
+
+    fn s(n: usize) -> String {
+        "a".repeat(n)
+    }
+
+    /// Asserts an `InvalidRequest` with exactly this field and reason.
+    #[track_caller]
+    fn assert_invalid(result: Result<(), InvalidRequest>, field: &str, reason: &str) {
+        match result {
+            Err(e) => {
+                assert_eq!(e.field, field, "field (reason was {:?})", e.reason);
+                assert_eq!(e.reason, reason, "reason of {field}");
+            }
+            Ok(()) => panic!("expected {field}: {reason}, got Ok"),
+        }
+    }
+
+    /// Asserts an `InvalidRequest` on this field, whatever the reason.
+    #[track_caller]
+    fn assert_field(result: Result<(), InvalidRequest>, field: &str) {
+        match result {
+            Err(e) => assert_eq!(e.field, field, "reason was {:?}", e.reason),
+            Ok(()) => panic!("expected an error on {field}, got Ok"),
+        }
+    }
+
+    #[track_caller]
+    fn assert_ok(result: Result<(), InvalidRequest>) {
+        if let Err(e) = result {
+            panic!("expected Ok, got {}: {}", e.field, e.reason);
+        }
+    }
+
+    // ------------------------------------------------------------ counting
+
+    #[test]
+    fn counts_unicode_scalar_values_not_bytes() {
+        assert_eq!(char_count(""), 0);
+        assert_eq!(char_count("abc"), 3);
+        assert_eq!(char_count("héllo"), 5);
+        assert_eq!(char_count("日本語"), 3);
+        assert_eq!(char_count("👍"), 1);
+        // A ZWJ family is several scalar values.
+        assert_eq!(char_count("👨\u{200d}👩\u{200d}👧"), 5);
+    }
+
+    #[test]
+    fn blank_and_present() {
+        assert!(is_blank(""));
+        assert!(is_blank(" \t\n"));
+        assert!(!is_blank(" x "));
+        assert_eq!(present(&None), None);
+        assert_eq!(present(&Some(String::new())), None);
+        assert_eq!(present(&Some("  ".into())), None);
+        assert_eq!(present(&Some(" x ".into())), Some(" x "));
+    }
+
+    #[test]
+    fn http_urls() {
+        assert!(is_http_url("http://example.com"));
+        assert!(is_http_url("https://example.com/a?b=c"));
+        assert!(is_http_url("HTTPS://EXAMPLE.COM"));
+        assert!(!is_http_url("https://"));
+        assert!(!is_http_url("http://   "));
+        assert!(!is_http_url("ftp://example.com"));
+        assert!(!is_http_url("www.example.com"));
+        assert!(!is_http_url("https://exa mple.com"));
+        assert!(!is_http_url(""));
+        assert!(!is_http_url("é"));
+        assert!(!is_http_url("httpé://x"));
+    }
+
+    // ------------------------------------------------------------ text
+
+    #[test]
+    fn text_part_limits() {
+        assert_invalid(validate_text_part(""), "body", "must not be empty");
+        assert_invalid(validate_text_part(" \n "), "body", "must not be empty");
+        assert_ok(validate_text_part("x"));
+        assert_ok(validate_text_part(&s(4096)));
+        assert_invalid(
+            validate_text_part(&s(4097)),
+            "body",
+            "at most 4096 characters, got 4097",
+        );
+        // 4096 two-byte characters are within the limit.
+        assert_ok(validate_text_part(&"é".repeat(4096)));
+        assert_invalid(
+            validate_text_part(&"é".repeat(4097)),
+            "body",
+            "at most 4096 characters, got 4097",
+        );
+    }
+
+    #[test]
+    fn text_body_only_needs_content() {
+        assert_invalid(validate_text_body(""), "body", "must not be empty");
+        assert_ok(validate_text_body(&s(10_000)));
+    }
+
+    // ------------------------------------------------------------ media
+
+    fn media(kind: MediaKind) -> MediaMessage {
+        MediaMessage {
+            to: "15551234567".into(),
+            kind,
+            source: MediaSource::Id("123".into()),
+            caption: None,
+            filename: None,
+            reply_to: None,
+        }
+    }
+
+    const ALL_KINDS: [MediaKind; 5] = [
+        MediaKind::Image,
+        MediaKind::Video,
+        MediaKind::Audio,
+        MediaKind::Document,
+        MediaKind::Sticker,
+    ];
+
+    #[test]
+    fn media_sources() {
+        for kind in ALL_KINDS {
+            assert_ok(validate_media(&media(kind)));
+            let mut m = media(kind);
+            m.source = MediaSource::Id(" ".into());
+            assert_invalid(validate_media(&m), "source.id", "must not be empty");
+            m.source = MediaSource::Link(String::new());
+            assert_invalid(validate_media(&m), "source.link", "must not be empty");
+            m.source = MediaSource::Link("ftp://x/y.png".into());
+            assert_field(validate_media(&m), "source.link");
+            m.source = MediaSource::Link("example.com/y.png".into());
+            assert_field(validate_media(&m), "source.link");
+            m.source = MediaSource::Link("https://example.com/y.png".into());
+            assert_ok(validate_media(&m));
+            m.source = MediaSource::Link("http://example.com/y.png".into());
+            assert_ok(validate_media(&m));
+        }
+    }
+
+    #[test]
+    fn caption_only_on_image_video_document() {
+        for kind in [MediaKind::Image, MediaKind::Video, MediaKind::Document] {
+            let mut m = media(kind);
+            m.caption = Some(s(1024));
+            assert_ok(validate_media(&m));
+            m.caption = Some(s(1025));
+            assert_invalid(
+                validate_media(&m),
+                "caption",
+                "at most 1024 characters, got 1025",
+            );
+        }
+        for (kind, name) in [(MediaKind::Audio, "audio"), (MediaKind::Sticker, "sticker")] {
+            let mut m = media(kind);
+            m.caption = Some("hi".into());
+            assert_invalid(
+                validate_media(&m),
+                "caption",
+                &format!("{name} messages cannot have a caption"),
+            );
+            // A blank caption counts as none.
+            m.caption = Some("  ".into());
+            assert_ok(validate_media(&m));
+        }
+    }
+
+    #[test]
+    fn filename_only_on_document() {
+        let mut m = media(MediaKind::Document);
+        m.filename = Some("report.pdf".into());
+        assert_ok(validate_media(&m));
+        for (kind, name) in [
+            (MediaKind::Image, "image"),
+            (MediaKind::Video, "video"),
+            (MediaKind::Audio, "audio"),
+            (MediaKind::Sticker, "sticker"),
+        ] {
+            let mut m = media(kind);
+            m.filename = Some("x.bin".into());
+            assert_invalid(
+                validate_media(&m),
+                "filename",
+                &format!("only documents have a file name, not {name} messages"),
+            );
+            m.filename = Some(String::new());
+            assert_ok(validate_media(&m));
+        }
+    }
+
+    // ------------------------------------------------------------ location
+
+    fn location(latitude: f64, longitude: f64) -> LocationMessage {
+        LocationMessage {
+            to: "1".into(),
+            latitude,
+            longitude,
+            name: None,
+            address: None,
+            reply_to: None,
+        }
+    }
+
+    #[test]
+    fn location_bounds() {
+        assert_ok(validate_location(&location(0.0, 0.0)));
+        assert_ok(validate_location(&location(90.0, 180.0)));
+        assert_ok(validate_location(&location(-90.0, -180.0)));
+        assert_invalid(
+            validate_location(&location(90.5, 0.0)),
+            "latitude",
+            "must be between -90 and 90, got 90.5",
+        );
+        assert_invalid(
+            validate_location(&location(-90.5, 0.0)),
+            "latitude",
+            "must be between -90 and 90, got -90.5",
+        );
+        assert_invalid(
+            validate_location(&location(0.0, 180.5)),
+            "longitude",
+            "must be between -180 and 180, got 180.5",
+        );
+        assert_invalid(
+            validate_location(&location(0.0, -180.5)),
+            "longitude",
+            "must be between -180 and 180, got -180.5",
+        );
+        assert_invalid(
+            validate_location(&location(f64::NAN, 0.0)),
+            "latitude",
+            "must be a finite number",
+        );
+        assert_invalid(
+            validate_location(&location(0.0, f64::INFINITY)),
+            "longitude",
+            "must be a finite number",
+        );
+        assert_invalid(
+            validate_location(&location(0.0, f64::NEG_INFINITY)),
+            "longitude",
+            "must be a finite number",
+        );
+    }
+
+    // ------------------------------------------------------------ contacts
+
+    fn card(name: &str) -> ContactCard {
+        ContactCard {
+            formatted_name: name.into(),
+            first_name: None,
+            last_name: None,
+            phones: vec![],
+            emails: vec![],
+            organization: None,
+            urls: vec![],
+            birthday: None,
+        }
+    }
+
+    fn contacts(cards: Vec<ContactCard>) -> ContactsMessage {
+        ContactsMessage {
+            to: "1".into(),
+            contacts: cards,
+            reply_to: None,
+        }
+    }
+
+    #[test]
+    fn contacts_count() {
+        assert_invalid(
+            validate_contacts(&contacts(vec![])),
+            "contacts",
+            "at least 1 contact, got 0",
+        );
+        assert_ok(validate_contacts(&contacts(vec![card("A")])));
+        assert_ok(validate_contacts(&contacts(vec![card("A"); 257])));
+        assert_invalid(
+            validate_contacts(&contacts(vec![card("A"); 258])),
+            "contacts",
+            "at most 257 contacts, got 258",
+        );
+    }
+
+    #[test]
+    fn contact_fields() {
+        assert_invalid(
+            validate_contacts(&contacts(vec![card("A"), card(" ")])),
+            "contacts[1].formatted-name",
+            "must not be empty",
+        );
+        let mut c = card("A");
+        c.phones = vec![
+            ContactPhone {
+                phone: "+1 555".into(),
+                wa_id: None,
+                kind: None,
+            },
+            ContactPhone {
+                phone: "".into(),
+                wa_id: Some("1555".into()),
+                kind: None,
+            },
+        ];
+        assert_invalid(
+            validate_contacts(&contacts(vec![c])),
+            "contacts[0].phones[1].phone",
+            "must not be empty",
+        );
+        let mut c = card("A");
+        c.emails = vec![ContactEmail {
+            email: " ".into(),
+            kind: Some("WORK".into()),
+        }];
+        assert_invalid(
+            validate_contacts(&contacts(vec![c])),
+            "contacts[0].emails[0].email",
+            "must not be empty",
+        );
+        let mut c = card("A");
+        c.urls = vec!["https://a".into(), "".into()];
+        assert_invalid(
+            validate_contacts(&contacts(vec![c])),
+            "contacts[0].urls[1]",
+            "must not be empty",
+        );
+    }
+
+    #[test]
+    fn contact_birthday() {
+        for good in ["1990-01-31", "2000-12-01"] {
+            let mut c = card("A");
+            c.birthday = Some(good.into());
+            assert_ok(validate_contacts(&contacts(vec![c])));
+        }
+        for bad in [
+            "1990-1-31",
+            "31.01.1990",
+            "19900131",
+            "1990-01-3x",
+            "１９９０-01-31",
+        ] {
+            let mut c = card("A");
+            c.birthday = Some(bad.into());
+            assert_invalid(
+                validate_contacts(&contacts(vec![c])),
+                "contacts[0].birthday",
+                "must be YYYY-MM-DD",
+            );
+        }
+        let mut c = card("A");
+        c.birthday = Some(String::new());
+        assert_ok(validate_contacts(&contacts(vec![c])));
+    }
+
+    // ------------------------------------------------------------ buttons
+
+    fn button(id: &str, title: &str) -> ReplyButton {
+        ReplyButton {
+            id: id.into(),
+            title: title.into(),
+        }
+    }
+
+    fn buttons(list: Vec<ReplyButton>) -> ButtonsMessage {
+        ButtonsMessage {
+            to: "1".into(),
+            body: "Pick one".into(),
+            buttons: list,
+            header: None,
+            footer: None,
+            reply_to: None,
+        }
+    }
+
+    #[test]
+    fn button_count() {
+        assert_invalid(
+            validate_buttons(&buttons(vec![])),
+            "buttons",
+            "at least 1 button, got 0",
+        );
+        assert_ok(validate_buttons(&buttons(vec![button("a", "A")])));
+        assert_ok(validate_buttons(&buttons(vec![
+            button("a", "A"),
+            button("b", "B"),
+            button("c", "C"),
+        ])));
+        assert_invalid(
+            validate_buttons(&buttons(vec![
+                button("a", "A"),
+                button("b", "B"),
+                button("c", "C"),
+                button("d", "D"),
+            ])),
+            "buttons",
+            "at most 3 buttons, got 4",
+        );
+    }
+
+    #[test]
+    fn button_titles_and_ids() {
+        assert_ok(validate_buttons(&buttons(vec![button("a", &s(20))])));
+        assert_invalid(
+            validate_buttons(&buttons(vec![button("a", "A"), button("b", &s(27))])),
+            "buttons[1].title",
+            "at most 20 characters, got 27",
+        );
+        assert_invalid(
+            validate_buttons(&buttons(vec![button("a", &s(21))])),
+            "buttons[0].title",
+            "at most 20 characters, got 21",
+        );
+        assert_invalid(
+            validate_buttons(&buttons(vec![button("a", " ")])),
+            "buttons[0].title",
+            "must not be empty",
+        );
+        assert_ok(validate_buttons(&buttons(vec![button(&s(256), "A")])));
+        assert_invalid(
+            validate_buttons(&buttons(vec![button(&s(257), "A")])),
+            "buttons[0].id",
+            "at most 256 characters, got 257",
+        );
+        assert_invalid(
+            validate_buttons(&buttons(vec![button("", "A")])),
+            "buttons[0].id",
+            "must not be empty",
+        );
+        assert_invalid(
+            validate_buttons(&buttons(vec![
+                button("a", "A"),
+                button("b", "B"),
+                button("a", "C"),
+            ])),
+            "buttons[2].id",
+            "duplicate id, already used by buttons[0]",
+        );
+        // Same title, different ids: fine.
+        assert_ok(validate_buttons(&buttons(vec![
+            button("a", "Same"),
+            button("b", "Same"),
+        ])));
+    }
+
+    #[test]
+    fn button_body_footer_header() {
+        let mut m = buttons(vec![button("a", "A")]);
+        m.body = s(1024);
+        assert_ok(validate_buttons(&m));
+        m.body = s(1025);
+        assert_invalid(
+            validate_buttons(&m),
+            "body",
+            "at most 1024 characters, got 1025",
+        );
+        m.body = "  ".into();
+        assert_invalid(validate_buttons(&m), "body", "must not be empty");
+
+        let mut m = buttons(vec![button("a", "A")]);
+        m.footer = Some(s(60));
+        assert_ok(validate_buttons(&m));
+        m.footer = Some(s(61));
+        assert_invalid(
+            validate_buttons(&m),
+            "footer",
+            "at most 60 characters, got 61",
+        );
+        m.footer = Some(String::new());
+        assert_ok(validate_buttons(&m));
+
+        let mut m = buttons(vec![button("a", "A")]);
+        m.header = Some(InteractiveHeader::Text(s(60)));
+        assert_ok(validate_buttons(&m));
+        m.header = Some(InteractiveHeader::Text(s(61)));
+        assert_invalid(
+            validate_buttons(&m),
+            "header",
+            "at most 60 characters, got 61",
+        );
+        m.header = Some(InteractiveHeader::Text(String::new()));
+        assert_invalid(validate_buttons(&m), "header", "must not be empty");
+        m.header = Some(InteractiveHeader::Image(MediaSource::Link(
+            "https://x/a.png".into(),
+        )));
+        assert_ok(validate_buttons(&m));
+        m.header = Some(InteractiveHeader::Video(MediaSource::Link(
+            "x/a.mp4".into(),
+        )));
+        assert_field(validate_buttons(&m), "header.link");
+        m.header = Some(InteractiveHeader::Document(MediaSource::Id("".into())));
+        assert_invalid(validate_buttons(&m), "header.id", "must not be empty");
+    }
+
+    // ------------------------------------------------------------ list
+
+    fn row(id: &str) -> ListRow {
+        ListRow {
+            id: id.into(),
+            title: format!("Row {id}"),
+            description: None,
+        }
+    }
+
+    fn section(title: Option<&str>, rows: Vec<ListRow>) -> ListSection {
+        ListSection {
+            title: title.map(str::to_string),
+            rows,
+        }
+    }
+
+    fn list(sections: Vec<ListSection>) -> ListMessage {
+        ListMessage {
+            to: "1".into(),
+            body: "Choose".into(),
+            button: "Options".into(),
+            sections,
+            header: None,
+            footer: None,
+            reply_to: None,
+        }
+    }
+
+    #[test]
+    fn list_sections_and_rows_count() {
+        assert_invalid(
+            validate_list(&list(vec![])),
+            "sections",
+            "at least 1 section, got 0",
+        );
+        // One untitled section is fine.
+        assert_ok(validate_list(&list(vec![section(None, vec![row("a")])])));
+        let ten: Vec<ListSection> = (0..10)
+            .map(|i| section(Some(&format!("S{i}")), vec![row(&i.to_string())]))
+            .collect();
+        assert_ok(validate_list(&list(ten.clone())));
+        let mut eleven = ten;
+        eleven.push(section(Some("S10"), vec![row("10")]));
+        assert_invalid(
+            validate_list(&list(eleven)),
+            "sections",
+            "at most 10 sections, got 11",
+        );
+        let rows10: Vec<ListRow> = (0..10).map(|i| row(&i.to_string())).collect();
+        assert_ok(validate_list(&list(vec![section(None, rows10)])));
+        let rows: Vec<ListRow> = (0..6).map(|i| row(&i.to_string())).collect();
+        let more: Vec<ListRow> = (6..11).map(|i| row(&i.to_string())).collect();
+        assert_invalid(
+            validate_list(&list(vec![
+                section(Some("A"), rows),
+                section(Some("B"), more),
+            ])),
+            "sections",
+            "at most 10 rows in all sections together, got 11",
+        );
+        assert_invalid(
+            validate_list(&list(vec![
+                section(Some("A"), vec![row("a")]),
+                section(Some("B"), vec![]),
+            ])),
+            "sections[1].rows",
+            "at least 1 row, got 0",
+        );
+    }
+
+    #[test]
+    fn list_section_titles() {
+        assert_invalid(
+            validate_list(&list(vec![
+                section(Some("A"), vec![row("a")]),
+                section(None, vec![row("b")]),
+            ])),
+            "sections[1].title",
+            "required when the list has more than one section",
+        );
+        assert_invalid(
+            validate_list(&list(vec![
+                section(Some(" "), vec![row("a")]),
+                section(Some("B"), vec![row("b")]),
+            ])),
+            "sections[0].title",
+            "required when the list has more than one section",
+        );
+        assert_ok(validate_list(&list(vec![section(
+            Some(&s(24)),
+            vec![row("a")],
+        )])));
+        assert_invalid(
+            validate_list(&list(vec![section(Some(&s(25)), vec![row("a")])])),
+            "sections[0].title",
+            "at most 24 characters, got 25",
+        );
+    }
+
+    #[test]
+    fn list_rows() {
+        let mut r = row("a");
+        r.title = s(24);
+        r.description = Some(s(72));
+        assert_ok(validate_list(&list(vec![section(None, vec![r.clone()])])));
+        r.title = s(25);
+        assert_invalid(
+            validate_list(&list(vec![section(None, vec![r.clone()])])),
+            "sections[0].rows[0].title",
+            "at most 24 characters, got 25",
+        );
+        r.title = "".into();
+        assert_invalid(
+            validate_list(&list(vec![section(None, vec![r.clone()])])),
+            "sections[0].rows[0].title",
+            "must not be empty",
+        );
+        r.title = "T".into();
+        r.description = Some(s(73));
+        assert_invalid(
+            validate_list(&list(vec![section(None, vec![row("x"), r.clone()])])),
+            "sections[0].rows[1].description",
+            "at most 72 characters, got 73",
+        );
+        r.description = None;
+        r.id = s(200);
+        assert_ok(validate_list(&list(vec![section(None, vec![r.clone()])])));
+        r.id = s(201);
+        assert_invalid(
+            validate_list(&list(vec![section(None, vec![r.clone()])])),
+            "sections[0].rows[0].id",
+            "at most 200 characters, got 201",
+        );
+        r.id = " ".into();
+        assert_invalid(
+            validate_list(&list(vec![section(None, vec![r])])),
+            "sections[0].rows[0].id",
+            "must not be empty",
+        );
+    }
+
+    #[test]
+    fn list_row_ids_unique_across_sections() {
+        assert_invalid(
+            validate_list(&list(vec![
+                section(Some("A"), vec![row("x"), row("y")]),
+                section(Some("B"), vec![row("z"), row("y")]),
+            ])),
+            "sections[1].rows[1].id",
+            "duplicate id, already used by sections[0].rows[1]",
+        );
+    }
+
+    #[test]
+    fn list_body_button_header_footer() {
+        let ok = || list(vec![section(None, vec![row("a")])]);
+        let mut m = ok();
+        m.body = s(4096);
+        assert_ok(validate_list(&m));
+        m.body = s(4097);
+        assert_invalid(
+            validate_list(&m),
+            "body",
+            "at most 4096 characters, got 4097",
+        );
+        m.body = "".into();
+        assert_invalid(validate_list(&m), "body", "must not be empty");
+        let mut m = ok();
+        m.button = s(20);
+        assert_ok(validate_list(&m));
+        m.button = s(21);
+        assert_invalid(validate_list(&m), "button", "at most 20 characters, got 21");
+        m.button = " ".into();
+        assert_invalid(validate_list(&m), "button", "must not be empty");
+        let mut m = ok();
+        m.header = Some(s(60));
+        m.footer = Some(s(60));
+        assert_ok(validate_list(&m));
+        m.header = Some(s(61));
+        assert_invalid(validate_list(&m), "header", "at most 60 characters, got 61");
+        m.header = None;
+        m.footer = Some(s(61));
+        assert_invalid(validate_list(&m), "footer", "at most 60 characters, got 61");
+    }
+
+    // ------------------------------------------------------------ cta url
+
+    fn cta() -> CtaUrlMessage {
+        CtaUrlMessage {
+            to: "1".into(),
+            body: "See the offer".into(),
+            display_text: "Open".into(),
+            url: "https://example.com/offer".into(),
+            header: None,
+            footer: None,
+            reply_to: None,
+        }
+    }
+
+    #[test]
+    fn cta_url_limits() {
+        assert_ok(validate_cta_url(&cta()));
+        let mut m = cta();
+        m.display_text = s(20);
+        assert_ok(validate_cta_url(&m));
+        m.display_text = s(21);
+        assert_invalid(
+            validate_cta_url(&m),
+            "display-text",
+            "at most 20 characters, got 21",
+        );
+        m.display_text = "".into();
+        assert_invalid(validate_cta_url(&m), "display-text", "must not be empty");
+
+        let mut m = cta();
+        m.url = "http://example.com".into();
+        assert_ok(validate_cta_url(&m));
+        for bad in [
+            "example.com",
+            "ftp://example.com",
+            "javascript:alert(1)",
+            "https://",
+        ] {
+            m.url = bad.into();
+            assert_invalid(
+                validate_cta_url(&m),
+                "url",
+                "must be an http:// or https:// URL without spaces",
+            );
+        }
+        m.url = "".into();
+        assert_invalid(validate_cta_url(&m), "url", "must not be empty");
+
+        let mut m = cta();
+        m.body = s(1024);
+        assert_ok(validate_cta_url(&m));
+        m.body = s(1025);
+        assert_invalid(
+            validate_cta_url(&m),
+            "body",
+            "at most 1024 characters, got 1025",
+        );
+        let mut m = cta();
+        m.header = Some(s(61));
+        assert_invalid(
+            validate_cta_url(&m),
+            "header",
+            "at most 60 characters, got 61",
+        );
+        let mut m = cta();
+        m.footer = Some(s(61));
+        assert_invalid(
+            validate_cta_url(&m),
+            "footer",
+            "at most 60 characters, got 61",
+        );
+    }
+
+    // ------------------------------------------------------------ template
+
+    fn template(components: Vec<TemplateComponent>) -> TemplateMessage {
+        TemplateMessage {
+            to: "1".into(),
+            name: "order_update".into(),
+            language: "en_US".into(),
+            components,
+            reply_to: None,
+        }
+    }
+
+    fn component(
+        kind: TemplateComponentKind,
+        parameters: Vec<TemplateParameter>,
+    ) -> TemplateComponent {
+        TemplateComponent { kind, parameters }
+    }
+
+    #[test]
+    fn template_name_and_language() {
+        assert_ok(validate_template(&template(vec![])));
+        let mut m = template(vec![]);
+        m.name = " ".into();
+        assert_invalid(validate_template(&m), "name", "must not be empty");
+        let mut m = template(vec![]);
+        m.language = "".into();
+        assert_invalid(validate_template(&m), "language", "must not be empty");
+    }
+
+    #[test]
+    fn template_parameters_by_component() {
+        let image = || TemplateParameter::Image(MediaSource::Link("https://x/a.png".into()));
+        let currency = || {
+            TemplateParameter::Currency(TemplateCurrency {
+                fallback: "$1.50".into(),
+                code: "USD".into(),
+                amount_1000: 1500,
+            })
+        };
+        assert_ok(validate_template(&template(vec![
+            component(TemplateComponentKind::Header, vec![image()]),
+            component(
+                TemplateComponentKind::Body,
+                vec![
+                    TemplateParameter::Text("Ann".into()),
+                    currency(),
+                    TemplateParameter::DateTime("May 1".into()),
+                ],
+            ),
+            component(
+                TemplateComponentKind::QuickReplyButton(0),
+                vec![TemplateParameter::Payload("yes".into())],
+            ),
+            component(
+                TemplateComponentKind::UrlButton(9),
+                vec![TemplateParameter::Text("abc".into())],
+            ),
+        ])));
+        assert_invalid(
+            validate_template(&template(vec![component(
+                TemplateComponentKind::Header,
+                vec![
+                    TemplateParameter::Text("a".into()),
+                    TemplateParameter::Text("b".into()),
+                ],
+            )])),
+            "components[0].parameters",
+            "a header takes at most 1 parameter, got 2",
+        );
+        assert_invalid(
+            validate_template(&template(vec![component(
+                TemplateComponentKind::Body,
+                vec![TemplateParameter::Text("a".into()), image()],
+            )])),
+            "components[0].parameters[1]",
+            "media parameters belong to the header",
+        );
+        assert_invalid(
+            validate_template(&template(vec![component(
+                TemplateComponentKind::Body,
+                vec![TemplateParameter::Payload("p".into())],
+            )])),
+            "components[0].parameters[0]",
+            "a payload parameter belongs to a quick-reply or URL button",
+        );
+        assert_invalid(
+            validate_template(&template(vec![component(
+                TemplateComponentKind::QuickReplyButton(0),
+                vec![currency()],
+            )])),
+            "components[0].parameters[0]",
+            "a button takes a text or payload parameter",
+        );
+        assert_invalid(
+            validate_template(&template(vec![component(
+                TemplateComponentKind::UrlButton(1),
+                vec![TemplateParameter::DateTime("x".into())],
+            )])),
+            "components[0].parameters[0]",
+            "a button takes a text or payload parameter",
+        );
+        assert_invalid(
+            validate_template(&template(vec![component(
+                TemplateComponentKind::UrlButton(10),
+                vec![TemplateParameter::Text("x".into())],
+            )])),
+            "components[0].kind",
+            "button index must be 0 to 9, got 10",
+        );
+        assert_invalid(
+            validate_template(&template(vec![component(
+                TemplateComponentKind::QuickReplyButton(0),
+                vec![],
+            )])),
+            "components[0].parameters",
+            "a button component needs its parameter",
+        );
+    }
+
+    #[test]
+    fn template_parameter_values() {
+        assert_invalid(
+            validate_template(&template(vec![component(
+                TemplateComponentKind::Body,
+                vec![
+                    TemplateParameter::Text("ok".into()),
+                    TemplateParameter::Text(" ".into()),
+                ],
+            )])),
+            "components[0].parameters[1]",
+            "must not be empty",
+        );
+        assert_invalid(
+            validate_template(&template(vec![component(
+                TemplateComponentKind::Body,
+                vec![TemplateParameter::Currency(TemplateCurrency {
+                    fallback: "".into(),
+                    code: "USD".into(),
+                    amount_1000: 1,
+                })],
+            )])),
+            "components[0].parameters[0].fallback",
+            "must not be empty",
+        );
+        assert_invalid(
+            validate_template(&template(vec![component(
+                TemplateComponentKind::Body,
+                vec![TemplateParameter::Currency(TemplateCurrency {
+                    fallback: "1".into(),
+                    code: "".into(),
+                    amount_1000: 1,
+                })],
+            )])),
+            "components[0].parameters[0].code",
+            "must not be empty",
+        );
+        assert_invalid(
+            validate_template(&template(vec![component(
+                TemplateComponentKind::Body,
+                vec![TemplateParameter::DateTime("".into())],
+            )])),
+            "components[0].parameters[0]",
+            "must not be empty",
+        );
+        assert_invalid(
+            validate_template(&template(vec![
+                component(TemplateComponentKind::Body, vec![]),
+                component(
+                    TemplateComponentKind::Header,
+                    vec![TemplateParameter::Document(MediaSource::Link(
+                        "nope".into(),
+                    ))],
+                ),
+            ])),
+            "components[1].parameters[0].link",
+            "must be an http:// or https:// URL without spaces",
+        );
+    }
+
+    // ------------------------------------------------------------ reaction, receipt
+
+    #[test]
+    fn reaction_and_receipt() {
+        let mut r = ReactionMessage {
+            to: "1".into(),
+            message_id: "wamid.X".into(),
+            emoji: "👍".into(),
+        };
+        assert_ok(validate_reaction(&r));
+        r.emoji = String::new();
+        assert_ok(validate_reaction(&r));
+        r.message_id = " ".into();
+        assert_invalid(validate_reaction(&r), "message-id", "must not be empty");
+
+        let mut receipt = ReadReceipt {
+            message_id: "wamid.X".into(),
+            typing: true,
+        };
+        assert_ok(validate_read_receipt(&receipt));
+        receipt.message_id = String::new();
+        assert_invalid(
+            validate_read_receipt(&receipt),
+            "message-id",
+            "must not be empty",
+        );
+    }
+}
