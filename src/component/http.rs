@@ -1,0 +1,203 @@
+//! wasi:http plumbing: reading a capped request body, writing a response, and sending
+//! an outgoing request. Nothing here can trap: every host error becomes a value.
+
+use wasi::http::outgoing_handler;
+use wasi::http::types::{
+    ErrorCode, Fields, IncomingBody, IncomingRequest, IncomingResponse, Method, OutgoingBody,
+    OutgoingRequest, OutgoingResponse, RequestOptions, ResponseOutparam, Scheme,
+};
+use wasi::io::streams::{InputStream, OutputStream, StreamError};
+
+/// Why a body could not be read.
+pub enum ReadError {
+    /// More than the cap.
+    TooLarge,
+    /// The stream failed before its end.
+    Broken,
+}
+
+/// Value of the first header named `name` (lowercase).
+pub fn header(request: &IncomingRequest, name: &str) -> Option<Vec<u8>> {
+    request.headers().get(name).into_iter().next()
+}
+
+/// Reads the whole request body, refusing more than `cap` bytes.
+///
+/// `blocking-read` may hand back an empty chunk before the end; only `closed` ends the
+/// body.
+pub fn read_body(request: &IncomingRequest, cap: usize) -> Result<Vec<u8>, ReadError> {
+    let body = request.consume().map_err(|()| ReadError::Broken)?;
+    let result = {
+        let stream = body.stream().map_err(|()| ReadError::Broken)?;
+        read_stream(&stream, cap)
+    };
+    let _ = IncomingBody::finish(body);
+    result
+}
+
+fn read_stream(stream: &InputStream, cap: usize) -> Result<Vec<u8>, ReadError> {
+    let mut out = Vec::new();
+    loop {
+        match stream.blocking_read(64 * 1024) {
+            Ok(chunk) => {
+                if out.len().saturating_add(chunk.len()) > cap {
+                    return Err(ReadError::TooLarge);
+                }
+                out.extend_from_slice(&chunk);
+            }
+            Err(StreamError::Closed) => return Ok(out),
+            Err(StreamError::LastOperationFailed(_)) => return Err(ReadError::Broken),
+        }
+    }
+}
+
+/// Sends a complete response. After this returns the client has its answer, and the
+/// handler may go on working.
+pub fn respond(out: ResponseOutparam, status: u16, headers: &[(&str, &str)], body: &[u8]) {
+    let list: Vec<(String, Vec<u8>)> = headers
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
+        .collect();
+    let fields = Fields::from_list(&list).unwrap_or_else(|_| Fields::new());
+    let response = OutgoingResponse::new(fields);
+    let _ = response.set_status_code(status);
+    let Ok(outgoing_body) = response.body() else {
+        ResponseOutparam::set(out, Ok(response));
+        return;
+    };
+    ResponseOutparam::set(out, Ok(response));
+    if let Ok(stream) = outgoing_body.write() {
+        write_all(&stream, body);
+    }
+    let _ = OutgoingBody::finish(outgoing_body, None);
+}
+
+fn write_all(stream: &OutputStream, mut bytes: &[u8]) -> bool {
+    // `blocking-write-and-flush` takes at most 4096 bytes per call.
+    while !bytes.is_empty() {
+        let (now, rest) = bytes.split_at(bytes.len().min(4096));
+        if stream.blocking_write_and_flush(now).is_err() {
+            return false;
+        }
+        bytes = rest;
+    }
+    true
+}
+
+/// An HTTP answer.
+pub struct Answer {
+    /// Status code.
+    pub status: u16,
+    /// `content-type`, when given.
+    pub content_type: Option<String>,
+    /// The body, at most [`MAX_ANSWER_BYTES`].
+    pub body: Vec<u8>,
+}
+
+/// The largest Graph API answer read.
+pub const MAX_ANSWER_BYTES: usize = 1024 * 1024;
+
+/// Timeouts of an outgoing request, in nanoseconds.
+const CONNECT_TIMEOUT_NS: u64 = 10_000_000_000;
+const FIRST_BYTE_TIMEOUT_NS: u64 = 30_000_000_000;
+const BETWEEN_BYTES_TIMEOUT_NS: u64 = 30_000_000_000;
+
+/// Sends a request and reads the answer. `Err` carries the host's error code.
+pub fn send(
+    method: &str,
+    url: &str,
+    headers: &[(String, String)],
+    body: Option<&[u8]>,
+) -> Result<Answer, ErrorCode> {
+    let (scheme, authority, path) = split_url(url).ok_or(ErrorCode::HttpRequestUriInvalid)?;
+    let list: Vec<(String, Vec<u8>)> = headers
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_bytes().to_vec()))
+        .collect();
+    let fields = Fields::from_list(&list).map_err(|_| ErrorCode::HttpRequestHeaderSize(None))?;
+    let request = OutgoingRequest::new(fields);
+    let method = match method {
+        "GET" => Method::Get,
+        "POST" => Method::Post,
+        other => Method::Other(other.to_string()),
+    };
+    let invalid = |()| ErrorCode::HttpRequestUriInvalid;
+    request
+        .set_method(&method)
+        .map_err(|()| ErrorCode::HttpRequestMethodInvalid)?;
+    request.set_scheme(Some(&scheme)).map_err(invalid)?;
+    request.set_authority(Some(authority)).map_err(invalid)?;
+    request.set_path_with_query(Some(path)).map_err(invalid)?;
+    let outgoing_body = request
+        .body()
+        .map_err(|()| ErrorCode::InternalError(None))?;
+
+    let options = RequestOptions::new();
+    let _ = options.set_connect_timeout(Some(CONNECT_TIMEOUT_NS));
+    let _ = options.set_first_byte_timeout(Some(FIRST_BYTE_TIMEOUT_NS));
+    let _ = options.set_between_bytes_timeout(Some(BETWEEN_BYTES_TIMEOUT_NS));
+    let future = outgoing_handler::handle(request, Some(options))?;
+
+    if let Some(bytes) = body {
+        if let Ok(stream) = outgoing_body.write() {
+            if !write_all(&stream, bytes) {
+                return Err(ErrorCode::HttpRequestBodySize(None));
+            }
+        }
+    }
+    OutgoingBody::finish(outgoing_body, None)?;
+
+    future.subscribe().block();
+    let response = match future.get() {
+        Some(Ok(Ok(response))) => response,
+        Some(Ok(Err(code))) => return Err(code),
+        Some(Err(())) | None => return Err(ErrorCode::InternalError(None)),
+    };
+    read_answer(response)
+}
+
+fn read_answer(response: IncomingResponse) -> Result<Answer, ErrorCode> {
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .into_iter()
+        .next()
+        .map(|v| String::from_utf8_lossy(&v).into_owned());
+    let body = response
+        .consume()
+        .map_err(|()| ErrorCode::InternalError(None))?;
+    let bytes = {
+        let stream = body.stream().map_err(|()| ErrorCode::InternalError(None))?;
+        match read_stream(&stream, MAX_ANSWER_BYTES) {
+            Ok(bytes) => bytes,
+            Err(ReadError::TooLarge) => return Err(ErrorCode::HttpResponseBodySize(None)),
+            Err(ReadError::Broken) => return Err(ErrorCode::HttpProtocolError),
+        }
+    };
+    let _ = IncomingBody::finish(body);
+    Ok(Answer {
+        status,
+        content_type,
+        body: bytes,
+    })
+}
+
+/// `https://host:port/path?q` into its parts.
+fn split_url(url: &str) -> Option<(Scheme, &str, &str)> {
+    let (scheme, rest) = if let Some(rest) = url.strip_prefix("https://") {
+        (Scheme::Https, rest)
+    } else if let Some(rest) = url.strip_prefix("http://") {
+        (Scheme::Http, rest)
+    } else {
+        return None;
+    };
+    let (authority, path) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, "/"),
+    };
+    if authority.is_empty() {
+        return None;
+    }
+    Some((scheme, authority, path))
+}

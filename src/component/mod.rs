@@ -1,0 +1,292 @@
+//! The binding layer: maps the pure core to WIT exports and wasi:http. Compiled for
+//! wasm32 only.
+
+mod http;
+mod outgoing;
+
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use wasi::http::types::{IncomingRequest, Method, ResponseOutparam};
+
+use crate::allowlist::{is_from_business, redact_phone};
+use crate::bindings::asterai::whatsapp::incoming_handler;
+use crate::bindings::exports::wasi::http::incoming_handler::Guest as HttpGuest;
+use crate::config::{self, Dispatch, WebhookConfig, MAX_BODY_BYTES};
+use crate::dedup::{message_key, status_key, Claim, DirStore, Seen};
+use crate::log;
+use crate::payload::{self, Event, Skipped};
+use crate::sender::describe_action;
+use crate::signature::{self, SignatureError};
+use crate::types::{DeliveryStatus, Message, ReadReceipt, StatusUpdate};
+use crate::verify::{handshake, Handshake};
+
+/// The component.
+pub struct Component;
+
+crate::bindings::export!(Component with_types_in crate::bindings);
+
+const TEXT: &[(&str, &str)] = &[("content-type", "text/plain; charset=utf-8")];
+const JSON: &[(&str, &str)] = &[("content-type", "application/json")];
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+fn load_config() -> WebhookConfig {
+    WebhookConfig::from_env(&env, &|p| Path::new(p).is_dir())
+}
+
+impl HttpGuest for Component {
+    fn handle(request: IncomingRequest, out: ResponseOutparam) {
+        let config = load_config();
+        let path_with_query = request.path_with_query().unwrap_or_default();
+        let (path, query) = path_with_query
+            .split_once('?')
+            .unwrap_or((path_with_query.as_str(), ""));
+        match request.method() {
+            Method::Get if matches!(path, "/health" | "/healthz") => {
+                let outgoing_missing = crate::graph::GraphConfig::from_env(env)
+                    .err()
+                    .unwrap_or_default();
+                let (status, body) = config::health(&config, &outgoing_missing);
+                http::respond(out, status, JSON, body.as_bytes());
+            }
+            Method::Get => match handshake(config.verify_token.as_deref(), query) {
+                Handshake::Accept(challenge) => {
+                    log("webhook verified: handshake accepted");
+                    http::respond(out, 200, TEXT, challenge.as_bytes());
+                }
+                Handshake::Reject(reason) => {
+                    log(&format!("handshake rejected (403): {reason}"));
+                    http::respond(out, 403, TEXT, b"forbidden");
+                }
+            },
+            Method::Post => webhook(&request, out, &config),
+            _ => {
+                log("method not allowed (405): the webhook takes GET and POST");
+                http::respond(
+                    out,
+                    405,
+                    &[("allow", "GET, POST"), TEXT[0]],
+                    b"method not allowed",
+                );
+            }
+        }
+    }
+}
+
+/// A signed POST from Meta: check, acknowledge, then dispatch.
+fn webhook(request: &IncomingRequest, out: ResponseOutparam, config: &WebhookConfig) {
+    let Some(secret) = config.app_secret.as_deref() else {
+        log(&format!(
+            "webhook refused (503): {}",
+            SignatureError::NoSecret.describe()
+        ));
+        http::respond(out, 503, TEXT, b"not configured");
+        return;
+    };
+    let declared = http::header(request, "content-length")
+        .and_then(|v| String::from_utf8(v).ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        log(&format!(
+            "webhook refused (413): body larger than {MAX_BODY_BYTES} bytes"
+        ));
+        http::respond(out, 413, TEXT, b"payload too large");
+        return;
+    }
+    let body = match http::read_body(request, MAX_BODY_BYTES) {
+        Ok(body) => body,
+        Err(http::ReadError::TooLarge) => {
+            log(&format!(
+                "webhook refused (413): body larger than {MAX_BODY_BYTES} bytes"
+            ));
+            http::respond(out, 413, TEXT, b"payload too large");
+            return;
+        }
+        Err(http::ReadError::Broken) => {
+            log("webhook refused (400): the request body could not be read to its end");
+            http::respond(out, 400, TEXT, b"bad request");
+            return;
+        }
+    };
+    let header = http::header(request, "x-hub-signature-256");
+    if let Err(e) = signature::verify(secret.as_bytes(), header.as_deref(), &body) {
+        log(&format!("webhook refused (401): {}", e.describe()));
+        http::respond(out, 401, TEXT, b"invalid signature");
+        return;
+    }
+    let parsed = payload::parse(&body);
+    drop(body);
+    // Acknowledge before anything slow: Meta counts a late answer as a failure.
+    http::respond(out, 200, TEXT, b"ok");
+    match parsed {
+        Ok(batch) => dispatch(batch, config),
+        Err(e) => log(&format!(
+            "webhook acknowledged, nothing dispatched: {}",
+            e.describe()
+        )),
+    }
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Dedup across requests (directory store, when configured) and within one.
+struct Dedup {
+    store: Option<DirStore>,
+    seen: Seen,
+    now: u64,
+    warned: bool,
+}
+
+impl Dedup {
+    fn first(&mut self, key: &str) -> bool {
+        if !self.seen.first(key) {
+            return false;
+        }
+        let Some(store) = &self.store else {
+            return true;
+        };
+        match store.claim(key, self.now) {
+            Claim::New => true,
+            Claim::Duplicate => false,
+            Claim::Unavailable(reason) => {
+                if !self.warned {
+                    log(&format!(
+                        "dedup store unavailable, dispatching anyway: {reason}"
+                    ));
+                    self.warned = true;
+                }
+                true
+            }
+        }
+    }
+}
+
+fn dispatch(batch: payload::Batch, config: &WebhookConfig) {
+    for skipped in &batch.skipped {
+        match skipped {
+            Skipped::Field(field) => log(&format!(
+                "change of field {field:?} acknowledged, not handled"
+            )),
+            Skipped::NoId(what) => log(&format!(
+                "a {what} without an id was acknowledged and skipped"
+            )),
+            Skipped::BadValue => log("a messages change without a value object was skipped"),
+            Skipped::ValueErrors(codes) => log(&format!(
+                "Meta reported errors for a change: codes {codes:?}"
+            )),
+        }
+    }
+    let now = now_secs();
+    let mut dedup = Dedup {
+        store: config
+            .state_dir
+            .as_ref()
+            .map(|d| DirStore::new(d, config.dedup_ttl_secs)),
+        seen: Seen::default(),
+        now,
+        warned: false,
+    };
+    let mut sender = outgoing::sender();
+    for event in batch.events {
+        match event {
+            Event::Message(message) => on_message(&message, config, &mut dedup, &mut sender),
+            Event::Status(status) => on_status(&status, config, &mut dedup),
+        }
+    }
+    if let Some(store) = &dedup.store {
+        // Keep the directory bounded: sweep one of 256 shards per request.
+        let shard = (wasi::random::random::get_random_u64() & 0xff) as u8;
+        store.sweep(shard, now);
+    }
+}
+
+fn on_message(
+    message: &Message,
+    config: &WebhookConfig,
+    dedup: &mut Dedup,
+    sender: &mut outgoing::WasiSender,
+) {
+    if is_from_business(&message.sender, &message.display_phone_number) {
+        log(&format!(
+            "message {} from the business number itself was not dispatched",
+            message.id
+        ));
+        return;
+    }
+    if !config.allowlist.allows(&message.sender) {
+        log(&format!(
+            "message {} from {} dropped: not in WHATSAPP_PHONE_ALLOWLIST",
+            message.id,
+            redact_phone(&message.sender)
+        ));
+        return;
+    }
+    if !dedup.first(&message_key(&message.id)) {
+        log(&format!(
+            "message {} was already dispatched; redelivery ignored",
+            message.id
+        ));
+        return;
+    }
+    if config.dispatch == Dispatch::Off {
+        log(&format!(
+            "message {} acknowledged; dispatch is off (WHATSAPP_INCOMING_HANDLER_COMPONENTS=none)",
+            message.id
+        ));
+        return;
+    }
+    if config.mark_read {
+        let receipt = ReadReceipt {
+            message_id: message.id.clone(),
+            typing: config.typing_indicator,
+        };
+        if let Err(e) = sender.mark_read(&receipt) {
+            log(&format!(
+                "marking {} read failed: {}",
+                message.id,
+                crate::sender::describe_error(&e)
+            ));
+        }
+    }
+    let actions = incoming_handler::on_message(message);
+    for (index, action) in actions.into_iter().enumerate() {
+        if let Err(e) = sender.run_action(message, action.clone()) {
+            log(&format!(
+                "action {} ({}) for message {} failed: {}",
+                index + 1,
+                describe_action(&action),
+                message.id,
+                e
+            ));
+        }
+    }
+}
+
+fn on_status(status: &StatusUpdate, config: &WebhookConfig, dedup: &mut Dedup) {
+    let name = match &status.status {
+        DeliveryStatus::Sent => "sent",
+        DeliveryStatus::Delivered => "delivered",
+        DeliveryStatus::Read => "read",
+        DeliveryStatus::Failed => "failed",
+        DeliveryStatus::Deleted => "deleted",
+        DeliveryStatus::Other(other) => other.as_str(),
+    };
+    if !dedup.first(&status_key(&status.message_id, name)) {
+        log(&format!(
+            "status {name} of {} was already dispatched; redelivery ignored",
+            status.message_id
+        ));
+        return;
+    }
+    if config.dispatch == Dispatch::Off {
+        return;
+    }
+    incoming_handler::on_status(status);
+}

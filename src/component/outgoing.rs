@@ -1,0 +1,106 @@
+//! The exported `outgoing` interface, and the wasi implementation of the sender's
+//! transport (wasi:http for requests, wasi:clocks for pauses, wasi:random for jitter).
+
+use std::time::Duration;
+
+use wasi::clocks::monotonic_clock;
+use wasi::http::types::ErrorCode;
+
+use super::http;
+use crate::bindings::exports::asterai::whatsapp::outgoing::Guest;
+use crate::graph::{GraphConfig, GraphRequest};
+use crate::sender::{HttpAnswer, Sender, Transport};
+use crate::types::{
+    BusinessProfile, ButtonsMessage, ContactsMessage, CtaUrlMessage, ListMessage, LocationMessage,
+    MediaMessage, ReactionMessage, ReadReceipt, SendError, Sent, TemplateMessage, TextFailure,
+    TextMessage,
+};
+
+/// The transport of a component instance.
+pub struct WasiTransport;
+
+impl Transport for WasiTransport {
+    fn send(&mut self, request: &GraphRequest) -> Result<HttpAnswer, ErrorCode> {
+        let answer = http::send(
+            request.method.as_str(),
+            &request.url,
+            &request.headers,
+            request.body.as_deref(),
+        )?;
+        Ok(HttpAnswer {
+            status: answer.status,
+            content_type: answer.content_type,
+            body: answer.body,
+        })
+    }
+
+    fn sleep(&mut self, pause: Duration) {
+        let nanos = u64::try_from(pause.as_nanos()).unwrap_or(u64::MAX);
+        monotonic_clock::subscribe_duration(nanos).block();
+    }
+
+    fn random(&mut self) -> u64 {
+        wasi::random::random::get_random_u64()
+    }
+
+    fn now(&mut self) -> Duration {
+        Duration::from_nanos(monotonic_clock::now())
+    }
+}
+
+/// The sender every call uses: configuration from the environment.
+pub type WasiSender = Sender<WasiTransport>;
+
+/// A sender configured from the environment.
+pub fn sender() -> WasiSender {
+    Sender::new(
+        GraphConfig::from_env(|name| std::env::var(name).ok()),
+        WasiTransport,
+    )
+}
+
+impl Guest for super::Component {
+    fn send_text(message: TextMessage) -> Result<Sent, TextFailure> {
+        sender().send_text(&message)
+    }
+
+    fn send_media(message: MediaMessage) -> Result<Sent, SendError> {
+        sender().send_media(&message)
+    }
+
+    fn send_location(message: LocationMessage) -> Result<Sent, SendError> {
+        sender().send_location(&message)
+    }
+
+    fn send_contacts(message: ContactsMessage) -> Result<Sent, SendError> {
+        sender().send_contacts(&message)
+    }
+
+    fn send_buttons(message: ButtonsMessage) -> Result<Sent, SendError> {
+        sender().send_buttons(&message)
+    }
+
+    fn send_list(message: ListMessage) -> Result<Sent, SendError> {
+        sender().send_list(&message)
+    }
+
+    fn send_cta_url(message: CtaUrlMessage) -> Result<Sent, SendError> {
+        sender().send_cta_url(&message)
+    }
+
+    fn send_template(message: TemplateMessage) -> Result<Sent, SendError> {
+        sender().send_template(&message)
+    }
+
+    fn react(reaction: ReactionMessage) -> Result<Sent, SendError> {
+        sender().react(&reaction)
+    }
+
+    fn mark_read(receipt: ReadReceipt) -> Result<(), SendError> {
+        sender().mark_read(&receipt)
+    }
+
+    fn get_self() -> Result<BusinessProfile, SendError> {
+        sender().get_self()
+    }
+}
