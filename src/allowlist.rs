@@ -41,7 +41,7 @@ impl Allowlist {
     pub fn allows(&self, phone: &str) -> bool {
         self.is_open() || {
             let digits = normalize_phone(phone);
-            self.0.iter().any(|p| *p == digits)
+            self.0.contains(&digits)
         }
     }
 }

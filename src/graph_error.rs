@@ -16,10 +16,6 @@
 //! `text/javascript`), numbers may come as numeric strings and strings as numbers,
 //! and `null` counts as absent.
 
-// `SendError` is the WIT error type, returned as-is across the component boundary:
-// boxing it here would only be undone by the caller.
-#![allow(clippy::result_large_err)]
-
 use serde_json::Value;
 use wasi::http::types::ErrorCode;
 

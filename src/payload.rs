@@ -176,7 +176,7 @@ fn parse_message(
         referral: raw
             .get("referral")
             .and_then(Value::as_object)
-            .map(|r| parse_referral(r)),
+            .map(parse_referral),
         errors: parse_errors(raw.get("errors")),
         raw_json: raw.to_string(),
     })
