@@ -1,1 +1,1121 @@
+//! Native test host for the `whatsapp` component.
+//!
+//! Runs the real, built component (`target/wasm32-wasip2/release/whatsapp.wasm`) in an
+//! embedded wasmtime 48 the way `wasmtime serve` does: a fresh store and instance for
+//! every webhook request and for every exported `outgoing` call. Around it:
+//!
+//! * a **consumer** implementing the imported `asterai:whatsapp/incoming-handler`:
+//!   every `on-message` / `on-status` call is recorded ([`Harness::messages`],
+//!   [`Harness::message_calls`], [`Harness::statuses`]) and `on-message` answers with
+//!   the actions of a test closure ([`Harness::on_message`], default: none);
+//! * a **Graph API stand-in** behind `wasi:http/outgoing-handler`: every request is
+//!   recorded with its complete body ([`Harness::graph_requests`]) and answered by a
+//!   test closure ([`Harness::graph`], default [`GraphResponse::sandbox`]), which may
+//!   also fail at the transport level ([`GraphResponse::Error`]);
+//! * guest stdout and stderr captured into one buffer ([`Harness::logs`], also
+//!   printed when the harness is dropped, so a failing test shows them);
+//! * environment variables ([`Harness::env`]) and a host directory preopened
+//!   read-write at `/state` ([`Harness::state_dir`]), shared by all instances,
+//!   including concurrent ones ([`Harness::post_concurrently`]);
+//! * an ordered event log with virtual timestamps ([`Harness::events`]).
+//!
+//! # Acknowledge before dispatch
+//!
+//! For a webhook request the harness receives the response *and its whole body*,
+//! then logs [`EventKind::Responded`] and releases a per-instance latch. The host's
+//! `on-message` / `on-status` first wait (up to [`Harness::ack_timeout`], 5 s by
+//! default) for that latch and record whether it was released
+//! ([`MessageCall::acked_before_dispatch`]). A component that dispatches before it
+//! answers (or before it finishes the body) makes the wait time out: the call is
+//! recorded with `false` and the component continues, so nothing hangs.
+//!
+//! # Time
+//!
+//! wasmtime-wasi 48 implements `monotonic-clock.subscribe-duration` /
+//! `subscribe-instant` with `tokio::time::sleep_until`, and this harness also gives
+//! the guest a monotonic clock (`now`) and a wall clock read from
+//! `tokio::time::Instant`. So under a paused tokio clock
+//! (`#[tokio::test(start_paused = true)]`) every guest sleep — retry backoff,
+//! `std::thread::sleep` — completes as soon as the runtime is idle, with virtual time
+//! advancing by exactly the requested duration. Every record carries that virtual
+//! time (`at`, since the harness's first operation) and [`Harness::graph_delays`]
+//! gives the gaps between consecutive Graph requests. Note that tokio's auto-advance
+//! is held back while blocking tasks (wasmtime-wasi's filesystem calls) run, so
+//! `/state` access does not skew it. Retry jitter comes from `wasi:random`: pin it
+//! with [`Harness::random_bytes`] to assert exact delays.
+//!
+//! # Limitations
+//!
+//! * `start_paused` needs tokio's current-thread runtime (the `#[tokio::test]`
+//!   default); multi-thread tests run on the real clock.
+//! * Virtual time only advances while the guest waits on a pollable: a guest that
+//!   busy-loops on `monotonic-clock.now` would spin forever under a paused clock.
+//! * The Graph stand-in honours the guest's `first-byte-timeout` (for
+//!   [`GraphResponse::Delayed`] and [`GraphResponse::Hang`]) but not
+//!   `connect-timeout` or `between-bytes-timeout`; response bodies arrive whole.
+//! * Requests reach the guest directly (no TCP, no HTTP parsing): scheme `http`,
+//!   authority `localhost`.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use host_test::*;
+//!
+//! # async fn demo() -> anyhow::Result<()> {
+//! let h = Harness::new()?
+//!     .env("WHATSAPP_APP_SECRET", "s")
+//!     .on_message(|m: &Message| {
+//!         vec![Action::Reply(Reply {
+//!             body: format!("echo: {}", m.text),
+//!             quote: true,
+//!             format: TextFormat::Raw,
+//!             preview_url: false,
+//!         })]
+//!     })
+//!     .graph(|req: &GraphRequest| GraphResponse::sandbox(req));
+//! let body = br#"{"object":"whatsapp_business_account","entry":[]}"#;
+//! let r = h
+//!     .post("/", &[("x-hub-signature-256", &sign(b"s", body))], body)
+//!     .await?;
+//! assert_eq!(r.status, 200);
+//! let _ = (h.messages(), h.graph_requests(), h.logs(), h.events());
+//! # Ok(()) }
+//! ```
 
+mod bindings;
+mod graph;
+mod records;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::task::{Context as TaskContext, Poll};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use ::anyhow::{bail, Context as _, Result};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
+use wasmtime::{Engine, Store};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{
+    Deterministic, FsPerms, HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxBuilder,
+    WasiCtxView, WasiView,
+};
+use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
+use wasmtime_wasi_http::{
+    Error as HttpError, WasiBody, WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView,
+};
+
+/// Re-exported so tests can write `anyhow::Result<()>` with only `use host_test::*`.
+pub use anyhow;
+pub use bindings::asterai::whatsapp::types::*;
+pub use graph::{
+    ErrorCode, GraphRequest, GraphResponse, RequestOptions, DEFAULT_FIRST_BYTE_TIMEOUT,
+};
+pub use records::{Event, EventKind, MessageCall, Response, StatusCall};
+
+/// The generated bindings, for anything the crate root does not re-export (for
+/// example the raw `Whatsapp` world type).
+pub mod raw {
+    pub use crate::bindings::*;
+}
+
+use bindings::{Whatsapp, WhatsappPre};
+
+/// `"sha256=<hex>"`: the `x-hub-signature-256` header Meta sends, HMAC-SHA256 of
+/// `body` keyed with the app secret. Computed here independently of the component.
+pub fn sign(secret: &[u8], body: &[u8]) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret).expect("HMAC takes any key size");
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// A webhook request to send with [`Harness::request`] or
+/// [`Harness::post_concurrently`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpRequest {
+    /// Method, for example `POST`.
+    pub method: String,
+    /// Path and query, for example `/` or `/?hub.mode=subscribe&...`.
+    pub path: String,
+    /// Headers. The only one added implicitly is `content-length` (when the body is
+    /// not empty and no `content-length` is given), as any HTTP client sends it. The
+    /// request's authority is `localhost`, its scheme `http`.
+    pub headers: Vec<(String, String)>,
+    /// Body bytes.
+    pub body: Vec<u8>,
+}
+
+impl HttpRequest {
+    /// A `GET` without headers.
+    pub fn get(path: &str) -> Self {
+        Self {
+            method: "GET".into(),
+            path: path.into(),
+            headers: vec![],
+            body: vec![],
+        }
+    }
+
+    /// A `POST` with these headers and body.
+    pub fn post(path: &str, headers: &[(&str, &str)], body: impl AsRef<[u8]>) -> Self {
+        Self {
+            method: "POST".into(),
+            path: path.into(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            body: body.as_ref().to_vec(),
+        }
+    }
+
+    /// A `POST` of `body` signed with `secret` (`x-hub-signature-256`) and
+    /// `content-type: application/json`, as Meta sends it.
+    pub fn signed_post(path: &str, secret: &[u8], body: impl AsRef<[u8]>) -> Self {
+        let sig = sign(secret, body.as_ref());
+        Self::post(
+            path,
+            &[
+                ("content-type", "application/json"),
+                ("x-hub-signature-256", &sig),
+            ],
+            body,
+        )
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+}
+
+type OnMessageFn = dyn Fn(&Message) -> Vec<Action> + Send + Sync;
+type ResponderFn = dyn Fn(&GraphRequest) -> GraphResponse + Send + Sync;
+
+/// Per-harness configuration (copied on write by the builder methods).
+#[derive(Clone)]
+struct Config {
+    env: Vec<(String, String)>,
+    /// (host dir, guest path), read-write.
+    preopens: Vec<(PathBuf, String)>,
+    on_message: Arc<OnMessageFn>,
+    graph: Arc<ResponderFn>,
+    ack_timeout: Duration,
+    wall_clock_start: Option<SystemTime>,
+    random_bytes: Option<Vec<u8>>,
+}
+
+#[derive(Default)]
+struct Records {
+    messages: Vec<MessageCall>,
+    statuses: Vec<StatusCall>,
+    graph: Vec<GraphRequest>,
+    events: Vec<Event>,
+}
+
+/// State shared by all instances of one harness (and its clones).
+struct Shared {
+    records: Mutex<Records>,
+    output: MemoryOutputPipe,
+    /// tokio instant and wall-clock time of the harness's first operation.
+    epoch: OnceLock<(tokio::time::Instant, SystemTime)>,
+    next_instance: AtomicU64,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        let out = self.output.contents();
+        if !out.is_empty() {
+            // Captured by the test harness: shown only for failing tests.
+            println!(
+                "----- guest stdout+stderr -----\n{}\n-------------------------------",
+                String::from_utf8_lossy(&out).trim_end()
+            );
+        }
+    }
+}
+
+/// The compiled component, shared by all harnesses of a test binary.
+struct Compiled {
+    pre: WhatsappPre<Ctx>,
+}
+
+/// Runs the built component; see the [crate documentation](crate).
+///
+/// Cheap to clone: clones share the records, the logs and the compiled component,
+/// and keep the configuration they had when cloned.
+#[derive(Clone)]
+pub struct Harness {
+    cfg: Arc<Config>,
+    shared: Arc<Shared>,
+    compiled: Arc<Compiled>,
+}
+
+const LOG_CAPACITY: usize = 256 << 20;
+
+fn engine() -> Result<&'static Engine> {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    if let Some(e) = ENGINE.get() {
+        return Ok(e);
+    }
+    let mut config = wasmtime::Config::new();
+    config.wasm_component_model(true);
+    // Compiled code is cached across test binaries and runs (keyed by the wasm's
+    // hash and the compiler settings), so only the first run after a rebuild pays
+    // for Cranelift.
+    let cache_dir = workspace_dir().join("target").join("wasmtime-cache");
+    let mut cache_config = wasmtime::CacheConfig::new();
+    cache_config.with_directory(cache_dir);
+    if let Ok(cache) = wasmtime::Cache::new(cache_config) {
+        config.cache(Some(cache));
+    }
+    let engine = Engine::new(&config)?;
+    Ok(ENGINE.get_or_init(|| engine))
+}
+
+fn workspace_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("host-test lives inside the workspace")
+        .to_path_buf()
+}
+
+/// Where [`Harness::new`] loads the component from: `$WHATSAPP_WASM` when set;
+/// otherwise `wasm32-wasip2/release/whatsapp.wasm` under `$CARGO_TARGET_DIR` (when
+/// set and the file exists there), else under `<workspace>/target`.
+pub fn default_component_path() -> PathBuf {
+    if let Some(p) = std::env::var_os("WHATSAPP_WASM") {
+        return PathBuf::from(p);
+    }
+    let in_target = |target: PathBuf| {
+        target
+            .join("wasm32-wasip2")
+            .join("release")
+            .join("whatsapp.wasm")
+    };
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        let p = in_target(PathBuf::from(dir));
+        if p.is_file() {
+            return p;
+        }
+    }
+    in_target(workspace_dir().join("target"))
+}
+
+fn compiled(path: &Path) -> Result<Arc<Compiled>> {
+    static CACHE: OnceLock<Mutex<HashMap<PathBuf, Arc<Compiled>>>> = OnceLock::new();
+    let mut cache = CACHE
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(c) = cache.get(path) {
+        return Ok(c.clone());
+    }
+    if !path.is_file() {
+        bail!(
+            "component not found at {}: run `make build` first \
+             (or `cargo build --release --target wasm32-wasip2 -p whatsapp`), \
+             or point WHATSAPP_WASM at a built component",
+            path.display()
+        );
+    }
+    let engine = engine()?;
+    let component = Component::from_file(engine, path)
+        .map_err(anyhow::Error::from)
+        .with_context(|| format!("compiling {}", path.display()))?;
+    let mut linker = Linker::<Ctx>::new(engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+    bindings::asterai::whatsapp::incoming_handler::add_to_linker::<Ctx, HasSelf<Ctx>>(
+        &mut linker,
+        |c| c,
+    )?;
+    let pre = linker
+        .instantiate_pre(&component)
+        .map_err(anyhow::Error::from)
+        .with_context(|| format!("linking {}", path.display()))?;
+    let pre = WhatsappPre::new(pre)
+        .map_err(anyhow::Error::from)
+        .with_context(|| {
+            format!(
+                "{} does not export world asterai:whatsapp/whatsapp",
+                path.display()
+            )
+        })?;
+    let c = Arc::new(Compiled { pre });
+    cache.insert(path.to_path_buf(), c.clone());
+    Ok(c)
+}
+
+impl Harness {
+    /// Loads the component from [`default_component_path`] (compiled once per test
+    /// binary, and cached on disk under `target/wasmtime-cache`). Fails with a clear
+    /// message when it has not been built.
+    pub fn new() -> Result<Self> {
+        Self::from_file(default_component_path())
+    }
+
+    /// Loads a component from `path` (compiled once per path per test binary).
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
+        let compiled = compiled(path.as_ref())?;
+        Ok(Self {
+            cfg: Arc::new(Config {
+                env: vec![],
+                preopens: vec![],
+                on_message: Arc::new(|_| vec![]),
+                graph: Arc::new(GraphResponse::sandbox),
+                ack_timeout: Duration::from_secs(5),
+                wall_clock_start: None,
+                random_bytes: None,
+            }),
+            shared: Arc::new(Shared {
+                records: Mutex::default(),
+                output: MemoryOutputPipe::new(LOG_CAPACITY),
+                epoch: OnceLock::new(),
+                next_instance: AtomicU64::new(1),
+            }),
+            compiled,
+        })
+    }
+
+    // ------------------------------------------------------------------ builder
+
+    /// Sets an environment variable for every instance (replacing an earlier value
+    /// of the same name). No variable is inherited from the test process.
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        let cfg = Arc::make_mut(&mut self.cfg);
+        cfg.env.retain(|(k, _)| k != key);
+        cfg.env.push((key.into(), value.into()));
+        self
+    }
+
+    /// Sets several environment variables, as [`Harness::env`].
+    pub fn envs<'a>(mut self, vars: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        for (k, v) in vars {
+            self = self.env(k, v);
+        }
+        self
+    }
+
+    /// Removes an environment variable set earlier.
+    pub fn without_env(mut self, key: &str) -> Self {
+        Arc::make_mut(&mut self.cfg).env.retain(|(k, _)| k != key);
+        self
+    }
+
+    /// Preopens host directory `dir` at guest path `/state`, read-write, in every
+    /// instance (all share it, concurrently too). Without it `/state` does not exist.
+    pub fn state_dir(self, dir: impl AsRef<Path>) -> Self {
+        self.preopen(dir, "/state")
+    }
+
+    /// Preopens host directory `dir` at `guest_path`, read-write, in every instance
+    /// (replacing an earlier preopen at the same guest path).
+    pub fn preopen(mut self, dir: impl AsRef<Path>, guest_path: &str) -> Self {
+        let cfg = Arc::make_mut(&mut self.cfg);
+        cfg.preopens.retain(|(_, g)| g != guest_path);
+        cfg.preopens
+            .push((dir.as_ref().to_path_buf(), guest_path.to_string()));
+        self
+    }
+
+    /// The consumer's answer to each `on-message`: the actions the component should
+    /// carry out. Default: no actions. The call is recorded either way.
+    pub fn on_message(
+        mut self,
+        f: impl Fn(&Message) -> Vec<Action> + Send + Sync + 'static,
+    ) -> Self {
+        Arc::make_mut(&mut self.cfg).on_message = Arc::new(f);
+        self
+    }
+
+    /// The Graph API stand-in's answer to each outgoing request. Default:
+    /// [`GraphResponse::sandbox`]; fall back to it for requests you don't script.
+    /// Keep state (attempt counters) in the closure with atomics or a mutex.
+    pub fn graph(
+        mut self,
+        f: impl Fn(&GraphRequest) -> GraphResponse + Send + Sync + 'static,
+    ) -> Self {
+        Arc::make_mut(&mut self.cfg).graph = Arc::new(f);
+        self
+    }
+
+    /// How long `on-message` / `on-status` wait for the webhook response to be fully
+    /// received before recording `acked_before_dispatch: false` (default 5 s; tokio
+    /// time, so instant under a paused clock when nothing else can make progress).
+    pub fn ack_timeout(mut self, timeout: Duration) -> Self {
+        Arc::make_mut(&mut self.cfg).ack_timeout = timeout;
+        self
+    }
+
+    /// The guest's wall clock at the harness's first operation (default: the real
+    /// time then). It advances with tokio time.
+    pub fn wall_clock_start(mut self, start: SystemTime) -> Self {
+        Arc::make_mut(&mut self.cfg).wall_clock_start = Some(start);
+        self
+    }
+
+    /// Makes `wasi:random` deterministic: in every instance, `random` and `insecure`
+    /// return these bytes, cycled, from the start (so `get-random-u64` with
+    /// `vec![0]` is always 0), and `insecure-seed` returns 0. Use it to pin retry
+    /// jitter. Default: real randomness. An empty vector means `vec![0]`.
+    pub fn random_bytes(mut self, bytes: Vec<u8>) -> Self {
+        let bytes = if bytes.is_empty() { vec![0] } else { bytes };
+        Arc::make_mut(&mut self.cfg).random_bytes = Some(bytes);
+        self
+    }
+
+    // ------------------------------------------------------------------ running
+
+    /// `GET path` in a fresh instance.
+    pub async fn get(&self, path: &str) -> Result<Response> {
+        self.request(HttpRequest::get(path)).await
+    }
+
+    /// `POST path` with these headers and body in a fresh instance.
+    pub async fn post(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: impl AsRef<[u8]>,
+    ) -> Result<Response> {
+        self.request(HttpRequest::post(path, headers, body)).await
+    }
+
+    /// Several webhook requests at once, each in its own fresh instance and tokio
+    /// task (sharing `/state`). Answers in the order of `requests`.
+    pub async fn post_concurrently(&self, requests: Vec<HttpRequest>) -> Result<Vec<Response>> {
+        let tasks: Vec<_> = requests
+            .into_iter()
+            .map(|req| {
+                let h = self.clone();
+                AbortOnDrop(tokio::spawn(async move { h.request(req).await }))
+            })
+            .collect();
+        let mut out = Vec::with_capacity(tasks.len());
+        for t in tasks {
+            out.push(t.await?);
+        }
+        Ok(out)
+    }
+
+    /// Sends one webhook request to a fresh instance, as `wasmtime serve` would, and
+    /// returns once the response body is complete **and** the guest's `handle` has
+    /// returned (so everything it dispatched afterwards is recorded).
+    ///
+    /// Errors when the guest traps, never sets the response, answers with an error
+    /// code, or breaks off the body; the error includes the guest's logs.
+    pub async fn request(&self, req: HttpRequest) -> Result<Response> {
+        let (ack_tx, ack_rx) = tokio::sync::watch::channel(false);
+        let (mut store, instance) = self.new_store(Some(ack_rx))?;
+        self.push_event(
+            instance,
+            EventKind::Request {
+                method: req.method.clone(),
+                path: req.path.clone(),
+            },
+        );
+
+        let mut builder = http::Request::builder()
+            .method(req.method.as_str())
+            .uri(format!("http://localhost{}", req.path));
+        for (k, v) in &req.headers {
+            builder = builder.header(k.as_str(), v.as_str());
+        }
+        let has_length = req
+            .headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("content-length"));
+        if !req.body.is_empty() && !has_length {
+            builder = builder.header("content-length", req.body.len());
+        }
+        let hreq = builder
+            .body(Full::new(Bytes::from(req.body)))
+            .context("building the incoming request")?;
+        let incoming = store
+            .data_mut()
+            .http()
+            .new_incoming_request(Scheme::Http, hreq)?;
+        let (resp_tx, resp_rx) = tokio::sync::oneshot::channel();
+        let outparam = store.data_mut().http().new_response_outparam(resp_tx)?;
+
+        let pre = self.compiled.pre.clone();
+        let task = AbortOnDrop(tokio::spawn(async move {
+            let w = pre.instantiate_async(&mut store).await?;
+            w.wasi_http_incoming_handler()
+                .call_handle(&mut store, incoming, outparam)
+                .await
+        }));
+
+        let response: Result<Response> = match resp_rx.await {
+            Ok(Ok(resp)) => {
+                let (parts, body) = resp.into_parts();
+                match body.collect().await {
+                    Ok(collected) => {
+                        let status = parts.status.as_u16();
+                        self.push_event(instance, EventKind::Responded { status });
+                        let _ = ack_tx.send(true);
+                        Ok(Response {
+                            status,
+                            headers: header_pairs(&parts.headers),
+                            body: collected.to_bytes().to_vec(),
+                            instance,
+                        })
+                    }
+                    Err(e) => Err(::anyhow::anyhow!(
+                        "the response body broke off (not finished?): {e}"
+                    )),
+                }
+            }
+            Ok(Err(code)) => Err(::anyhow::anyhow!(
+                "the guest set the response to error-code {code:?}"
+            )),
+            Err(_) => Err(::anyhow::anyhow!(
+                "the guest never called response-outparam.set"
+            )),
+        };
+        // Dispatch waiting on the latch gives up at once from here on.
+        drop(ack_tx);
+
+        let finished = task.await;
+        self.push_event(
+            instance,
+            EventKind::Finished {
+                ok: finished.is_ok(),
+            },
+        );
+        match (response, finished) {
+            (Ok(r), Ok(())) => Ok(r),
+            (Ok(r), Err(trap)) => Err(anyhow::Error::from(trap).context(format!(
+                "the guest answered {} but then trapped; logs:\n{}",
+                r.status,
+                self.logs()
+            ))),
+            (Err(e), Ok(())) => Err(e.context(format!("logs:\n{}", self.logs()))),
+            (Err(e), Err(trap)) => Err(anyhow::Error::from(trap)
+                .context(format!("{e:#}"))
+                .context(format!("the guest trapped; logs:\n{}", self.logs()))),
+        }
+    }
+
+    /// Typed calls of the exported `asterai:whatsapp/outgoing` functions, each in a
+    /// fresh instance.
+    pub fn outgoing(&self) -> Outgoing<'_> {
+        Outgoing { h: self }
+    }
+
+    // ------------------------------------------------------------------ records
+
+    /// Every message passed to `on-message`, in call order.
+    pub fn messages(&self) -> Vec<Message> {
+        self.records()
+            .messages
+            .iter()
+            .map(|c| c.message.clone())
+            .collect()
+    }
+
+    /// Every `on-message` call with its ack flag, instance and time.
+    pub fn message_calls(&self) -> Vec<MessageCall> {
+        self.records().messages.clone()
+    }
+
+    /// Every update passed to `on-status`, in call order.
+    pub fn statuses(&self) -> Vec<StatusUpdate> {
+        self.records()
+            .statuses
+            .iter()
+            .map(|c| c.status.clone())
+            .collect()
+    }
+
+    /// Every `on-status` call with its ack flag, instance and time.
+    pub fn status_calls(&self) -> Vec<StatusCall> {
+        self.records().statuses.clone()
+    }
+
+    /// Every outgoing request, in arrival order (index order).
+    pub fn graph_requests(&self) -> Vec<GraphRequest> {
+        self.records().graph.clone()
+    }
+
+    /// Gaps of virtual time between consecutive Graph requests (`n - 1` entries for
+    /// `n` requests): with a paused tokio clock these are exactly the component's
+    /// retry delays.
+    pub fn graph_delays(&self) -> Vec<Duration> {
+        let g = &self.records().graph;
+        g.windows(2)
+            .map(|w| w[1].at.saturating_sub(w[0].at))
+            .collect()
+    }
+
+    /// The ordered event log.
+    pub fn events(&self) -> Vec<Event> {
+        self.records().events.clone()
+    }
+
+    /// The event log without times and instances, for order assertions.
+    pub fn event_kinds(&self) -> Vec<EventKind> {
+        self.records()
+            .events
+            .iter()
+            .map(|e| e.kind.clone())
+            .collect()
+    }
+
+    /// Everything the guests wrote to stdout and stderr so far, in write order
+    /// (concurrent instances interleave). For one step's output only, see
+    /// [`Harness::log_mark`].
+    pub fn logs(&self) -> String {
+        String::from_utf8_lossy(&self.shared.output.contents()).into_owned()
+    }
+
+    /// A position in the logs, for [`Harness::logs_since`].
+    pub fn log_mark(&self) -> usize {
+        self.shared.output.contents().len()
+    }
+
+    /// What the guests wrote since `mark` (from [`Harness::log_mark`]).
+    pub fn logs_since(&self, mark: usize) -> String {
+        let out = self.shared.output.contents();
+        String::from_utf8_lossy(out.get(mark..).unwrap_or_default()).into_owned()
+    }
+
+    /// The log lines (see [`Harness::logs`]).
+    pub fn log_lines(&self) -> Vec<String> {
+        self.logs().lines().map(str::to_owned).collect()
+    }
+
+    /// Forgets all records (messages, statuses, Graph requests, events); the logs
+    /// and the time origin stay.
+    pub fn clear_records(&self) {
+        *self.records() = Records::default();
+    }
+
+    /// Virtual time since the harness's first operation (tokio clock).
+    pub fn elapsed(&self) -> Duration {
+        self.epoch().0.elapsed()
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    fn records(&self) -> MutexGuard<'_, Records> {
+        self.shared
+            .records
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn epoch(&self) -> (tokio::time::Instant, SystemTime) {
+        *self.shared.epoch.get_or_init(|| {
+            (
+                tokio::time::Instant::now(),
+                self.cfg.wall_clock_start.unwrap_or_else(SystemTime::now),
+            )
+        })
+    }
+
+    fn push_event(&self, instance: u64, kind: EventKind) {
+        let at = self.elapsed();
+        self.push_event_at(instance, at, kind);
+    }
+
+    fn push_event_at(&self, instance: u64, at: Duration, kind: EventKind) {
+        self.records().events.push(Event { at, instance, kind });
+    }
+
+    fn new_store(
+        &self,
+        ack: Option<tokio::sync::watch::Receiver<bool>>,
+    ) -> Result<(Store<Ctx>, u64)> {
+        let instance = self.shared.next_instance.fetch_add(1, Ordering::Relaxed);
+        let (base, wall) = self.epoch();
+        let mut wasi = WasiCtxBuilder::new();
+        wasi.stdout(self.shared.output.clone())
+            .stderr(self.shared.output.clone())
+            .monotonic_clock(VirtualMonotonic { base })
+            .wall_clock(VirtualWall {
+                base,
+                start: wall.duration_since(UNIX_EPOCH).unwrap_or_default(),
+            });
+        for (k, v) in &self.cfg.env {
+            wasi.env(k, v);
+        }
+        if let Some(bytes) = &self.cfg.random_bytes {
+            wasi.secure_random(Deterministic::new(bytes.clone()))
+                .insecure_random(Deterministic::new(bytes.clone()))
+                .insecure_random_seed(0);
+        }
+        for (dir, guest) in &self.cfg.preopens {
+            wasi.preopened_dir(dir, guest, FsPerms::ReadWrite)
+                .map_err(anyhow::Error::from)
+                .with_context(|| format!("preopening {} at {guest}", dir.display()))?;
+        }
+        let ctx = Ctx {
+            wasi: wasi.build(),
+            http: WasiHttpCtx::new(),
+            table: ResourceTable::new(),
+            hooks: GraphHooks {
+                harness: self.clone(),
+                instance,
+            },
+            harness: self.clone(),
+            instance,
+            ack,
+        };
+        Ok((Store::new(self.compiled.pre.engine(), ctx), instance))
+    }
+
+    /// Instantiates a fresh instance for an exported `outgoing` call.
+    async fn start_outgoing(&self, function: &'static str) -> Result<(Store<Ctx>, Whatsapp, u64)> {
+        let (mut store, instance) = self.new_store(None)?;
+        self.push_event(instance, EventKind::Call { function });
+        match self.compiled.pre.instantiate_async(&mut store).await {
+            Ok(w) => Ok((store, w, instance)),
+            Err(e) => self.finish_outgoing(instance, function, Err(e)),
+        }
+    }
+
+    /// Logs the end of an exported `outgoing` call and converts its trap.
+    fn finish_outgoing<R>(
+        &self,
+        instance: u64,
+        function: &'static str,
+        result: wasmtime::Result<R>,
+    ) -> Result<R> {
+        self.push_event(instance, EventKind::Finished { ok: result.is_ok() });
+        result.map_err(|e| {
+            anyhow::Error::from(e).context(format!(
+                "outgoing.{function} trapped; logs:\n{}",
+                self.logs()
+            ))
+        })
+    }
+}
+
+/// Typed wrappers of the exported `asterai:whatsapp/outgoing` functions; get one with
+/// [`Harness::outgoing`]. Each call runs in a fresh instance with the harness's
+/// configuration. The outer `Result` is a trap (or a host failure), the inner one the
+/// function's WIT result.
+pub struct Outgoing<'a> {
+    h: &'a Harness,
+}
+
+macro_rules! outgoing_fns {
+    ($($(#[$doc:meta])* $name:ident($arg:ty) -> $ok:ty, $err:ty = $call:ident, $wit:literal;)*) => {
+        impl Outgoing<'_> {
+            $(
+                $(#[$doc])*
+                pub async fn $name(&self, arg: &$arg) -> Result<Result<$ok, $err>> {
+                    let (mut store, w, instance) = self.h.start_outgoing($wit).await?;
+                    let r = w.asterai_whatsapp_outgoing().$call(&mut store, arg).await;
+                    self.h.finish_outgoing(instance, $wit, r)
+                }
+            )*
+        }
+    };
+}
+
+outgoing_fns! {
+    /// `send-text`.
+    send_text(TextMessage) -> Sent, TextFailure = call_send_text, "send-text";
+    /// `send-media`.
+    send_media(MediaMessage) -> Sent, SendError = call_send_media, "send-media";
+    /// `send-location`.
+    send_location(LocationMessage) -> Sent, SendError = call_send_location, "send-location";
+    /// `send-contacts`.
+    send_contacts(ContactsMessage) -> Sent, SendError = call_send_contacts, "send-contacts";
+    /// `send-buttons`.
+    send_buttons(ButtonsMessage) -> Sent, SendError = call_send_buttons, "send-buttons";
+    /// `send-list`.
+    send_list(ListMessage) -> Sent, SendError = call_send_list, "send-list";
+    /// `send-cta-url`.
+    send_cta_url(CtaUrlMessage) -> Sent, SendError = call_send_cta_url, "send-cta-url";
+    /// `send-template`.
+    send_template(TemplateMessage) -> Sent, SendError = call_send_template, "send-template";
+    /// `react`.
+    react(ReactionMessage) -> Sent, SendError = call_react, "react";
+    /// `mark-read`.
+    mark_read(ReadReceipt) -> (), SendError = call_mark_read, "mark-read";
+}
+
+impl Outgoing<'_> {
+    /// `get-self`.
+    pub async fn get_self(&self) -> Result<Result<BusinessProfile, SendError>> {
+        let (mut store, w, instance) = self.h.start_outgoing("get-self").await?;
+        let r = w
+            .asterai_whatsapp_outgoing()
+            .call_get_self(&mut store)
+            .await;
+        self.h.finish_outgoing(instance, "get-self", r)
+    }
+}
+
+// ---------------------------------------------------------------------- store data
+
+struct Ctx {
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    table: ResourceTable,
+    hooks: GraphHooks,
+    harness: Harness,
+    instance: u64,
+    /// Released when the test side has the complete webhook response; `None` outside
+    /// a webhook request.
+    ack: Option<tokio::sync::watch::Receiver<bool>>,
+}
+
+impl WasiView for Ctx {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for Ctx {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.hooks,
+        }
+    }
+}
+
+impl Ctx {
+    /// Waits until the webhook response was received, up to the ack timeout.
+    async fn wait_acked(&mut self) -> bool {
+        let timeout = self.harness.cfg.ack_timeout;
+        match &mut self.ack {
+            None => false,
+            Some(rx) => matches!(
+                tokio::time::timeout(timeout, rx.wait_for(|done| *done)).await,
+                Ok(Ok(_))
+            ),
+        }
+    }
+}
+
+impl bindings::asterai::whatsapp::incoming_handler::Host for Ctx {
+    async fn on_message(&mut self, message: Message) -> Vec<Action> {
+        let at = self.harness.elapsed();
+        let acked = self.wait_acked().await;
+        let h = self.harness.clone();
+        h.push_event_at(
+            self.instance,
+            at,
+            EventKind::OnMessage {
+                id: message.id.clone(),
+                acked,
+            },
+        );
+        h.records().messages.push(MessageCall {
+            message: message.clone(),
+            acked_before_dispatch: acked,
+            instance: self.instance,
+            at,
+        });
+        (h.cfg.on_message)(&message)
+    }
+
+    async fn on_status(&mut self, status: StatusUpdate) {
+        let at = self.harness.elapsed();
+        let acked = self.wait_acked().await;
+        let h = self.harness.clone();
+        h.push_event_at(
+            self.instance,
+            at,
+            EventKind::OnStatus {
+                message_id: status.message_id.clone(),
+                acked,
+            },
+        );
+        h.records().statuses.push(StatusCall {
+            status,
+            acked_before_dispatch: acked,
+            instance: self.instance,
+            at,
+        });
+    }
+}
+
+impl bindings::asterai::whatsapp::types::Host for Ctx {}
+
+// ---------------------------------------------------------------------- Graph hooks
+
+struct GraphHooks {
+    harness: Harness,
+    instance: u64,
+}
+
+type IoFuture = Box<dyn Future<Output = Result<(), HttpError>> + Send>;
+
+impl WasiHttpHooks for GraphHooks {
+    fn send_request(
+        &mut self,
+        request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        _fut: IoFuture,
+    ) -> Box<dyn Future<Output = Result<(http::Response<WasiBody>, IoFuture), HttpError>> + Send>
+    {
+        let h = self.harness.clone();
+        let instance = self.instance;
+        let at = h.elapsed();
+        Box::new(async move {
+            let (parts, body) = request.into_parts();
+            // The guest usually writes the body after handing the request over.
+            let body = body.collect().await?.to_bytes();
+            let req = {
+                let mut rec = h.records();
+                let uri = &parts.uri;
+                let req = GraphRequest {
+                    index: rec.graph.len(),
+                    instance,
+                    at,
+                    method: parts.method.to_string(),
+                    url: uri.to_string(),
+                    scheme: uri.scheme_str().unwrap_or_default().to_string(),
+                    authority: uri.authority().map(|a| a.to_string()).unwrap_or_default(),
+                    path: uri.path().to_string(),
+                    query: uri.query().map(str::to_owned),
+                    headers: header_pairs(&parts.headers),
+                    body: body.to_vec(),
+                    options: options.unwrap_or_default(),
+                };
+                rec.graph.push(req.clone());
+                rec.events.push(Event {
+                    at,
+                    instance,
+                    kind: EventKind::Graph {
+                        index: req.index,
+                        method: req.method.clone(),
+                        path: req.path.clone(),
+                    },
+                });
+                req
+            };
+            let mut answer = (h.cfg.graph)(&req);
+            let first_byte_deadline = tokio::time::Instant::now()
+                + req
+                    .options
+                    .first_byte_timeout
+                    .unwrap_or(graph::DEFAULT_FIRST_BYTE_TIMEOUT);
+            loop {
+                match answer {
+                    GraphResponse::Delayed(delay, inner) => {
+                        let until = tokio::time::Instant::now() + delay;
+                        if until > first_byte_deadline {
+                            tokio::time::sleep_until(first_byte_deadline).await;
+                            return Err(HttpError::ConnectionReadTimeout);
+                        }
+                        tokio::time::sleep_until(until).await;
+                        answer = *inner;
+                    }
+                    GraphResponse::Hang => {
+                        tokio::time::sleep_until(first_byte_deadline).await;
+                        return Err(HttpError::ConnectionReadTimeout);
+                    }
+                    GraphResponse::Error(code) => return Err(HttpError::from(code)),
+                    GraphResponse::Http {
+                        status,
+                        headers,
+                        body,
+                    } => {
+                        let mut b = http::Response::builder().status(status);
+                        for (k, v) in &headers {
+                            b = b.header(k.as_str(), v.as_str());
+                        }
+                        let resp = b
+                            .body(
+                                Full::new(Bytes::from(body))
+                                    .map_err(|never| match never {})
+                                    .boxed_unsync(),
+                            )
+                            .map_err(|e| HttpError::InternalError(Some(e.to_string())))?;
+                        let io: IoFuture = Box::new(async { Ok(()) });
+                        return Ok((resp, io));
+                    }
+                }
+            }
+        })
+    }
+}
+
+// ---------------------------------------------------------------------- clocks
+
+/// The guest's monotonic clock: tokio time since the harness epoch.
+struct VirtualMonotonic {
+    base: tokio::time::Instant,
+}
+
+impl HostMonotonicClock for VirtualMonotonic {
+    fn resolution(&self) -> u64 {
+        1
+    }
+
+    fn now(&self) -> u64 {
+        u64::try_from(self.base.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
+}
+
+/// The guest's wall clock: the start time plus tokio time since the harness epoch.
+struct VirtualWall {
+    base: tokio::time::Instant,
+    start: Duration,
+}
+
+impl HostWallClock for VirtualWall {
+    fn resolution(&self) -> Duration {
+        Duration::from_nanos(1)
+    }
+
+    fn now(&self) -> Duration {
+        self.start + self.base.elapsed()
+    }
+}
+
+// ---------------------------------------------------------------------- helpers
+
+fn header_pairs(headers: &http::HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
+/// A spawned task that is aborted when dropped and re-raises its panic when awaited
+/// (so an assertion failing inside a test closure reports its own message).
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl<T> Future for AbortOnDrop<T> {
+    type Output = T;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<T> {
+        match Pin::new(&mut self.0).poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Ok(v)) => Poll::Ready(v),
+            Poll::Ready(Err(e)) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Poll::Ready(Err(e)) => panic!("harness task failed: {e}"),
+        }
+    }
+}

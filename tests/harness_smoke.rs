@@ -1,0 +1,94 @@
+//! Smoke tests of the native test host against the real, built component
+//! (`make build` first). They check the harness's plumbing end to end: a fresh
+//! instance per request, env vars, response capture, logs and records.
+
+use host_test::*;
+
+#[tokio::test]
+async fn health_answers_json() -> anyhow::Result<()> {
+    let h = Harness::new()?;
+    let r = h.get("/health").await?;
+    assert!(
+        r.status == 200 || r.status == 503,
+        "status {} body {}",
+        r.status,
+        r.text()
+    );
+    assert!(r.json().is_object(), "not a JSON object: {}", r.text());
+    assert!(h.graph_requests().is_empty());
+    assert!(h.messages().is_empty() && h.statuses().is_empty());
+    assert_eq!(
+        h.event_kinds().last(),
+        Some(&EventKind::Finished { ok: true })
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn handshake_returns_the_challenge() -> anyhow::Result<()> {
+    let h = Harness::new()?.env("WHATSAPP_WEBHOOK_VERIFY_TOKEN", "t0ken");
+    let r = h
+        .get("/?hub.mode=subscribe&hub.verify_token=t0ken&hub.challenge=1158201444")
+        .await?;
+    assert_eq!(r.status, 200, "{}\n{}", r.text(), h.logs());
+    assert_eq!(r.text(), "1158201444");
+
+    let r = h
+        .get("/?hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1158201444")
+        .await?;
+    assert_eq!(r.status, 403);
+    assert_ne!(r.text(), "1158201444");
+    // Every request ran in its own instance.
+    let instances: std::collections::BTreeSet<u64> =
+        h.events().iter().map(|e| e.instance).collect();
+    assert_eq!(instances.len(), 2);
+    Ok(())
+}
+
+#[tokio::test]
+async fn unsigned_post_is_refused_without_dispatch() -> anyhow::Result<()> {
+    let h = Harness::new()?.env("WHATSAPP_APP_SECRET", "app-secret");
+    let body = br#"{"object":"whatsapp_business_account","entry":[]}"#;
+    let r = h
+        .post(
+            "/",
+            &[
+                ("content-type", "application/json"),
+                ("x-hub-signature-256", &sign(b"another-secret", body)),
+            ],
+            body,
+        )
+        .await?;
+    assert!(
+        (400..500).contains(&r.status),
+        "status {} for a bad signature",
+        r.status
+    );
+    assert!(h.messages().is_empty() && h.statuses().is_empty());
+    assert!(h.graph_requests().is_empty());
+    assert!(
+        !h.logs().is_empty(),
+        "the component logs one line per event"
+    );
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn signed_message_is_acknowledged_then_dispatched() -> anyhow::Result<()> {
+    let h = Harness::new()?.env("WHATSAPP_APP_SECRET", "app-secret");
+    let body = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/webhook/text.json"
+    ))?;
+    let r = h
+        .request(HttpRequest::signed_post("/", b"app-secret", &body))
+        .await?;
+    assert_eq!(r.status, 200, "{}", h.logs());
+    let calls = h.message_calls();
+    assert_eq!(calls.len(), 1, "{}", h.logs());
+    assert!(calls[0].acked_before_dispatch, "{:#?}", h.events());
+    assert_eq!(calls[0].message.sender, "16505551234");
+    assert_eq!(calls[0].message.text, "Hi! Do you ship to Canada?");
+    assert_eq!(calls[0].instance, r.instance);
+    Ok(())
+}
