@@ -42,6 +42,11 @@ pub struct GraphRequest {
     pub body: Vec<u8>,
     /// The `request-options` the guest passed (all `None` when it passed none).
     pub options: RequestOptions,
+    /// Whether the webhook response had been fully received when the request was made
+    /// (as [`crate::MessageCall::acked_before_dispatch`]); `false` outside a webhook.
+    /// The stand-in holds each request until then (up to the ack timeout), so the
+    /// event log orders it after [`crate::EventKind::Responded`].
+    pub acked_before_send: bool,
 }
 
 impl GraphRequest {

@@ -147,6 +147,9 @@ pub struct HttpRequest {
     /// not empty and no `content-length` is given), as any HTTP client sends it. The
     /// request's authority is `localhost`, its scheme `http`.
     pub headers: Vec<(String, String)>,
+    /// Headers whose values are raw bytes (not necessarily UTF-8), sent after
+    /// `headers`: for malformed-header tests.
+    pub raw_headers: Vec<(String, Vec<u8>)>,
     /// Body bytes.
     pub body: Vec<u8>,
 }
@@ -158,6 +161,7 @@ impl HttpRequest {
             method: "GET".into(),
             path: path.into(),
             headers: vec![],
+            raw_headers: vec![],
             body: vec![],
         }
     }
@@ -171,6 +175,7 @@ impl HttpRequest {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
+            raw_headers: vec![],
             body: body.as_ref().to_vec(),
         }
     }
@@ -192,6 +197,13 @@ impl HttpRequest {
     /// Adds a header.
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Adds a header whose value is raw bytes (obs-text such as non-UTF-8 is allowed;
+    /// control characters are not representable in HTTP and fail the request).
+    pub fn raw_header(mut self, name: &str, value: &[u8]) -> Self {
+        self.raw_headers.push((name.into(), value.to_vec()));
         self
     }
 }
@@ -529,6 +541,10 @@ impl Harness {
         for (k, v) in &req.headers {
             builder = builder.header(k.as_str(), v.as_str());
         }
+        for (k, v) in &req.raw_headers {
+            let value = http::HeaderValue::from_bytes(v).context("raw header value")?;
+            builder = builder.header(k.as_str(), value);
+        }
         let has_length = req
             .headers
             .iter()
@@ -765,6 +781,7 @@ impl Harness {
             hooks: GraphHooks {
                 harness: self.clone(),
                 instance,
+                ack: ack.clone(),
             },
             harness: self.clone(),
             instance,
@@ -955,6 +972,8 @@ impl bindings::asterai::whatsapp::types::Host for Ctx {}
 struct GraphHooks {
     harness: Harness,
     instance: u64,
+    /// The webhook's ack latch, as in [`Ctx`].
+    ack: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 type IoFuture = Box<dyn Future<Output = Result<(), HttpError>> + Send>;
@@ -969,8 +988,18 @@ impl WasiHttpHooks for GraphHooks {
     {
         let h = self.harness.clone();
         let instance = self.instance;
-        let at = h.elapsed();
+        let ack = self.ack.clone();
         Box::new(async move {
+            // Like on-message, a Graph call waits for the webhook answer to be received,
+            // so a component that calls out before acknowledging shows as not acked.
+            let acked_before_send = match ack {
+                None => false,
+                Some(mut rx) => matches!(
+                    tokio::time::timeout(h.cfg.ack_timeout, rx.wait_for(|done| *done)).await,
+                    Ok(Ok(_))
+                ),
+            };
+            let at = h.elapsed();
             let (parts, body) = request.into_parts();
             // The guest usually writes the body after handing the request over.
             let body = body.collect().await?.to_bytes();
@@ -990,6 +1019,7 @@ impl WasiHttpHooks for GraphHooks {
                     headers: header_pairs(&parts.headers),
                     body: body.to_vec(),
                     options: options.unwrap_or_default(),
+                    acked_before_send,
                 };
                 rec.graph.push(req.clone());
                 rec.events.push(Event {

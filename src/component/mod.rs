@@ -89,9 +89,9 @@ fn webhook(request: &IncomingRequest, out: ResponseOutparam, config: &WebhookCon
     let declared = http::header(request, "content-length")
         .and_then(|v| String::from_utf8(v).ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+    if let Some(length) = declared.filter(|n| *n > MAX_BODY_BYTES as u64) {
         log(&format!(
-            "webhook refused (413): body larger than {MAX_BODY_BYTES} bytes"
+            "webhook refused (413): declared content-length {length} is over {MAX_BODY_BYTES} bytes"
         ));
         http::respond(out, 413, TEXT, b"payload too large");
         return;
