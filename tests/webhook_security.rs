@@ -50,7 +50,7 @@ async fn percent_encoded_handshake_values_are_decoded() {
 async fn the_handshake_is_refused_with_403_otherwise() {
     let h = harness();
     let refused = [
-        format!("/?hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1"),
+        "/?hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1".to_string(),
         format!("/?hub.mode=subscribe&hub.verify_token={VERIFY_TOKEN}x&hub.challenge=1"),
         format!("/?hub.mode=unsubscribe&hub.verify_token={VERIFY_TOKEN}&hub.challenge=1"),
         format!("/?hub.verify_token={VERIFY_TOKEN}&hub.challenge=1"),
