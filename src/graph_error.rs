@@ -440,6 +440,46 @@ pub fn transport_error(code: &ErrorCode, access_token: &str) -> TransportError {
     }
 }
 
+/// `text` with every occurrence of `secret` (when not blank) replaced, and nothing else
+/// changed.
+fn without_secret(text: &str, secret: &str) -> String {
+    if secret.is_empty() || !text.contains(secret) {
+        text.to_string()
+    } else {
+        text.replace(secret, REDACTED)
+    }
+}
+
+/// `error` with `access_token` taken out of every text that came from the answer.
+///
+/// Meta quotes a malformed token in its error message ("Malformed access token
+/// EAA..."), and a proxy may echo the request's headers: such texts would carry the
+/// token into error values and logs. Only the token is replaced; Meta's texts are
+/// otherwise kept verbatim.
+pub fn redact_error(error: SendError, access_token: &str) -> SendError {
+    let secret = access_token.trim();
+    let clean = |text: &str| without_secret(text, secret);
+    match error {
+        SendError::Graph(g) => SendError::Graph(GraphError {
+            kind: clean(&g.kind),
+            message: clean(&g.message),
+            details: g.details.as_deref().map(clean),
+            fbtrace_id: g.fbtrace_id.as_deref().map(clean),
+            ..g
+        }),
+        SendError::BadResponse(b) => SendError::BadResponse(BadResponse {
+            content_type: b.content_type.as_deref().map(clean),
+            reason: clean(&b.reason),
+            ..b
+        }),
+        SendError::Transport(t) => SendError::Transport(TransportError {
+            detail: clean(&t.detail),
+            ..t
+        }),
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1070,6 +1110,35 @@ mod tests {
         let cut = redact(&long, "T");
         assert_eq!(cut.chars().count(), 201);
         assert!(cut.ends_with('…'));
+    }
+
+    #[test]
+    fn errors_from_answers_lose_the_token() {
+        let body = format!(
+            r#"{{"error":{{"message":"Malformed access token {TOKEN}","type":"OAuthException","code":190,"error_data":{{"details":"t={TOKEN}"}},"fbtrace_id":"F"}}}}"#
+        );
+        let error = parse_send_response(400, JSON, body.as_bytes()).unwrap_err();
+        let g = graph(Err(redact_error(error, &format!(" {TOKEN} "))));
+        assert_eq!(g.message, "Malformed access token <redacted>");
+        assert_eq!(g.details.as_deref(), Some("t=<redacted>"));
+        assert_eq!((g.code, g.fbtrace_id.as_deref()), (190, Some("F")));
+        // Nothing else changes, however long; a blank token redacts nothing.
+        let long = "x".repeat(500);
+        let error = SendError::BadResponse(BadResponse {
+            http_status: 502,
+            content_type: Some(format!("text/{TOKEN}")),
+            reason: long.clone(),
+        });
+        let b = bad::<()>(Err(redact_error(error, TOKEN)));
+        assert_eq!(b.reason, long);
+        assert_eq!(b.content_type.as_deref(), Some("text/<redacted>"));
+        let error = SendError::Transport(TransportError {
+            kind: TransportKind::Other,
+            detail: format!("x {TOKEN}"),
+        });
+        assert!(
+            matches!(redact_error(error, "  "), SendError::Transport(t) if t.detail == format!("x {TOKEN}"))
+        );
     }
 
     #[test]

@@ -14,8 +14,8 @@ use crate::chunk::{self, MAX_TEXT};
 use crate::format::markdown_to_whatsapp;
 use crate::graph::{self, GraphConfig, GraphRequest};
 use crate::graph_error::{
-    parse_mark_read_response, parse_profile_response, parse_send_response, transport_error,
-    transport_retryable,
+    parse_mark_read_response, parse_profile_response, parse_send_response, redact_error,
+    transport_error, transport_retryable,
 };
 use crate::limits;
 use crate::retry::{Backoff, RetryPolicy};
@@ -177,6 +177,7 @@ impl<T: Transport> Sender<T> {
                     match parse(answer.status, answer.content_type.as_deref(), &answer.body) {
                         Ok(result) => return Ok(result),
                         Err(error) => {
+                            let error = redact_error(error, token);
                             let elapsed = self.transport.now().saturating_sub(start);
                             let pause = self.policy.next_after(&error, attempt, elapsed, random);
                             (error, pause)
@@ -613,6 +614,19 @@ mod tests {
             .unwrap_err();
         assert!(matches!(failure.error, SendError::InvalidRequest(_)));
         assert!(s.transport().requests.is_empty());
+    }
+
+    #[test]
+    fn an_answer_quoting_the_token_does_not_carry_it() {
+        let mut s = sender(vec![Ok(json(
+            400,
+            r#"{"error":{"message":"Malformed access token SECRET-TOKEN","type":"OAuthException","code":190}}"#,
+        ))]);
+        let failure = s.send_text(&text("hi")).unwrap_err();
+        assert!(
+            matches!(failure.error, SendError::Graph(ref g) if g.message == "Malformed access token <redacted>")
+        );
+        assert!(!format!("{failure:?}").contains("SECRET-TOKEN"));
     }
 
     #[test]
