@@ -97,10 +97,12 @@ pub struct Answer {
 /// The largest Graph API answer read.
 pub const MAX_ANSWER_BYTES: usize = 1024 * 1024;
 
-/// Timeouts of an outgoing request, in nanoseconds.
+/// Timeouts of an outgoing request, in nanoseconds. The Graph API answers in well
+/// under a second; 10 s leaves room for a retry of an idempotent request within the
+/// retry budget (`RetryPolicy::max_total`, 20 s).
 const CONNECT_TIMEOUT_NS: u64 = 10_000_000_000;
-const FIRST_BYTE_TIMEOUT_NS: u64 = 30_000_000_000;
-const BETWEEN_BYTES_TIMEOUT_NS: u64 = 30_000_000_000;
+const FIRST_BYTE_TIMEOUT_NS: u64 = 10_000_000_000;
+const BETWEEN_BYTES_TIMEOUT_NS: u64 = 10_000_000_000;
 
 /// Sends a request and reads the answer. `Err` carries the host's error code.
 pub fn send(
