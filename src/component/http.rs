@@ -140,14 +140,14 @@ pub fn send(
     let _ = options.set_between_bytes_timeout(Some(BETWEEN_BYTES_TIMEOUT_NS));
     let future = outgoing_handler::handle(request, Some(options))?;
 
+    // A failed write (the host gave up on the connection) is not the error to report:
+    // the response future holds the real one, such as connection-refused.
     if let Some(bytes) = body {
         if let Ok(stream) = outgoing_body.write() {
-            if !write_all(&stream, bytes) {
-                return Err(ErrorCode::HttpRequestBodySize(None));
-            }
+            let _ = write_all(&stream, bytes);
         }
     }
-    OutgoingBody::finish(outgoing_body, None)?;
+    let _ = OutgoingBody::finish(outgoing_body, None);
 
     future.subscribe().block();
     let response = match future.get() {
