@@ -1,0 +1,870 @@
+//! The Graph API stand-in: `POST /<version>/<phone-number-id>/messages` (sends and read
+//! receipts), `GET /<version>/<phone-number-id>`, `GET /<version>/<media-id>` and the
+//! media download URL it hands out, `POST /<version>/<phone-number-id>/media`. Every
+//! call is recorded (token redacted) and may be hit by an injected fault first.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use hyper::header::{AUTHORIZATION, HOST};
+use hyper::{HeaderMap, Method, Response};
+use serde_json::{json, Map, Value};
+
+use crate::faults::{Effect, GraphError};
+use crate::http::{self, Body, Hangup};
+use crate::png;
+use crate::state::{App, ChatMessage};
+use crate::webhook;
+use crate::wire;
+
+/// The message types `POST /messages` accepts.
+const TYPES: [&str; 11] = [
+    "text",
+    "image",
+    "video",
+    "audio",
+    "document",
+    "sticker",
+    "location",
+    "contacts",
+    "interactive",
+    "template",
+    "reaction",
+];
+
+/// Interactive sub-types Meta knows.
+const INTERACTIVE_TYPES: [&str; 10] = [
+    "button",
+    "list",
+    "cta_url",
+    "product",
+    "product_list",
+    "flow",
+    "location_request_message",
+    "address_message",
+    "call_permission_request",
+    "catalog_message",
+];
+
+/// True when `path` is for the Graph stand-in: `/v<digits>...` or the media download.
+pub fn is_graph_path(path: &str) -> bool {
+    let mut bytes = path.bytes().skip(1);
+    (bytes.next() == Some(b'v') && bytes.next().is_some_and(|b| b.is_ascii_digit()))
+        || path.starts_with("/whatsapp_business/attachments")
+}
+
+enum Reply {
+    Json(u16, Value),
+    Png(Vec<u8>),
+}
+
+enum Auth {
+    Ok,
+    Missing,
+    Wrong,
+}
+
+/// Handles one Graph call.
+pub async fn handle(
+    app: &Arc<App>,
+    method: &Method,
+    path: &str,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Result<Response<Body>, Hangup> {
+    let started = Instant::now();
+    let parsed: Option<Value> = serde_json::from_slice(&body).ok();
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let is_messages = method == Method::POST && segments.len() == 3 && segments[2] == "messages";
+    let is_send = is_messages
+        && parsed
+            .as_ref()
+            .is_some_and(|b| b.get("status").is_none() && b.is_object());
+
+    let mut entry = json!({
+        "at": wire::now_ms(),
+        "method": method.as_str(),
+        "path": path,
+        "query": query.map(redact_query),
+        "headers": redacted_headers(headers),
+        "body": parsed,
+    });
+    if parsed.is_none() && !body.is_empty() {
+        let text = String::from_utf8_lossy(&body);
+        entry["body_text"] = json!(text.chars().take(4000).collect::<String>());
+    }
+    let auth = check_auth(app, headers, query);
+    entry["auth"] = json!(match auth {
+        Auth::Ok => "ok",
+        Auth::Missing => "missing",
+        Auth::Wrong => "wrong",
+    });
+
+    let mut status_failure = None;
+    if let Some(fault) = app.take_fault(is_send) {
+        entry["fault"] = fault.spec.clone();
+        match fault.effect {
+            Effect::Delay(ms) => tokio::time::sleep(Duration::from_millis(ms)).await,
+            Effect::Close => {
+                entry["response"] = json!({"closed": true});
+                finish(app, entry, started);
+                return Err(Hangup);
+            }
+            Effect::Error(e) => {
+                return Ok(reply(
+                    app,
+                    entry,
+                    started,
+                    Reply::Json(e.status, e.to_json()),
+                ));
+            }
+            Effect::Raw {
+                status,
+                content_type,
+                body,
+            } => {
+                entry["response"] = json!({"status": status, "body_text": body});
+                finish(app, entry, started);
+                return Ok(http::response(status, content_type, body));
+            }
+            Effect::StatusFailed(e) => status_failure = Some(e),
+        }
+    }
+
+    let outcome = match auth {
+        Auth::Ok => route(
+            app,
+            method,
+            &segments,
+            path,
+            query,
+            headers,
+            parsed.as_ref(),
+            status_failure,
+        ),
+        Auth::Missing => Err(GraphError::token(true)),
+        Auth::Wrong => Err(GraphError::token(false)),
+    };
+    let result = match outcome {
+        Ok(r) => r,
+        Err(e) => Reply::Json(e.status, e.to_json()),
+    };
+    Ok(reply(app, entry, started, result))
+}
+
+fn reply(app: &Arc<App>, mut entry: Value, started: Instant, result: Reply) -> Response<Body> {
+    match result {
+        Reply::Json(status, body) => {
+            entry["response"] = json!({"status": status, "body": body});
+            finish(app, entry, started);
+            http::json(status, &body)
+        }
+        Reply::Png(bytes) => {
+            entry["response"] =
+                json!({"status": 200, "content_type": "image/png", "bytes": bytes.len()});
+            finish(app, entry, started);
+            http::response(200, "image/png", bytes)
+        }
+    }
+}
+
+fn finish(app: &Arc<App>, mut entry: Value, started: Instant) {
+    entry["ms"] = json!(u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX));
+    app.record(entry);
+}
+
+#[allow(clippy::too_many_arguments)]
+fn route(
+    app: &Arc<App>,
+    method: &Method,
+    segments: &[&str],
+    path: &str,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: Option<&Value>,
+    status_failure: Option<GraphError>,
+) -> Result<Reply, GraphError> {
+    let own = app.config.phone_number_id.as_str();
+    match (method, segments) {
+        (&Method::POST, [_, id, "messages"]) => {
+            if *id != own {
+                return Err(GraphError::no_object("post", id));
+            }
+            let Some(body) = body else {
+                return Err(GraphError::invalid("The request body is not valid JSON."));
+            };
+            messages(app, body, status_failure).map(|v| Reply::Json(200, v))
+        }
+        (&Method::POST, [_, id, "media"]) => {
+            if *id != own {
+                return Err(GraphError::no_object("post", id));
+            }
+            Ok(Reply::Json(200, json!({ "id": wire::media_id() })))
+        }
+        (&Method::GET, ["whatsapp_business", "attachments", ..]) => {
+            match query.and_then(|q| query_param(q, "mid")) {
+                Some(mid) if !mid.is_empty() => Ok(Reply::Png(png::picture(png::seed_of(&mid)))),
+                _ => Err(GraphError::invalid("Parameter 'mid' is required.")),
+            }
+        }
+        (&Method::GET, [_, id]) if *id == own => Ok(Reply::Json(200, phone_info(app, query))),
+        (&Method::GET, [_, id]) if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) => {
+            Ok(Reply::Json(200, media_info(app, id, headers)))
+        }
+        (&Method::GET, [_, id]) => Err(GraphError::no_object("get", id)),
+        _ => Err(GraphError::unknown_path(path)),
+    }
+}
+
+fn check_auth(app: &App, headers: &HeaderMap, query: Option<&str>) -> Auth {
+    let header = headers.get(AUTHORIZATION).map(|v| v.to_str().unwrap_or(""));
+    let token = match header {
+        Some(h) => {
+            let h = h.trim();
+            match h.split_once(' ') {
+                Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => {
+                    Some(token.trim().to_string())
+                }
+                _ => return Auth::Wrong,
+            }
+        }
+        None => query.and_then(|q| query_param(q, "access_token")),
+    };
+    match token {
+        None => Auth::Missing,
+        Some(t) if t.is_empty() => Auth::Missing,
+        Some(t) if wire::same_secret(&t, &app.config.access_token) => Auth::Ok,
+        Some(_) => Auth::Wrong,
+    }
+}
+
+fn redacted_headers(headers: &HeaderMap) -> Value {
+    let mut map = Map::new();
+    for (name, value) in headers {
+        let shown = if name == AUTHORIZATION {
+            match value.to_str().ok().and_then(|v| v.trim().split_once(' ')) {
+                Some((scheme, _)) => format!("{scheme} [redacted]"),
+                None => "[redacted]".to_string(),
+            }
+        } else {
+            String::from_utf8_lossy(value.as_bytes()).into_owned()
+        };
+        match map.get_mut(name.as_str()) {
+            Some(Value::String(existing)) => {
+                existing.push_str(", ");
+                existing.push_str(&shown);
+            }
+            _ => {
+                map.insert(name.as_str().to_string(), json!(shown));
+            }
+        }
+    }
+    Value::Object(map)
+}
+
+fn redact_query(query: &str) -> String {
+    query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some(("access_token", _)) => "access_token=[redacted]".to_string(),
+            _ => pair.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// The value of `name` in a query string, percent-decoded (`+` as space).
+pub fn query_param(query: &str, name: &str) -> Option<String> {
+    query.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        (percent_decode(k) == name).then(|| percent_decode(v))
+    })
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                match bytes
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok())
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                {
+                    Some(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn phone_info(app: &App, query: Option<&str>) -> Value {
+    let c = &app.config;
+    let full = json!({
+        "verified_name": c.business_name,
+        "code_verification_status": "VERIFIED",
+        "display_phone_number": wire::display_phone(&c.display_phone_number),
+        "quality_rating": "GREEN",
+        "platform_type": "CLOUD_API",
+        "throughput": {"level": "STANDARD"},
+        "name_status": "APPROVED",
+        "messaging_limit_tier": "TIER_1K",
+        "is_official_business_account": false,
+        "account_mode": "LIVE",
+        "webhook_configuration": {"application": c.webhook},
+        "id": c.phone_number_id,
+    });
+    let Some(fields) = query.and_then(|q| query_param(q, "fields")) else {
+        return full;
+    };
+    let wanted: HashSet<&str> = fields.split(',').map(str::trim).collect();
+    match full {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .filter(|(k, _)| k == "id" || wanted.contains(k.as_str()))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+fn media_info(app: &App, id: &str, headers: &HeaderMap) -> Value {
+    let picture = png::picture(png::seed_of(id));
+    let host = headers
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_string)
+        .unwrap_or_else(|| app.config.listen.to_string());
+    json!({
+        "messaging_product": "whatsapp",
+        "url": format!(
+            "http://{host}/whatsapp_business/attachments/?mid={id}&ext={}&hash=AT{}",
+            wire::now_ms() / 1000,
+            wire::random_hex(24)
+        ),
+        "mime_type": "image/png",
+        "sha256": hex::encode(wire::sha256(&picture)),
+        "file_size": picture.len(),
+        "id": id,
+    })
+}
+
+fn string<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    v.get(key).and_then(Value::as_str)
+}
+
+fn chars(s: &str) -> usize {
+    s.chars().count()
+}
+
+/// A required non-empty string at `object[key]`, named `name` in the error.
+fn required_str<'a>(object: &'a Value, key: &str, name: &str) -> Result<&'a str, GraphError> {
+    match string(object, key) {
+        Some(s) if !s.trim().is_empty() => Ok(s),
+        _ => Err(GraphError::required(name)),
+    }
+}
+
+fn at_most(value: &str, max: usize, name: &str) -> Result<(), GraphError> {
+    if chars(value) > max {
+        return Err(GraphError::param(format!(
+            "Param {name} must be at most {max} characters long."
+        )));
+    }
+    Ok(())
+}
+
+fn url_like(value: &str) -> bool {
+    value.starts_with("http://") || value.starts_with("https://")
+}
+
+/// `POST /messages`: a read receipt or a send.
+fn messages(
+    app: &Arc<App>,
+    body: &Value,
+    failure: Option<GraphError>,
+) -> Result<Value, GraphError> {
+    if !body.is_object() {
+        return Err(GraphError::invalid(
+            "The request body must be a JSON object.",
+        ));
+    }
+    match body.get("messaging_product") {
+        None => return Err(GraphError::required("messaging_product")),
+        Some(Value::String(p)) if p == "whatsapp" => {}
+        Some(other) => {
+            return Err(GraphError::param(format!(
+                "Param messaging_product must be one of {{WHATSAPP}} - got {other}."
+            )))
+        }
+    }
+    if body.get("status").is_some() {
+        return read_receipt(app, body);
+    }
+    let send = validate_send(body)?;
+    app.admit_send(&send.wa_id)?;
+
+    let id = wire::wamid(&send.wa_id, false);
+    if send.kind == "reaction" {
+        let target = body["reaction"]["message_id"].as_str().unwrap_or_default();
+        let emoji = body["reaction"]["emoji"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        app.update_message(target, |m| {
+            m.bot_reaction = (!emoji.is_empty()).then_some(emoji);
+        });
+    } else {
+        app.set_typing(&send.wa_id, false);
+        app.add_message(ChatMessage {
+            seq: 0,
+            id: id.clone(),
+            from_user: false,
+            wa_id: send.wa_id.clone(),
+            name: None,
+            ts_ms: wire::now_ms(),
+            kind: send.kind.clone(),
+            payload: body.clone(),
+            status: "accepted".to_string(),
+            error: None,
+            user_reaction: None,
+            bot_reaction: None,
+            detail: json!({"statuses": []}),
+            wire: None,
+        });
+    }
+    let pricing = if send.kind == "template" {
+        json!({"billable": true, "pricing_model": "PMP", "type": "regular", "category": "utility"})
+    } else {
+        json!({"billable": false, "pricing_model": "PMP", "type": "free_customer_service", "category": "service"})
+    };
+    webhook::spawn_statuses(
+        Arc::clone(app),
+        webhook::Lifecycle {
+            id: id.clone(),
+            wa_id: send.wa_id.clone(),
+            pricing,
+            biz_opaque: string(body, "biz_opaque_callback_data").map(str::to_string),
+            failure,
+        },
+    );
+    let mut message = json!({ "id": id });
+    if send.kind == "template" {
+        message["message_status"] = json!("accepted");
+    }
+    let contact = if send.user_id {
+        json!({"input": send.input, "user_id": send.wa_id})
+    } else {
+        json!({"input": send.input, "wa_id": send.wa_id})
+    };
+    Ok(json!({
+        "messaging_product": "whatsapp",
+        "contacts": [contact],
+        "messages": [message],
+    }))
+}
+
+fn read_receipt(app: &Arc<App>, body: &Value) -> Result<Value, GraphError> {
+    if string(body, "status") != Some("read") {
+        return Err(GraphError::param(format!(
+            "Param status must be one of {{READ}} - got {}.",
+            body["status"]
+        )));
+    }
+    let id = required_str(body, "message_id", "message_id")?;
+    let typing = match body.get("typing_indicator") {
+        None | Some(Value::Null) => false,
+        Some(t) if string(t, "type") == Some("text") => true,
+        Some(_) => {
+            return Err(GraphError::param(
+                "Param typing_indicator['type'] must be one of {TEXT}.",
+            ))
+        }
+    };
+    if let Some(wa_id) = app.mark_read(id) {
+        if typing {
+            app.set_typing(&wa_id, true);
+        }
+    }
+    Ok(json!({ "success": true }))
+}
+
+struct Send {
+    input: String,
+    wa_id: String,
+    user_id: bool,
+    kind: String,
+}
+
+fn validate_send(body: &Value) -> Result<Send, GraphError> {
+    if let Some(rt) = body.get("recipient_type") {
+        if !matches!(rt.as_str(), Some("individual" | "group")) {
+            return Err(GraphError::param(format!(
+                "Param recipient_type must be one of {{GROUP, INDIVIDUAL}} - got {rt}."
+            )));
+        }
+    }
+    let (input, wa_id, user_id) = match (body.get("to"), body.get("recipient")) {
+        (Some(Value::String(to)), _) => {
+            let digits = wire::phone_digits(to).ok_or_else(|| {
+                GraphError::invalid("Parameter 'to' is not a valid phone number.")
+            })?;
+            (to.clone(), digits, false)
+        }
+        (Some(_), _) => return Err(GraphError::param("Param to must be a string.")),
+        (None, Some(Value::String(r))) if !r.trim().is_empty() => {
+            (r.clone(), r.trim().to_string(), true)
+        }
+        _ => return Err(GraphError::required("to")),
+    };
+    let kind = match body.get("type") {
+        None => "text",
+        Some(Value::String(t)) => t.as_str(),
+        Some(_) => return Err(GraphError::param("Param type must be a string.")),
+    };
+    if !TYPES.contains(&kind) {
+        return Err(GraphError::param(format!(
+            "Param type must be one of {{AUDIO, CONTACTS, DOCUMENT, IMAGE, INTERACTIVE, LOCATION, REACTION, STICKER, TEMPLATE, TEXT, VIDEO}} - got \"{kind}\"."
+        )));
+    }
+    let object = body.get(kind).cloned().unwrap_or(Value::Null);
+    match kind {
+        "contacts" => validate_contacts(&object)?,
+        _ if !object.is_object() => return Err(GraphError::required(kind)),
+        "text" => {
+            let text = required_str(&object, "body", "text['body']")?;
+            at_most(text, 4096, "text['body']")?;
+        }
+        "image" | "video" | "audio" | "document" | "sticker" => validate_media(kind, &object)?,
+        "location" => validate_location(&object)?,
+        "reaction" => {
+            required_str(&object, "message_id", "reaction['message_id']")?;
+            if !object.get("emoji").is_some_and(Value::is_string) {
+                return Err(GraphError::required("reaction['emoji']"));
+            }
+        }
+        "template" => {
+            required_str(&object, "name", "template['name']")?;
+            let language = object.get("language").cloned().unwrap_or(Value::Null);
+            required_str(&language, "code", "template['language']['code']")?;
+            if object.get("components").is_some_and(|c| !c.is_array()) {
+                return Err(GraphError::param(
+                    "Param template['components'] must be an array.",
+                ));
+            }
+        }
+        "interactive" => validate_interactive(&object)?,
+        _ => {}
+    }
+    if let Some(context) = body.get("context") {
+        required_str(context, "message_id", "context['message_id']")?;
+    }
+    Ok(Send {
+        input,
+        wa_id,
+        user_id,
+        kind: kind.to_string(),
+    })
+}
+
+fn validate_media(kind: &str, object: &Value) -> Result<(), GraphError> {
+    let id = string(object, "id").filter(|s| !s.is_empty());
+    let link = string(object, "link").filter(|s| !s.is_empty());
+    match (id, link) {
+        (None, None) => {
+            return Err(GraphError::param(format!(
+                "Param {kind} must contain either 'id' or 'link'."
+            )))
+        }
+        (_, Some(link)) if !url_like(link) => {
+            return Err(GraphError::invalid(format!(
+                "Parameter {kind}['link'] is not a valid URL."
+            )))
+        }
+        _ => {}
+    }
+    if let Some(caption) = string(object, "caption") {
+        at_most(caption, 1024, &format!("{kind}['caption']"))?;
+    }
+    Ok(())
+}
+
+fn validate_location(object: &Value) -> Result<(), GraphError> {
+    for (key, limit) in [("latitude", 90.0), ("longitude", 180.0)] {
+        let value = match object.get(key) {
+            Some(Value::Number(n)) => n.as_f64(),
+            Some(Value::String(s)) => s.trim().parse::<f64>().ok(),
+            _ => None,
+        };
+        match value {
+            None => return Err(GraphError::required(&format!("location['{key}']"))),
+            Some(v) if !(-limit..=limit).contains(&v) => {
+                return Err(GraphError::value(format!(
+                    "{key} must be between -{limit} and {limit}."
+                )))
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+fn validate_contacts(contacts: &Value) -> Result<(), GraphError> {
+    let Some(cards) = contacts.as_array().filter(|c| !c.is_empty()) else {
+        return Err(GraphError::required("contacts"));
+    };
+    for (i, card) in cards.iter().enumerate() {
+        let name = card.get("name").cloned().unwrap_or(Value::Null);
+        required_str(
+            &name,
+            "formatted_name",
+            &format!("contacts[{i}]['name']['formatted_name']"),
+        )?;
+    }
+    Ok(())
+}
+
+fn validate_interactive(object: &Value) -> Result<(), GraphError> {
+    let kind = required_str(object, "type", "interactive['type']")?;
+    if !INTERACTIVE_TYPES.contains(&kind) {
+        return Err(GraphError::param(format!(
+            "Param interactive['type'] must be one of {{BUTTON, CTA_URL, FLOW, LIST, PRODUCT, PRODUCT_LIST, ...}} - got \"{kind}\"."
+        )));
+    }
+    let body_max = match kind {
+        "button" | "cta_url" => Some(1024),
+        "list" => Some(4096),
+        _ => None,
+    };
+    if let Some(max) = body_max {
+        let body = object.get("body").cloned().unwrap_or(Value::Null);
+        let text = required_str(&body, "text", "interactive['body']['text']")?;
+        at_most(text, max, "interactive['body']['text']")?;
+    }
+    if let Some(footer) = object.get("footer").and_then(|f| string(f, "text")) {
+        at_most(footer, 60, "interactive['footer']['text']")?;
+    }
+    if let Some(header) = object.get("header") {
+        if string(header, "type") == Some("text") {
+            let text = required_str(header, "text", "interactive['header']['text']")?;
+            at_most(text, 60, "interactive['header']['text']")?;
+        }
+    }
+    let action = object.get("action").cloned().unwrap_or(Value::Null);
+    match kind {
+        "button" => {
+            let buttons = action
+                .get("buttons")
+                .and_then(Value::as_array)
+                .ok_or_else(|| GraphError::required("interactive['action']['buttons']"))?;
+            if buttons.is_empty() || buttons.len() > 3 {
+                return Err(GraphError::value("Buttons count invalid. Min: 1, Max: 3"));
+            }
+            let mut ids = HashSet::new();
+            let mut titles = HashSet::new();
+            for button in buttons {
+                let reply = button.get("reply").cloned().unwrap_or(Value::Null);
+                let id = required_str(
+                    &reply,
+                    "id",
+                    "interactive['action']['buttons'][]['reply']['id']",
+                )?;
+                let title = string(&reply, "title").unwrap_or_default();
+                if chars(title) == 0 || chars(title) > 20 {
+                    return Err(GraphError::value(
+                        "Button title length invalid. Min length: 1, Max length: 20",
+                    ));
+                }
+                if chars(id) > 256 {
+                    return Err(GraphError::value(
+                        "Button id length invalid. Min length: 1, Max length: 256",
+                    ));
+                }
+                if !ids.insert(id.to_string()) {
+                    return Err(GraphError::value("Duplicate button id is not allowed."));
+                }
+                if !titles.insert(title.to_string()) {
+                    return Err(GraphError::value("Button title must be unique."));
+                }
+            }
+        }
+        "list" => {
+            let label = required_str(&action, "button", "interactive['action']['button']")?;
+            if chars(label) > 20 {
+                return Err(GraphError::value(
+                    "Button label length invalid. Min length: 1, Max length: 20",
+                ));
+            }
+            let sections = action
+                .get("sections")
+                .and_then(Value::as_array)
+                .filter(|s| !s.is_empty())
+                .ok_or_else(|| GraphError::required("interactive['action']['sections']"))?;
+            if sections.len() > 10 {
+                return Err(GraphError::value("Too many sections. Max: 10"));
+            }
+            let mut rows_total = 0;
+            let mut ids = HashSet::new();
+            for section in sections {
+                let title = string(section, "title").unwrap_or_default();
+                if sections.len() > 1 && title.trim().is_empty() {
+                    return Err(GraphError::required(
+                        "interactive['action']['sections'][]['title']",
+                    ));
+                }
+                if chars(title) > 24 {
+                    return Err(GraphError::value(
+                        "Section title length invalid. Max length: 24",
+                    ));
+                }
+                let rows = section
+                    .get("rows")
+                    .and_then(Value::as_array)
+                    .filter(|r| !r.is_empty())
+                    .ok_or_else(|| {
+                        GraphError::required("interactive['action']['sections'][]['rows']")
+                    })?;
+                rows_total += rows.len();
+                for row in rows {
+                    let id = required_str(
+                        row,
+                        "id",
+                        "interactive['action']['sections'][]['rows'][]['id']",
+                    )?;
+                    let title = string(row, "title").unwrap_or_default();
+                    if chars(title) == 0 || chars(title) > 24 {
+                        return Err(GraphError::value(
+                            "Row title length invalid. Min length: 1, Max length: 24",
+                        ));
+                    }
+                    if string(row, "description").is_some_and(|d| chars(d) > 72) {
+                        return Err(GraphError::value(
+                            "Row description length invalid. Max length: 72",
+                        ));
+                    }
+                    if chars(id) > 200 {
+                        return Err(GraphError::value("Row id length invalid. Max length: 200"));
+                    }
+                    if !ids.insert(id.to_string()) {
+                        return Err(GraphError::value("Duplicate row id is not allowed."));
+                    }
+                }
+            }
+            if rows_total > 10 {
+                return Err(GraphError::value(format!(
+                    "Total row count exceed max allowed count: 10 (got {rows_total})"
+                )));
+            }
+        }
+        "cta_url" => {
+            if string(&action, "name") != Some("cta_url") {
+                return Err(GraphError::required("interactive['action']['name']"));
+            }
+            let parameters = action.get("parameters").cloned().unwrap_or(Value::Null);
+            let text = required_str(
+                &parameters,
+                "display_text",
+                "interactive['action']['parameters']['display_text']",
+            )?;
+            if chars(text) > 20 {
+                return Err(GraphError::value(
+                    "Display text length invalid. Min length: 1, Max length: 20",
+                ));
+            }
+            let url = required_str(
+                &parameters,
+                "url",
+                "interactive['action']['parameters']['url']",
+            )?;
+            if !url_like(url) {
+                return Err(GraphError::invalid("Parameter url is not a valid URL."));
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn graph_paths() {
+        assert!(is_graph_path("/v24.0/1/messages"));
+        assert!(is_graph_path("/v1/1"));
+        assert!(is_graph_path("/whatsapp_business/attachments/"));
+        assert!(!is_graph_path("/"));
+        assert!(!is_graph_path("/vx/1"));
+        assert!(!is_graph_path("/_sandbox/requests"));
+    }
+
+    #[test]
+    fn queries() {
+        assert_eq!(
+            query_param("a=1&fields=x%2Cy&b", "fields").as_deref(),
+            Some("x,y")
+        );
+        assert_eq!(query_param("b", "b").as_deref(), Some(""));
+        assert_eq!(query_param("x=%zz%", "x").as_deref(), Some("%zz%"));
+        assert_eq!(query_param("x=1", "y"), None);
+        assert_eq!(
+            redact_query("access_token=abc&x=1"),
+            "access_token=[redacted]&x=1"
+        );
+    }
+
+    fn send(body: Value) -> Result<Send, GraphError> {
+        validate_send(&body)
+    }
+
+    #[test]
+    fn validation_is_roughly_metas() {
+        let ok = send(json!({"messaging_product": "whatsapp", "to": "+1 650-555-1234", "type": "text", "text": {"body": "hi"}})).unwrap();
+        assert_eq!(ok.wa_id, "16505551234");
+        assert_eq!(ok.input, "+1 650-555-1234");
+        let code = |b: Value| send(b).err().map(|e| e.code);
+        assert_eq!(
+            code(json!({"type": "text", "text": {"body": "hi"}})),
+            Some(100)
+        );
+        assert_eq!(
+            code(json!({"to": "1555", "type": "text", "text": {"body": "hi"}})),
+            Some(100)
+        );
+        assert_eq!(
+            code(json!({"to": "15550001", "type": "poll", "poll": {}})),
+            Some(100)
+        );
+        assert_eq!(
+            code(json!({"to": "15550001", "type": "image", "image": {}})),
+            Some(100)
+        );
+        assert_eq!(
+            code(
+                json!({"to": "15550001", "type": "interactive", "interactive": {
+                "type": "button", "body": {"text": "b"},
+                "action": {"buttons": [{"type": "reply", "reply": {"id": "a", "title": "this title is far too long"}}]}}})
+            ),
+            Some(131009)
+        );
+        assert_eq!(
+            code(json!({"to": "15550001", "type": "text", "text": {"body": "x".repeat(4097)}})),
+            Some(100)
+        );
+        assert!(send(json!({"to": "15550001", "text": {"body": "type defaults to text"}})).is_ok());
+    }
+}
