@@ -3,11 +3,20 @@
 
 SHELL := /bin/bash
 TARGET := wasm32-wasip2
-COMPONENT := target/$(TARGET)/release/whatsapp.wasm
+RELEASE := target/$(TARGET)/release
+COMPONENT := $(RELEASE)/whatsapp.wasm
+COMPOSED := target/composed
 CARGO_BIN := $(HOME)/.cargo/bin
 export PATH := $(CARGO_BIN):$(PATH)
 
-.PHONY: all setup build test test-core test-host lint fmt clean
+WASMTIME_VERSION := 48.0.8
+WAC_VERSION := 0.12.0
+
+# The consumer `make serve` composes with: the echo bot unless CONSUMER=path.wasm.
+CONSUMER ?= $(RELEASE)/echo_bot.wasm
+EXAMPLES := -p echo-bot -p order-bot -p no-consumer -p notifier -p types-provider
+
+.PHONY: all setup tools build components compose serve sandbox test test-core lint fmt clean
 
 all: build
 
@@ -20,8 +29,35 @@ build: setup
 	cargo build --release --target $(TARGET) -p whatsapp
 	@ls -l $(COMPONENT)
 
+## tools: wasmtime-cli and wac-cli at their pinned versions, installed if missing.
+tools:
+	@wasmtime --version 2>/dev/null | grep -q ' $(WASMTIME_VERSION)' || cargo install --locked wasmtime-cli@$(WASMTIME_VERSION)
+	@wac --version 2>/dev/null | grep -q ' $(WAC_VERSION)' || cargo install --locked wac-cli@$(WAC_VERSION)
+
+## components: the component and the example components.
+components: setup
+	cargo build --release --target $(TARGET) -p whatsapp $(EXAMPLES)
+
+## compose: every composition, in target/composed/.
+compose: components tools
+	@mkdir -p $(COMPOSED)
+	wac plug $(COMPONENT) --plug $(RELEASE)/echo_bot.wasm -o $(COMPOSED)/echo.wasm
+	wac plug $(COMPONENT) --plug $(RELEASE)/order_bot.wasm -o $(COMPOSED)/order.wasm
+	wac plug $(COMPONENT) --plug $(RELEASE)/no_consumer.wasm -o $(COMPOSED)/whatsapp-standalone.wasm
+	wac plug $(RELEASE)/notifier.wasm --plug $(COMPOSED)/whatsapp-standalone.wasm -o $(COMPOSED)/notifier.wasm
+
+## sandbox: the local stand-in for Meta.
+sandbox:
+	cargo build --release -p sandbox
+
+## serve: the component with CONSUMER under wasmtime serve on 127.0.0.1:8080; with no
+## WHATSAPP_ACCESS_TOKEN set, the sandbox chat on 127.0.0.1:8081 stands in for Meta.
+serve: compose sandbox
+	wac plug $(COMPONENT) --plug $(CONSUMER) -o $(COMPOSED)/serve.wasm
+	COMPOSED=$(COMPOSED)/serve.wasm scripts/serve.sh
+
 ## test: every test: native unit tests of the core, then the built component in wasmtime.
-test: build lint
+test: compose sandbox lint
 	cargo test --workspace --all-targets
 
 ## test-core: only the native unit tests of the pure core (no wasm needed).
