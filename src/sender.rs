@@ -22,7 +22,7 @@ use crate::retry::{Backoff, RetryPolicy};
 use crate::types::{
     Action, BusinessProfile, ButtonsMessage, ContactsMessage, CtaUrlMessage, InvalidRequest,
     ListMessage, LocationMessage, MediaMessage, Message, ReactionMessage, ReadReceipt, SendError,
-    Sent, TemplateMessage, TextFailure, TextFormat, TextMessage,
+    Sent, TemplateMessage, TextFailure, TextFormat, TextMessage, TransportKind,
 };
 
 /// An HTTP answer from the Graph API (or whatever answered in its place).
@@ -95,13 +95,29 @@ pub fn describe_error(error: &SendError) -> String {
                 .map(|t| format!(" [fbtrace_id {t}]"))
                 .unwrap_or_default()
         ),
-        SendError::Transport(t) => format!("transport failure ({:?}): {}", t.kind, t.detail),
+        SendError::Transport(t) => format!(
+            "transport failure ({}): {}",
+            transport_kind_name(t.kind),
+            t.detail
+        ),
         SendError::BadResponse(b) => format!(
             "unexpected Graph API answer (HTTP {}, {}): {}",
             b.http_status,
             b.content_type.as_deref().unwrap_or("no content type"),
             b.reason
         ),
+    }
+}
+
+/// The WIT name of a transport failure kind, for logs.
+pub fn transport_kind_name(kind: TransportKind) -> &'static str {
+    match kind {
+        TransportKind::Dns => "dns",
+        TransportKind::ConnectionRefused => "connection-refused",
+        TransportKind::Timeout => "timeout",
+        TransportKind::Tls => "tls",
+        TransportKind::Protocol => "protocol",
+        TransportKind::Other => "other",
     }
 }
 
