@@ -16,7 +16,7 @@ WAC_VERSION := 0.12.0
 CONSUMER ?= $(RELEASE)/echo_bot.wasm
 EXAMPLES := -p echo-bot -p order-bot -p no-consumer -p notifier -p types-provider
 
-.PHONY: all setup tools build components compose serve sandbox test test-core lint fmt clean
+.PHONY: all setup tools build components compose serve sandbox browser-deps test test-core lint fmt clean
 
 all: build
 
@@ -56,8 +56,16 @@ serve: compose sandbox
 	wac plug $(COMPONENT) --plug $(CONSUMER) -o $(COMPOSED)/serve.wasm
 	COMPOSED=$(COMPOSED)/serve.wasm scripts/serve.sh
 
+## browser-deps: Debian's headless Chromium and its WebDriver, for tests/e2e_browser.rs;
+## installed with apt-get only when missing (with sudo when not root).
+browser-deps:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; \
+		else echo "browser-deps: not root and no sudo: install chromium and chromium-driver" >&2; exit 1; fi; \
+		$$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver; }
+
 ## test: every test: native unit tests of the core, then the built component in wasmtime.
-test: compose sandbox lint
+test: compose sandbox browser-deps lint
 	cargo test --workspace --all-targets
 
 ## test-core: only the native unit tests of the pure core (no wasm needed).

@@ -262,7 +262,7 @@
     if (i.type === 'button') {
       const buttons = (a.buttons || []).map((b) => b.reply || {});
       after = `<div class="reply-buttons">${buttons.map((r) =>
-        `<button class="action" type="button" data-act="button_reply" data-mid="${esc(m.id)}" data-id="${esc(r.id)}" data-title="${esc(r.title)}">${ICON.reply}${esc(r.title)}</button>`).join('')}</div>`;
+        `<button class="action" type="button" data-testid="reply-button" data-act="button_reply" data-mid="${esc(m.id)}" data-id="${esc(r.id)}" data-title="${esc(r.title)}">${ICON.reply}${esc(r.title)}</button>`).join('')}</div>`;
     } else if (i.type === 'list') {
       html += `<div class="actions"><button class="action" type="button" data-act="open-list" data-mid="${esc(m.id)}">${ICON.list}${esc(a.button || 'Options')}</button></div>`;
     } else if (i.type === 'cta_url') {
@@ -391,6 +391,7 @@
     const row = document.createElement('div');
     row.className = `row ${mine ? 'out' : 'in'}${first ? ' first' : ''}${reactions.length ? ' has-reaction' : ''}`;
     row.dataset.id = m.id;
+    row.dataset.testid = mine ? 'user-message' : 'bot-message';
     row.innerHTML =
       `<div class="stack"><div class="bubble${tail}${r.cls ? ' ' + r.cls : ''}${m.status === 'failed' && mine ? ' failed' : ''}" title="${esc(devTitle(m))}">` +
       `${quoteHtml(ctx)}${r.html}${spacer}<span class="${metaCls}">${time(m.ts)}${ticks(m)}</span></div>${r.after || ''}${badge}</div>` +
