@@ -12,11 +12,19 @@ export PATH := $(CARGO_BIN):$(PATH)
 WASMTIME_VERSION := 48.0.8
 WAC_VERSION := 0.12.0
 
+CARGO_FUZZ_VERSION := 0.13.2
+
+# make fuzz: seconds per target, the targets, and cargo-fuzz build flags (no sanitizer: the
+# core has no unsafe code; debug assertions on, so arithmetic overflow panics).
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := webhook_parser signature_header markdown chunker
+FUZZ_BUILD_FLAGS := --sanitizer none --debug-assertions
+
 # The consumer `make serve` composes with: the echo bot unless CONSUMER=path.wasm.
 CONSUMER ?= $(RELEASE)/echo_bot.wasm
 EXAMPLES := -p echo-bot -p order-bot -p no-consumer -p notifier -p types-provider
 
-.PHONY: all setup tools build components compose serve sandbox browser-deps test test-core lint fmt clean
+.PHONY: all setup tools build components compose serve sandbox browser-deps test test-core fuzz lint fmt clean
 
 all: build
 
@@ -71,6 +79,24 @@ test: compose sandbox browser-deps lint
 ## test-core: only the native unit tests of the pure core (no wasm needed).
 test-core:
 	cargo test -p whatsapp --lib
+
+## fuzz: each cargo-fuzz target (fuzz/fuzz_targets/) for FUZZ_SECONDS, failing on any crash;
+## the crash input is left in fuzz/artifacts/<target>/. Not part of `make test`.
+## Needs the nightly toolchain: on a machine without it, `rustup toolchain install` downloads
+## it from rustup's server, which may be unreachable (the machine image already has nightly).
+## Seeds (committed) are read from fuzz/seeds/<target>/; what fuzzing finds goes to the
+## scratch corpus fuzz/corpus/<target>/ (ignored by git).
+fuzz:
+	@cargo fuzz --version 2>/dev/null | grep -q ' $(CARGO_FUZZ_VERSION)$$' || cargo install --locked cargo-fuzz@$(CARGO_FUZZ_VERSION)
+	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+	cd fuzz && cargo +nightly fuzz build $(FUZZ_BUILD_FLAGS)
+	@set -e; cd fuzz; for t in $(FUZZ_TARGETS); do \
+	  echo "== fuzz $$t for $(FUZZ_SECONDS)s"; \
+	  mkdir -p corpus/$$t; \
+	  dict=; case $$t in webhook_parser) dict=-dict=dicts/webhook_parser.dict;; markdown|chunker) dict=-dict=dicts/markdown.dict;; esac; \
+	  cargo +nightly fuzz run $(FUZZ_BUILD_FLAGS) $$t corpus/$$t seeds/$$t -- \
+	    -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1 $$dict; \
+	done
 
 ## lint: rustfmt and clippy, native and wasm.
 lint: setup
