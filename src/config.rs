@@ -63,9 +63,7 @@ impl WebhookConfig {
         };
         WebhookConfig {
             app_secret: get("WHATSAPP_APP_SECRET").filter(|v| !v.is_empty()),
-            verify_token: get("WHATSAPP_WEBHOOK_VERIFY_TOKEN")
-                .filter(|v| !v.is_empty())
-                .or_else(|| get("WHATSAPP_VERIFY_TOKEN").filter(|v| !v.is_empty())),
+            verify_token: verify_token(get),
             allowlist: Allowlist::parse(get("WHATSAPP_PHONE_ALLOWLIST").as_deref()),
             state_dir,
             dedup_ttl_secs: non_empty("WHATSAPP_DEDUP_TTL_SECS")
@@ -89,6 +87,14 @@ impl WebhookConfig {
         }
         missing
     }
+}
+
+/// `WHATSAPP_WEBHOOK_VERIFY_TOKEN`, else its alias `WHATSAPP_VERIFY_TOKEN` (empty counts as
+/// unset): all the GET handshake needs, read without the rest of [`WebhookConfig`].
+pub fn verify_token(get: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+    get("WHATSAPP_WEBHOOK_VERIFY_TOKEN")
+        .filter(|v| !v.is_empty())
+        .or_else(|| get("WHATSAPP_VERIFY_TOKEN").filter(|v| !v.is_empty()))
 }
 
 /// `1/true/yes/on` and `0/false/no/off`, any case; anything else is the default.
@@ -159,6 +165,34 @@ mod tests {
             false,
         );
         assert_eq!(both.verify_token.as_deref(), Some("main"));
+    }
+
+    #[test]
+    fn the_handshake_reads_the_same_verify_token_alone() {
+        let cases: &[&[(&str, &str)]] = &[
+            &[],
+            &[("WHATSAPP_VERIFY_TOKEN", "alias")],
+            &[("WHATSAPP_WEBHOOK_VERIFY_TOKEN", "main")],
+            &[
+                ("WHATSAPP_WEBHOOK_VERIFY_TOKEN", ""),
+                ("WHATSAPP_VERIFY_TOKEN", "alias"),
+            ],
+            &[
+                ("WHATSAPP_WEBHOOK_VERIFY_TOKEN", ""),
+                ("WHATSAPP_VERIFY_TOKEN", ""),
+            ],
+        ];
+        for vars in cases {
+            let map: HashMap<String, String> = vars
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            assert_eq!(
+                verify_token(&|k| map.get(k).cloned()),
+                config(vars, false).verify_token,
+                "{vars:?}"
+            );
+        }
     }
 
     #[test]

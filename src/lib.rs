@@ -26,9 +26,17 @@ pub use bindings::asterai::whatsapp::types;
 
 /// Writes one line to stderr, prefixed with `whatsapp:`. Never fails, never traps:
 /// a closed stderr only loses the line.
+///
+/// The line is assembled first and written with one call: stderr is unbuffered, and
+/// `writeln!` with arguments would write each piece separately (three host calls in a
+/// component, and pieces of lines from concurrent instances interleaved in the host's log).
 pub fn log(line: &str) {
     use std::io::Write;
-    let _ = writeln!(std::io::stderr().lock(), "whatsapp: {line}");
+    let mut text = String::with_capacity(line.len() + 11);
+    text.push_str("whatsapp: ");
+    text.push_str(line);
+    text.push('\n');
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
 #[cfg(target_arch = "wasm32")]

@@ -16,9 +16,9 @@ pub enum ReadError {
     Broken,
 }
 
-/// Value of the first header named `name` (lowercase).
-pub fn header(request: &IncomingRequest, name: &str) -> Option<Vec<u8>> {
-    request.headers().get(name).into_iter().next()
+/// Value of the first header named `name` (lowercase) in `headers`.
+pub fn first(headers: &Fields, name: &str) -> Option<Vec<u8>> {
+    headers.get(name).into_iter().next()
 }
 
 /// Reads the whole request body, refusing more than `cap` bytes.

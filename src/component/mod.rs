@@ -39,20 +39,22 @@ fn load_config() -> WebhookConfig {
 
 impl HttpGuest for Component {
     fn handle(request: IncomingRequest, out: ResponseOutparam) {
-        let config = load_config();
         let path_with_query = request.path_with_query().unwrap_or_default();
         let (path, query) = path_with_query
             .split_once('?')
             .unwrap_or((path_with_query.as_str(), ""));
+        // Each route reads only the configuration it needs: the handshake needs the verify
+        // token alone, not the whole environment parsed and the state directory probed.
         match request.method() {
             Method::Get if matches!(path, "/health" | "/healthz") => {
+                let config = load_config();
                 let outgoing_missing = crate::graph::GraphConfig::from_env(env)
                     .err()
                     .unwrap_or_default();
                 let (status, body) = config::health(&config, &outgoing_missing);
                 http::respond(out, status, JSON, body.as_bytes());
             }
-            Method::Get => match handshake(config.verify_token.as_deref(), query) {
+            Method::Get => match handshake(config::verify_token(&env).as_deref(), query) {
                 Handshake::Accept(challenge) => {
                     log("webhook verified: handshake accepted");
                     http::respond(out, 200, TEXT, challenge.as_bytes());
@@ -62,7 +64,7 @@ impl HttpGuest for Component {
                     http::respond(out, 403, TEXT, b"forbidden");
                 }
             },
-            Method::Post => webhook(&request, out, &config),
+            Method::Post => webhook(&request, out, &load_config()),
             _ => {
                 log("method not allowed (405): the webhook takes GET and POST");
                 http::respond(
@@ -86,9 +88,14 @@ fn webhook(request: &IncomingRequest, out: ResponseOutparam, config: &WebhookCon
         http::respond(out, 503, TEXT, b"not configured");
         return;
     };
-    let declared = http::header(request, "content-length")
+    // One copy of the headers for both look-ups (every `headers()` is a new resource
+    // holding a copy of all of them), let go of before the body is read.
+    let headers = request.headers();
+    let declared = http::first(&headers, "content-length")
         .and_then(|v| String::from_utf8(v).ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
+    let signature_header = http::first(&headers, "x-hub-signature-256");
+    drop(headers);
     if let Some(length) = declared.filter(|n| *n > MAX_BODY_BYTES as u64) {
         log(&format!(
             "webhook refused (413): declared content-length {length} is over {MAX_BODY_BYTES} bytes"
@@ -111,8 +118,7 @@ fn webhook(request: &IncomingRequest, out: ResponseOutparam, config: &WebhookCon
             return;
         }
     };
-    let header = http::header(request, "x-hub-signature-256");
-    if let Err(e) = signature::verify(secret.as_bytes(), header.as_deref(), &body) {
+    if let Err(e) = signature::verify(secret.as_bytes(), signature_header.as_deref(), &body) {
         log(&format!("webhook refused (401): {}", e.describe()));
         http::respond(out, 401, TEXT, b"invalid signature");
         return;
@@ -193,7 +199,7 @@ fn dispatch(batch: payload::Batch, config: &WebhookConfig) {
         now,
         warned: false,
     };
-    let mut sender = outgoing::sender();
+    let mut sender = LazySender::default();
     for event in batch.events {
         match event {
             Event::Message(message) => on_message(&message, config, &mut dedup, &mut sender),
@@ -207,11 +213,22 @@ fn dispatch(batch: payload::Batch, config: &WebhookConfig) {
     }
 }
 
+/// The Graph API sender, configured from the environment when first needed: a webhook
+/// whose messages need no Graph call (no read receipt, no action) never reads it.
+#[derive(Default)]
+struct LazySender(Option<outgoing::WasiSender>);
+
+impl LazySender {
+    fn get(&mut self) -> &mut outgoing::WasiSender {
+        self.0.get_or_insert_with(outgoing::sender)
+    }
+}
+
 fn on_message(
     message: &Message,
     config: &WebhookConfig,
     dedup: &mut Dedup,
-    sender: &mut outgoing::WasiSender,
+    sender: &mut LazySender,
 ) {
     if is_from_business(&message.sender, &message.display_phone_number) {
         log(&format!(
@@ -247,7 +264,7 @@ fn on_message(
             message_id: message.id.clone(),
             typing: config.typing_indicator,
         };
-        if let Err(e) = sender.mark_read(&receipt) {
+        if let Err(e) = sender.get().mark_read(&receipt) {
             log(&format!(
                 "marking {} read failed: {}",
                 message.id,
@@ -257,7 +274,7 @@ fn on_message(
     }
     let actions = incoming_handler::on_message(message);
     for (index, action) in actions.into_iter().enumerate() {
-        if let Err(e) = sender.run_action(message, action.clone()) {
+        if let Err(e) = sender.get().run_action(message, action.clone()) {
             log(&format!(
                 "action {} ({}) for message {} failed: {}",
                 index + 1,
