@@ -11,7 +11,6 @@ export PATH := $(CARGO_BIN):$(PATH)
 
 WASMTIME_VERSION := 48.0.8
 WAC_VERSION := 0.12.0
-
 CARGO_FUZZ_VERSION := 0.13.2
 
 # make fuzz: seconds per target, the targets, and cargo-fuzz build flags (no sanitizer: the
@@ -24,7 +23,7 @@ FUZZ_BUILD_FLAGS := --sanitizer none --debug-assertions
 CONSUMER ?= $(RELEASE)/echo_bot.wasm
 EXAMPLES := -p echo-bot -p order-bot -p no-consumer -p notifier -p types-provider
 
-.PHONY: all setup tools build components compose serve sandbox browser-deps test test-core fuzz lint fmt clean
+.PHONY: all setup tools build components compose serve sandbox browser-deps test test-core fuzz lint fmt bench clean
 
 all: build
 
@@ -71,6 +70,12 @@ browser-deps:
 		if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; \
 		else echo "browser-deps: not root and no sudo: install chromium and chromium-driver" >&2; exit 1; fi; \
 		$$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver; }
+
+## bench: wrk against wasmtime serve on loopback: the host's ceiling (a hello-world
+## component), the handshake, signed webhooks (no consumer, a replying one with a Graph
+## stand-in, a 2 s one); figures and ratios in bench/results.md (bench/run.sh).
+bench: setup tools
+	bench/run.sh
 
 ## test: every test: native unit tests of the core, then the built component in wasmtime.
 test: compose sandbox browser-deps lint

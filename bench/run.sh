@@ -1,0 +1,550 @@
+#!/usr/bin/env bash
+# `make bench`: wrk against `wasmtime serve` on loopback.
+#
+#   (a) hello      bench/hello, a hello-world WASI HTTP component: the host's own ceiling
+#   (a2) hello composed  bench/hello-composed + no-consumer: hello world shaped like whatsapp
+#                  (two Rust components, six core instances per request): the ceiling of
+#                  any whatsapp + consumer composition; the rest is what whatsapp costs
+#   (b) handshake  GET ?hub.mode=subscribe&hub.verify_token=…&hub.challenge=… (whatsapp + no-consumer)
+#   (c) webhook    signed text webhook, consumer returns nothing (whatsapp + no-consumer,
+#                  WHATSAPP_MARK_READ=off: no Graph call at all)
+#   (d) reply      signed text webhook, the echo bot replies: one Graph call per webhook
+#                  (WHATSAPP_MARK_READ=off) to a Graph stand-in on loopback
+#   (d2) reply+read  the same with the read receipt on (the default): two Graph calls
+#   (e) slow       signed text webhook, a consumer that takes 2 s (bench/slow-consumer):
+#                  the acknowledgement's p99 must stay under 50 ms
+#
+# Prints requests/s, p50 and p99 latency and the ratio to (a) for each, the components'
+# sizes and their instantiation time, and writes it all to bench/results.md (everything
+# below the "kept by bench/run.sh" marker there is kept). Any error fails the run: a
+# non-2xx answer, a socket error, an error line in a server's log, or (d) webhooks that
+# did not produce their Graph calls.
+#
+# No --dir is given to wasmtime serve, so dedup is per request: every POST of the same
+# signed body is dispatched again. That is what (d) needs (a reply per request).
+#
+# Knobs (environment): BENCH_DURATION (s, 10), BENCH_WARMUP (s, 3), BENCH_THREADS (2),
+# BENCH_CONNECTIONS (16), BENCH_PORT (first of 3 loopback ports, 18480),
+# BENCH_GRAPH (lean | sandbox: the Graph stand-in of (d), lean), BENCH_SLOW_CONNECTIONS (4)
+# and BENCH_SLOW_DELAY_MS (100): the rate of (e), BENCH_PACE_MS (10): the pause of the
+# paced search of (d2), BENCH_RESULTS (bench/results.md), BENCH_WHATSAPP (the whatsapp.wasm to
+# compose, default the one built here: another build can be measured the same way).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+DURATION=${BENCH_DURATION:-10}
+WARMUP=${BENCH_WARMUP:-3}
+THREADS=${BENCH_THREADS:-2}
+CONNECTIONS=${BENCH_CONNECTIONS:-16}
+PORT=${BENCH_PORT:-18480}
+GRAPH=${BENCH_GRAPH:-lean}
+SLOW_CONNECTIONS=${BENCH_SLOW_CONNECTIONS:-4}
+SLOW_DELAY_MS=${BENCH_SLOW_DELAY_MS:-100}
+PACE_MS=${BENCH_PACE_MS:-10}
+RESULTS=${BENCH_RESULTS:-bench/results.md}
+WHATSAPP=${BENCH_WHATSAPP:-target/wasm32-wasip2/release/whatsapp.wasm}
+OUT=target/bench
+RELEASE=target/wasm32-wasip2/release
+TOOL=target/bench-tool/bench-tool
+FIXTURE=tests/fixtures/webhook/text.json
+MARKER='<!-- kept by bench/run.sh: everything below this line -->'
+
+SECRET=bench-app-secret
+VERIFY=bench-verify-token
+TOKEN=bench-access-token
+PHONE_ID=106540352242922
+
+# A backtrace captured in wasmtime serve's per-request teardown would cost every request
+# (several µs); production hosts do not set these.
+unset RUST_BACKTRACE RUST_LIB_BACKTRACE
+
+say() { printf 'bench: %s\n' "$*" >&2; }
+die() { say "FAILED: $*"; exit 1; }
+
+# ------------------------------------------------------------------------------ processes
+
+pids=()
+cleanup() {
+    local pid
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    pids=()
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+stop() {
+    local pid=$1 kept=() p
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    for p in "${pids[@]}"; do [ "$p" = "$pid" ] || kept+=("$p"); done
+    pids=("${kept[@]}")
+}
+
+wait_port() {
+    local port=$1 pid=$2
+    for _ in $(seq 1 200); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+        kill -0 "$pid" 2>/dev/null || return 1
+        sleep 0.05
+    done
+    return 1
+}
+
+# serve NAME PORT WASM [K=V]...: wasmtime serve on loopback; sets SERVED.
+serve() {
+    local name=$1 port=$2 wasm=$3 kv
+    shift 3
+    local args=(serve -Scli --addr "127.0.0.1:$port")
+    for kv in "$@"; do args+=(--env "$kv"); done
+    wasmtime "${args[@]}" "$wasm" >"$OUT/$name.log" 2>&1 &
+    SERVED=$!
+    pids+=("$SERVED")
+    wait_port "$port" "$SERVED" || die "wasmtime serve $wasm did not start: $(tail -5 "$OUT/$name.log")"
+}
+
+# probe PORT METHOD PATH [BODYFILE SIGNATURE]: one request over bash's /dev/tcp (no curl
+# needed); prints the status code and the body.
+probe() {
+    local port=$1 method=$2 path=$3 body=${4:-} sig=${5:-} head
+    head="$method $path HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+    if [ -n "$body" ]; then
+        head+="Content-Type: application/json\r\nContent-Length: $(wc -c <"$body")\r\n"
+        head+="X-Hub-Signature-256: sha256=$sig\r\n"
+    fi
+    exec 3<>"/dev/tcp/127.0.0.1/$port"
+    { printf "$head\r\n"; [ -z "$body" ] || cat "$body"; } >&3
+    local answer
+    answer=$(timeout 10 cat <&3 | tr -d '\r')
+    exec 3<&-
+    local status=${answer#HTTP/1.1 } rest=${answer#*$'\n\n'}
+    status=${status%% *}
+    if grep -qi '^transfer-encoding: chunked' <<<"${answer%%$'\n\n'*}"; then
+        # Size and data lines alternate (the bodies here have no newline of their own).
+        rest=$(printf '%s\n' "$rest" | awk 'NR % 2 == 1 && $0 == "0" { exit } NR % 2 == 0 { printf "%s", $0 }')
+    fi
+    printf '%s %s\n' "$status" "$rest"
+}
+
+# ------------------------------------------------------------------------------ figures
+
+# to_ms VALUE: wrk's 963.00us / 2.17ms / 1.02s in milliseconds.
+to_ms() {
+    awk -v v="$1" 'BEGIN {
+        n = v + 0
+        if (v ~ /us$/) n = n / 1000; else if (v ~ /ms$/) n = n; else if (v ~ /s$/) n = n * 1000
+        printf "%.2f", n }'
+}
+
+# errors_in WRK_OUTPUT: non-2xx answers plus socket errors.
+errors_in() {
+    awk '/Non-2xx or 3xx responses:/ { e += $NF }
+         /Socket errors:/ { gsub(/,/, ""); e += $4 + $6 + $8 + $10 }
+         END { print e + 0 }' "$1"
+}
+
+# measure NAME URL [WRK ARGS...]: warm-up, then the measured run; sets RPS P50 P99 REQS.
+measure() {
+    local name=$1 url=$2
+    shift 2
+    local connections=${MEASURE_CONNECTIONS:-$CONNECTIONS}
+    wrk -t"$THREADS" -c"$connections" -d"${WARMUP}s" "$@" "$url" >"$OUT/$name.warmup.txt" 2>&1 ||
+        die "$name: wrk failed: $(cat "$OUT/$name.warmup.txt")"
+    WARM_REQS=$(awk '/requests in/ { print $1 }' "$OUT/$name.warmup.txt")
+    wrk -t"$THREADS" -c"$connections" -d"${DURATION}s" --latency "$@" "$url" >"$OUT/$name.wrk.txt" 2>&1 ||
+        die "$name: wrk failed: $(cat "$OUT/$name.wrk.txt")"
+    collect "$name"
+}
+
+# collect NAME: reads $OUT/NAME.wrk.txt (and the warm-up's) into RPS P50 P99 REQS; any
+# error fails the run.
+collect() {
+    local name=$1 f e
+    for f in "$OUT/$name.warmup.txt" "$OUT/$name.wrk.txt"; do
+        [ -f "$f" ] || continue
+        e=$(errors_in "$f")
+        [ "$e" = 0 ] || die "$name: $e errors (non-2xx or socket) in $(basename "$f"):
+$(cat "$f")"
+    done
+    f="$OUT/$name.wrk.txt"
+    RPS=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$f")
+    P50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$f")")
+    P99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$f")")
+    REQS=$(awk '/requests in/ { print $1 }' "$f")
+    [ -n "$RPS" ] && [ "$REQS" -gt 0 ] || die "$name: no figures in $f"
+}
+
+# check_log NAME WRK_RUNS [FIRST_LINE [CONNECTIONS]]: no host error and no failure line
+# from the component. wrk stops with requests half sent or its sockets reset on some of its
+# connections, which wasmtime serve logs as hyper's IncompleteMessage or ConnectionReset:
+# at most one per connection and wrk run is expected.
+check_log() {
+    local log="$OUT/$1.log.checked" runs=$2 connections=${4:-$CONNECTIONS} bad closed
+    local wrk_end='error: hyper::Error\((IncompleteMessage|Io, Os \{ code: 104, kind: ConnectionReset, .*\})\)$'
+    tail -n +"${3:-1}" "$OUT/$1.log" >"$log"
+    closed=$(grep -cE "$wrk_end" "$log" || true)
+    [ "$closed" -le "$((runs * connections))" ] ||
+        die "$1: $closed requests cut off, as wasmtime serve logged ($log)"
+    bad=$(grep -vE "$wrk_end" "$log" |
+        grep -Eiv '^Serving HTTP|webhook verified: handshake accepted' |
+        grep -Ei 'error|fail|refused|trap|panick|warning' | head -5 || true)
+    [ -z "$bad" ] || die "$1: the server logged errors ($log):
+$bad"
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+
+rows=()
+# row LABEL TARGET: one line of the table from RPS P50 P99.
+row() {
+    rows+=("$1|$RPS|$P50|$P99|$2")
+}
+
+# ------------------------------------------------------------------------------ build
+
+if ! command -v wrk >/dev/null; then
+    say "installing wrk"
+    (apt-get update && apt-get install -y wrk) >&2 || die "wrk is missing and could not be installed"
+fi
+command -v wasmtime >/dev/null && command -v wac >/dev/null || die "wasmtime and wac are needed: make tools"
+
+say "building the components"
+cargo build --release --target wasm32-wasip2 \
+    -p whatsapp -p no-consumer -p echo-bot -p bench-hello -p bench-hello-composed -p slow-consumer >&2
+say "building bench-tool (native, optimised, without LTO: the workspace's release profile is tuned for wasm)"
+cargo build -p bench-tool --profile bench-tool \
+    --config 'profile.bench-tool.inherits="release"' --config 'profile.bench-tool.opt-level=3' \
+    --config 'profile.bench-tool.lto=false' --config 'profile.bench-tool.codegen-units=16' \
+    --config 'profile.bench-tool.panic="unwind"' >&2
+if [ "$GRAPH" = sandbox ]; then cargo build --release -p sandbox >&2; fi
+
+mkdir -p "$OUT"
+HELLO=$RELEASE/bench_hello.wasm
+HELLO_COMPOSED=$OUT/hello-composed.wasm
+STANDALONE=$OUT/whatsapp-standalone.wasm
+ECHO=$OUT/whatsapp-echo.wasm
+SLOW=$OUT/whatsapp-slow.wasm
+wac plug "$RELEASE/bench_hello_composed.wasm" --plug "$RELEASE/no_consumer.wasm" -o "$HELLO_COMPOSED"
+wac plug "$WHATSAPP" --plug "$RELEASE/no_consumer.wasm" -o "$STANDALONE"
+wac plug "$WHATSAPP" --plug "$RELEASE/echo_bot.wasm" -o "$ECHO"
+wac plug "$WHATSAPP" --plug "$RELEASE/slow_consumer.wasm" -o "$SLOW"
+
+if command -v openssl >/dev/null; then
+    SIG=$(openssl dgst -sha256 -hmac "$SECRET" -r "$FIXTURE" | cut -d' ' -f1)
+else
+    SIG=$("$TOOL" sign "$SECRET" "$FIXTURE")
+fi
+[ "${#SIG}" = 64 ] || die "could not sign $FIXTURE"
+export BENCH_BODY=$FIXTURE BENCH_SIG=$SIG
+POST_LUA=bench/post.lua
+CHALLENGE=1158201444
+HANDSHAKE="/?hub.mode=subscribe&hub.verify_token=$VERIFY&hub.challenge=$CHALLENGE"
+
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+say "load average before: $LOAD_BEFORE ($(nproc) CPUs)"
+WEBHOOK_ENV=("WHATSAPP_APP_SECRET=$SECRET" "WHATSAPP_WEBHOOK_VERIFY_TOKEN=$VERIFY")
+GRAPH_ENV=("WHATSAPP_ACCESS_TOKEN=$TOKEN" "WHATSAPP_PHONE_NUMBER_ID=$PHONE_ID"
+    "WHATSAPP_GRAPH_API_URL=http://127.0.0.1:$((PORT + 1))")
+
+# ------------------------------------------------------------------------------ (a)
+
+say "(a) hello world: the host's ceiling"
+serve hello "$PORT" "$HELLO"
+[ "$(probe "$PORT" GET /)" = "200 hello" ] || die "(a) hello did not answer 200 hello"
+measure hello "http://127.0.0.1:$PORT/"
+check_log hello 2
+stop "$SERVED"
+CEILING=$RPS
+row "(a) hello world (ceiling)" "-"
+
+say "(a2) hello world composed with no-consumer: the ceiling of a two-component composition"
+serve hello-composed "$PORT" "$HELLO_COMPOSED"
+[ "$(probe "$PORT" GET /)" = "200 hello" ] || die "(a2) did not answer 200 hello"
+measure hello-composed "http://127.0.0.1:$PORT/"
+check_log hello-composed 2
+stop "$SERVED"
+row "(a2) hello world + no-consumer, composed" "-"
+
+# ------------------------------------------------------------------------------ (b) (c)
+
+say "(b) handshake and (c) signed webhook, consumer returns nothing"
+serve standalone "$PORT" "$STANDALONE" "${WEBHOOK_ENV[@]}" WHATSAPP_MARK_READ=off
+answer=$(probe "$PORT" GET "$HANDSHAKE")
+[ "$answer" = "200 $CHALLENGE" ] || die "(b) the handshake answered: $answer"
+answer=$(probe "$PORT" POST / "$FIXTURE" "$SIG")
+[ "$answer" = "200 ok" ] || die "(c) the signed webhook answered: $answer"
+measure handshake "http://127.0.0.1:$PORT$HANDSHAKE"
+row "(b) GET handshake" "≥ 0.90"
+measure webhook "http://127.0.0.1:$PORT/" -s "$POST_LUA"
+row "(c) signed webhook, consumer returns nothing" "≥ 0.80"
+check_log standalone 4
+stop "$SERVED"
+
+# ------------------------------------------------------------------------------ (d)
+
+# graph_counts: "sends reads other" from the stand-in.
+graph_counts() {
+    if [ "$GRAPH" = sandbox ]; then
+        # The sandbox numbers every recorded call; reads are not told apart here.
+        local seq
+        seq=$( (exec 3<>"/dev/tcp/127.0.0.1/$((PORT + 1))"
+            printf 'GET /_sandbox/requests HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >&3
+            timeout 10 cat <&3) | grep -o '"seq":[0-9]*' | cut -d: -f2 | sort -n | tail -1)
+        echo "${seq:-0} 0 0"
+    else
+        (exec 3<>"/dev/tcp/127.0.0.1/$((PORT + 1))"
+            printf 'GET /_count HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >&3
+            timeout 10 cat <&3) | tr -d '\r' | awk '$1 == "sends" { s = $2 } $1 == "reads" { r = $2 }
+                $1 == "other" { o = $2 } END { print s + 0, r + 0, o + 0 }'
+    fi
+}
+
+start_graph() {
+    if [ "$GRAPH" = sandbox ]; then
+        # Its status webhooks (sent, delivered) go to a closed port, not to the server
+        # being measured.
+        target/release/sandbox --listen "127.0.0.1:$((PORT + 1))" --webhook "http://127.0.0.1:$((PORT + 2))/" \
+            --app-secret "$SECRET" --access-token "$TOKEN" --phone-number-id "$PHONE_ID" \
+            >"$OUT/graph.log" 2>&1 &
+    else
+        "$TOOL" graph "127.0.0.1:$((PORT + 1))" >"$OUT/graph.log" 2>&1 &
+    fi
+    GRAPH_PID=$!
+    pids+=("$GRAPH_PID")
+    wait_port "$((PORT + 1))" "$GRAPH_PID" || die "the Graph stand-in did not start: $(cat "$OUT/graph.log")"
+}
+
+# drain: waits until the Graph stand-in's counts stop moving; prints "sends reads other".
+drain() {
+    local counts last=
+    for _ in $(seq 1 100); do
+        counts=$(graph_counts)
+        [ "$counts" = "$last" ] && break
+        last=$counts
+        sleep 0.3
+    done
+    echo "$counts"
+}
+
+# pace_trial NAME CONNECTIONS: 3 s of wrk with PACE_MS between requests on each connection;
+# succeeds when nothing failed and the Graph calls kept up with the acknowledgements (the
+# webhooks still dispatching at the end are at most a few per connection).
+pace_trial() {
+    local name=$1 c=$2 f="$OUT/$1.trial.txt" s0 s1 r0 r1 o pool0 pool1 reqs behind
+    read -r s0 r0 o <<<"$(graph_counts)"
+    pool0=$(grep -c 'instantiation error' "$OUT/$name.log" || true)
+    BENCH_DELAY_MS=$PACE_MS wrk -t"$THREADS" -c"$c" -d3s -s "$POST_LUA" "http://127.0.0.1:$PORT/" >"$f" 2>&1 ||
+        die "$name: wrk failed: $(cat "$f")"
+    read -r s1 r1 o <<<"$(graph_counts)"
+    reqs=$(awk '/requests in/ { print $1 }' "$f")
+    behind=$((reqs - (s1 - s0)))
+    drain >/dev/null
+    pool1=$(grep -c 'instantiation error' "$OUT/$name.log" || true)
+    say "$name: $c paced connections: $(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$f") req/s, $behind replies behind at the end, $((pool1 - pool0)) instantiation errors, $(errors_in "$f") wrk errors"
+    [ "$(errors_in "$f")" = 0 ] && [ "$pool1" = "$pool0" ] && [ "$behind" -le $((2 * c + 10)) ]
+}
+
+# reply_run NAME LABEL TARGET MARK_READ CALLS_PER_WEBHOOK [paced]
+#
+# Closed loop (wrk's default) measures how fast webhooks are acknowledged while their
+# dispatch (consumer, Graph calls) runs after each answer. When the dispatch is slower
+# than the acknowledgements, webhooks pile up in flight until the pooling allocator's
+# default limit (1000 core instances: 166 webhooks of whatsapp + consumer) and further
+# requests get 500. "paced" finds the rate the server sustains instead: the most
+# connections (1..64), each pausing PACE_MS between requests, with no error and the Graph
+# calls keeping up in 3 s trials (the failed trials' errors are not the measurement); three
+# quarters of them are then measured, and must have no error. (d) runs closed loop and
+# falls back to pacing when the pool runs out (on a loaded machine), saying so in its row.
+reply_run() {
+    local name=$1 label=$2 target=$3 mark_read=$4 per=$5 mode=${6:-closed} first_line=1 connections=$CONNECTIONS
+    start_graph
+    serve "$name" "$PORT" "$ECHO" "${WEBHOOK_ENV[@]}" "${GRAPH_ENV[@]}" "WHATSAPP_MARK_READ=$mark_read"
+    answer=$(probe "$PORT" POST / "$FIXTURE" "$SIG")
+    [ "$answer" = "200 ok" ] || die "$name: the signed webhook answered: $answer"
+    local base=0 overrun=
+    if [ "$mode" = closed ]; then
+        wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s "$POST_LUA" "http://127.0.0.1:$PORT/" \
+            >"$OUT/$name.warmup.txt" 2>&1 || die "$name: wrk failed"
+        wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$POST_LUA" "http://127.0.0.1:$PORT/" \
+            >"$OUT/$name.wrk.txt" 2>&1 || die "$name: wrk failed"
+        local errors=$(($(errors_in "$OUT/$name.warmup.txt") + $(errors_in "$OUT/$name.wrk.txt")))
+        local pool
+        pool=$(grep -c 'instantiation error' "$OUT/$name.log" || true)
+        if [ "$errors" = 0 ]; then
+            collect "$name"
+            WARM_REQS=$(($(awk '/requests in/ { print $1 }' "$OUT/$name.warmup.txt") + 1)) # + the probe
+        elif [ "$pool" -gt 0 ]; then
+            # The acknowledgements outran the dispatch (a loaded machine starves the
+            # dispatch first): not a figure to report; find the sustained rate instead.
+            say "$name: closed loop overran the instance pool ($errors answers 500); pacing instead"
+            overrun="closed loop overran the instance pool ($errors × 500), "
+            drain >/dev/null
+            mode=paced
+        else
+            die "$name: $errors errors (non-2xx or socket): $(cat "$OUT/$name.wrk.txt")"
+        fi
+    fi
+    if [ "$mode" = paced ]; then
+        local lo=0 hi=65 mid
+        while [ $((hi - lo)) -gt 1 ]; do
+            mid=$(((lo + hi) / 2))
+            if pace_trial "$name" "$mid"; then lo=$mid; else hi=$mid; fi
+        done
+        [ "$lo" -gt 0 ] || die "$name: not sustained even with one connection pausing ${PACE_MS} ms"
+        # Measure below the edge found in 3 s trials, so that 10 s hold too; should the
+        # machine's load change meanwhile and errors appear, a quarter fewer connections.
+        local attempt
+        for attempt in 1 2 3; do
+            lo=$((lo - lo / 4))
+            [ "$lo" -gt 0 ] || lo=1
+            first_line=$(($(wc -l <"$OUT/$name.log") + 1))
+            read -r base _ <<<"$(drain)"
+            BENCH_DELAY_MS=$PACE_MS wrk -t"$THREADS" -c"$lo" -d"${WARMUP}s" -s "$POST_LUA" \
+                "http://127.0.0.1:$PORT/" >"$OUT/$name.warmup.txt" 2>&1 || die "$name: wrk failed"
+            BENCH_DELAY_MS=$PACE_MS wrk -t"$THREADS" -c"$lo" -d"${DURATION}s" --latency -s "$POST_LUA" \
+                "http://127.0.0.1:$PORT/" >"$OUT/$name.wrk.txt" 2>&1 || die "$name: wrk failed"
+            if [ "$(errors_in "$OUT/$name.warmup.txt")" = 0 ] && [ "$(errors_in "$OUT/$name.wrk.txt")" = 0 ]; then
+                break
+            fi
+            say "$name: errors at $lo paced connections (the load changed?): $(errors_in "$OUT/$name.wrk.txt"); fewer"
+            drain >/dev/null
+        done
+        collect "$name"
+        WARM_REQS=$(awk '/requests in/ { print $1 }' "$OUT/$name.warmup.txt")
+        connections=$lo
+        label="$label, ${overrun}paced: $lo connections × ${PACE_MS} ms pause"
+    fi
+    # Every acknowledged webhook must have made its Graph calls: wait for the dispatches
+    # still running after wrk stopped (wrk counts answers; a few more were in flight).
+    local acked=$((WARM_REQS + REQS)) sends reads other
+    read -r sends reads other <<<"$(drain)"
+    sends=$((sends - base))
+    [ "$other" = 0 ] || die "$name: the Graph stand-in got $other unexpected requests"
+    [ "$sends" -ge "$acked" ] || die "$name: $acked webhooks acknowledged, only $sends replies sent"
+    if [ "$GRAPH" = lean ] && [ "$per" = 2 ] && [ "$reads" -lt "$acked" ]; then
+        die "$name: $acked webhooks acknowledged, only $reads read receipts sent"
+    fi
+    say "$name: $acked webhooks acknowledged in the measured runs; Graph calls: $sends sends, $reads read receipts in all"
+    check_log "$name" 2 "$first_line" "$connections"
+    stop "$SERVED"
+    stop "$GRAPH_PID"
+    row "$label" "$target"
+}
+
+say "(d) signed webhook, the echo bot replies (Graph stand-in: $GRAPH)"
+reply_run reply "(d) signed webhook, consumer replies (1 Graph call)" "≥ 0.50" off 1
+say "(d2) the same with the read receipt (2 Graph calls), at the rate it sustains"
+reply_run reply-read "(d2) … and marks it read (2 Graph calls)" "-" on 2 paced
+
+# ------------------------------------------------------------------------------ (e)
+
+# A 2 s consumer holds its instance (whatsapp + consumer: 6 core instances) for 2 s; the
+# pooling allocator's default 1000 core instances allow about 166 such webhooks in flight,
+# so the rate is bounded: SLOW_CONNECTIONS connections, SLOW_DELAY_MS between requests.
+say "(e) signed webhook, a consumer that takes 2 s: acknowledgement latency"
+serve slow "$PORT" "$SLOW" "${WEBHOOK_ENV[@]}" WHATSAPP_MARK_READ=off
+BENCH_DELAY_MS=$SLOW_DELAY_MS wrk -t1 -c"$SLOW_CONNECTIONS" -d"${DURATION}s" --latency -s "$POST_LUA" \
+    "http://127.0.0.1:$PORT/" >"$OUT/slow.wrk.txt" 2>&1 || die "(e) wrk failed: $(cat "$OUT/slow.wrk.txt")"
+collect slow
+sleep 2.5 # the last consumers finish
+check_log slow 1
+stop "$SERVED"
+SLOW_P99=$P99
+row "(e) signed webhook, consumer takes 2 s (rate bounded)" "p99 < 50 ms"
+
+# ------------------------------------------------------------------------------ (a) again
+
+say "(a) hello world again: the ceiling at the end of the run"
+serve hello2 "$PORT" "$HELLO"
+measure hello2 "http://127.0.0.1:$PORT/"
+check_log hello2 2
+stop "$SERVED"
+CEILING2=$RPS
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ------------------------------------------------------------------------------ sizes, instantiation
+
+say "instantiation time (bench-tool: wasmtime 48, pooling allocator as in wasmtime serve)"
+inst() { # WASM [request args] → "instantiate_us drop_us request_us host_calls page_faults"
+    local wasm=$1
+    shift
+    "$TOOL" instantiate "$wasm" --n 2000 "$@" |
+        awk '{ v[$1] = $2 }
+             END { n = split("instantiate_us drop_us request_us host_calls_per_request page_faults_per_request", k, " ")
+                   for (i = 1; i <= n; i++) printf "%s ", (k[i] in v) ? v[k[i]] : "-"; print "" }'
+}
+read -r HELLO_I HELLO_D HELLO_R HELLO_C HELLO_F <<<"$(inst "$HELLO" --get /)"
+read -r HC_I HC_D HC_R HC_C HC_F <<<"$(inst "$HELLO_COMPOSED" --get /)"
+read -r STAND_I STAND_D HAND_R HAND_C HAND_F <<<"$(inst "$STANDALONE" --get "$HANDSHAKE" --env "WHATSAPP_WEBHOOK_VERIFY_TOKEN=$VERIFY")"
+read -r _ _ HOOK_R HOOK_C HOOK_F <<<"$(inst "$STANDALONE" --requests-only --post "$FIXTURE" --sig "$SIG" \
+    --env "WHATSAPP_APP_SECRET=$SECRET" --env WHATSAPP_MARK_READ=off)"
+read -r ECHO_I ECHO_D _ _ _ <<<"$(inst "$ECHO")"
+
+size() { stat -c %s "$1"; }
+
+# ------------------------------------------------------------------------------ report
+
+DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
+CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+CEILING_MEAN=$(awk -v a="$CEILING" -v b="$CEILING2" 'BEGIN { printf "%.0f", (a + b) / 2 }')
+report=$(mktemp)
+{
+    echo "# make bench: latest figures"
+    echo
+    echo "$DATE, $(nproc) CPUs ($CPU), load average $LOAD_BEFORE before and $LOAD_AFTER after;"
+    echo "$(wasmtime --version), $(rustc --version | cut -d' ' -f1-2), wrk $(wrk -v 2>&1 | awk 'NR == 1 { print $2 }')."
+    echo "wrk -t$THREADS -c$CONNECTIONS, ${WARMUP} s warm-up then ${DURATION} s measured, on loopback;"
+    echo "wasmtime serve -Scli with its defaults (pooling allocator, a fresh instance per request), and"
+    echo "no --dir: dedup is per request, so the same signed body is dispatched on every request."
+    echo "Ratios are to (a) measured in the same run: $CEILING req/s at the start, $CEILING2 at the end"
+    echo "(mean $CEILING_MEAN). Graph stand-in for (d): $GRAPH. No errors in the measured runs."
+    echo
+    echo "| Target | req/s | p50 ms | p99 ms | ratio to (a) | goal |"
+    echo "|---|---:|---:|---:|---:|---|"
+    for r in "${rows[@]}"; do
+        IFS='|' read -r label rps p50 p99 goal <<<"$r"
+        if [ "$goal" = "p99 < 50 ms" ]; then
+            echo "| $label | $rps | $p50 | $p99 | - | $goal: $(awk -v p="$p99" 'BEGIN { print (p < 50) ? "met" : "MISSED" }') |"
+        elif [ "$goal" = "-" ]; then
+            echo "| $label | $rps | $p50 | $p99 | $(ratio "$rps" "$CEILING_MEAN") | - |"
+        else
+            local_ratio=$(ratio "$rps" "$CEILING_MEAN")
+            verdict=$(awk -v r="$local_ratio" -v g="${goal#≥ }" 'BEGIN { print (r >= g) ? "met" : "missed" }')
+            echo "| $label | $rps | $p50 | $p99 | $local_ratio | $goal: $verdict |"
+        fi
+    done
+    echo
+    echo "| Component | bytes |"
+    echo "|---|---:|"
+    for f in "$WHATSAPP" "$RELEASE/no_consumer.wasm" "$RELEASE/echo_bot.wasm" \
+        "$RELEASE/slow_consumer.wasm" "$HELLO" "$HELLO_COMPOSED" "$STANDALONE" "$ECHO" "$SLOW"; do
+        echo "| \`${f#target/}\` | $(size "$f") |"
+    done
+    echo
+    echo "Instantiation and one request in process (bench-tool: wasmtime 48.0.8 with the pooling"
+    echo "allocator, as wasmtime serve uses it; mean of 2000 after 100 warm-up; a fresh store each"
+    echo "time). A request is instantiate + handle (the guest to its end, dispatch included) + drop,"
+    echo "without the network; host calls are the guest's calls into WASI (resource drops included),"
+    echo "page faults the pages it first touches (each is faulted in, then decommitted when the"
+    echo "instance goes):"
+    echo
+    echo "| Component, request | instantiate µs | drop µs | request µs | host calls | page faults |"
+    echo "|---|---:|---:|---:|---:|---:|"
+    echo "| hello world, GET | $HELLO_I | $HELLO_D | $HELLO_R | $HELLO_C | $HELLO_F |"
+    echo "| hello world + no-consumer, GET | $HC_I | $HC_D | $HC_R | $HC_C | $HC_F |"
+    echo "| whatsapp + no-consumer, handshake | $STAND_I | $STAND_D | $HAND_R | $HAND_C | $HAND_F |"
+    echo "| whatsapp + no-consumer, signed webhook | - | - | $HOOK_R | $HOOK_C | $HOOK_F |"
+    echo "| whatsapp + echo-bot | $ECHO_I | $ECHO_D | - | - | - |"
+} >"$report"
+if [ -f "$RESULTS" ] && grep -qxF "$MARKER" "$RESULTS"; then
+    { echo; awk -v m="$MARKER" 'kept || $0 == m { kept = 1; print }' "$RESULTS"; } >>"$report"
+else
+    { echo; echo "$MARKER"; } >>"$report"
+fi
+mv "$report" "$RESULTS"
+
+echo
+awk -v m="$MARKER" '$0 == m { exit } { print }' "$RESULTS"
+echo "bench: figures written to $RESULTS"
+[ "$(awk -v p="$SLOW_P99" 'BEGIN { print (p < 50) }')" = 1 ] || say "note: (e) acknowledgement p99 is $SLOW_P99 ms"

@@ -1,0 +1,394 @@
+//! Native helpers of `make bench` (bench/run.sh):
+//!
+//! - `sign SECRET FILE`: the hex HMAC-SHA256 of FILE's bytes, as Meta puts it after
+//!   `sha256=` in `X-Hub-Signature-256` (used when `openssl` is not installed).
+//! - `graph ADDR`: a lean Graph API stand-in on loopback: answers every `POST …/messages`
+//!   at once with Meta's JSON (a send, or `{"success":true}` for a read receipt), counts
+//!   what it answered, and reports the counts at `GET /_count`. Nothing is recorded and
+//!   nothing is sent back, unlike the sandbox.
+//! - `instantiate WASM [--n N] [--env K=V]... [--get PATH | --post FILE --sig HEX]
+//!   [--requests-only]`: compiles the component once with the engine `wasmtime serve` uses
+//!   (pooling allocator), then times N instantiations (a fresh store each, as `wasmtime
+//!   serve` gives every request) and, with a request, N complete requests in process
+//!   (instantiate, handle, read the answer, drop the store: everything the guest does,
+//!   without the network), with the guest's calls into the host and the pages it first
+//!   touches (minor page faults) per request. `BENCH_PERFMAP=1` writes a perf map so
+//!   `perf report` names the guest's functions.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+const USAGE: &str = "\
+usage: bench-tool sign SECRET FILE
+       bench-tool graph ADDR
+       bench-tool instantiate WASM [--n N] [--env K=V]... [--get PATH | --post FILE --sig HEX]
+                              [--requests-only]";
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("sign") if args.len() == 3 => sign(&args[1], &args[2]),
+        Some("graph") if args.len() == 2 => graph(args[1].parse().context("ADDR")?),
+        Some("instantiate") if args.len() >= 2 => instantiate(&args[1..]),
+        _ => {
+            eprintln!("{USAGE}");
+            std::process::exit(2);
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------ sign
+
+fn sign(secret: &str, file: &str) -> Result<()> {
+    use hmac::{Hmac, Mac};
+    let body = std::fs::read(file).with_context(|| format!("reading {file}"))?;
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes())?;
+    mac.update(&body);
+    println!("{}", hex::encode(mac.finalize().into_bytes()));
+    Ok(())
+}
+
+// ----------------------------------------------------------------------------- graph
+
+#[derive(Default)]
+struct Counts {
+    sends: AtomicU64,
+    reads: AtomicU64,
+    other: AtomicU64,
+}
+
+const SENT: &str = r#"{"messaging_product":"whatsapp","contacts":[{"input":"16505551234","wa_id":"16505551234"}],"messages":[{"id":"wamid.HBgLMTY1MDU1NTEyMzQVAgARGBJCRU5DSE1BUktCRU5DSE1BUksA"}]}"#;
+const READ: &str = r#"{"success":true}"#;
+const NOT_FOUND: &str = r#"{"error":{"message":"Unsupported request (bench Graph stand-in)","type":"GraphMethodException","code":100}}"#;
+
+fn graph(addr: SocketAddr) -> Result<()> {
+    if !addr.ip().is_loopback() {
+        bail!("the Graph stand-in listens on loopback only, not {addr}");
+    }
+    // One thread: the stand-in must not take CPU from what is measured.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        eprintln!("bench-tool: Graph stand-in on http://{addr}/ (counts at /_count)");
+        let counts = Arc::new(Counts::default());
+        loop {
+            let (stream, _) = listener.accept().await?;
+            let _ = stream.set_nodelay(true);
+            let counts = Arc::clone(&counts);
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |req| {
+                    let counts = Arc::clone(&counts);
+                    async move { Ok::<_, Infallible>(answer(req, &counts).await) }
+                });
+                let io = hyper_util::rt::TokioIo::new(stream);
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(io, service)
+                    .await;
+            });
+        }
+    })
+}
+
+async fn answer(req: Request<Incoming>, counts: &Counts) -> Response<Full<Bytes>> {
+    let post = req.method() == hyper::Method::POST;
+    let path = req.uri().path().to_string();
+    if !post && path == "/_count" {
+        let text = format!(
+            "sends {}\nreads {}\nother {}\n",
+            counts.sends.load(Ordering::Relaxed),
+            counts.reads.load(Ordering::Relaxed),
+            counts.other.load(Ordering::Relaxed)
+        );
+        return reply(200, "text/plain", text);
+    }
+    let body = req
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    if post && path.ends_with("/messages") {
+        // A read receipt carries `"status":"read"`; anything else is a send.
+        if body.windows(8).any(|w| w == b"\"status\"") {
+            counts.reads.fetch_add(1, Ordering::Relaxed);
+            return reply(200, "application/json", READ.to_string());
+        }
+        counts.sends.fetch_add(1, Ordering::Relaxed);
+        return reply(200, "application/json", SENT.to_string());
+    }
+    counts.other.fetch_add(1, Ordering::Relaxed);
+    reply(404, "application/json", NOT_FOUND.to_string())
+}
+
+fn reply(status: u16, content_type: &str, body: String) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or_default();
+    if let Ok(value) = hyper::header::HeaderValue::from_str(content_type) {
+        response
+            .headers_mut()
+            .insert(hyper::header::CONTENT_TYPE, value);
+    }
+    response
+}
+
+// ----------------------------------------------------------------------- instantiate
+
+struct Host {
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    table: ResourceTable,
+    /// Calls from the guest into the host (WASI functions, resource drops) so far.
+    host_calls: u64,
+}
+
+impl WasiView for Host {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for Host {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: Default::default(),
+        }
+    }
+}
+
+enum Probe {
+    Get(String),
+    Post { body: Bytes, signature: String },
+}
+
+struct Options {
+    wasm: String,
+    n: u32,
+    env: Vec<(String, String)>,
+    probe: Option<Probe>,
+    requests_only: bool,
+}
+
+fn parse_options(args: &[String]) -> Result<Options> {
+    let mut options = Options {
+        wasm: args[0].clone(),
+        n: 2000,
+        env: Vec::new(),
+        probe: None,
+        requests_only: false,
+    };
+    let mut post: Option<String> = None;
+    let mut signature: Option<String> = None;
+    let mut rest = args[1..].iter();
+    while let Some(flag) = rest.next() {
+        let mut value = || rest.next().with_context(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--n" => options.n = value()?.parse().context("--n")?,
+            "--env" => {
+                let pair = value()?;
+                let (k, v) = pair.split_once('=').context("--env takes K=V")?;
+                options.env.push((k.to_string(), v.to_string()));
+            }
+            "--get" => options.probe = Some(Probe::Get(value()?.clone())),
+            "--post" => post = Some(value()?.clone()),
+            "--sig" => signature = Some(value()?.clone()),
+            "--requests-only" => options.requests_only = true,
+            other => bail!("unknown option {other}\n{USAGE}"),
+        }
+    }
+    if let Some(file) = post {
+        let body = std::fs::read(&file).with_context(|| format!("reading {file}"))?;
+        let signature = signature.context("--post needs --sig")?;
+        options.probe = Some(Probe::Post {
+            body: Bytes::from(body),
+            signature,
+        });
+    }
+    if options.n == 0 {
+        bail!("--n must be at least 1");
+    }
+    Ok(options)
+}
+
+fn instantiate(args: &[String]) -> Result<()> {
+    let options = parse_options(args)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(run_instantiate(options))
+}
+
+async fn run_instantiate(options: Options) -> Result<()> {
+    // As `wasmtime serve` configures it when the pooling allocator fits in the address
+    // space (it does on x86-64 Linux): default pooling limits.
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    config.allocation_strategy(InstanceAllocationStrategy::Pooling(
+        PoolingAllocationConfig::default(),
+    ));
+    // BENCH_PERFMAP=1: write /tmp/perf-PID.map so `perf report` names the guest's code.
+    if std::env::var_os("BENCH_PERFMAP").is_some() {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
+    let engine = Engine::new(&config)?;
+
+    let started = Instant::now();
+    let component = Component::from_file(&engine, &options.wasm)
+        .map_err(anyhow::Error::from)
+        .with_context(|| format!("compiling {}", options.wasm))?;
+    let compile = started.elapsed();
+
+    let mut linker = Linker::<Host>::new(&engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+    let pre = ProxyPre::new(linker.instantiate_pre(&component)?)?;
+
+    let new_store = || {
+        let mut wasi = WasiCtxBuilder::new();
+        // The component's log lines go nowhere: this measures the guest, not a terminal.
+        wasi.stdout(wasmtime_wasi::p2::pipe::SinkOutputStream)
+            .stderr(wasmtime_wasi::p2::pipe::SinkOutputStream);
+        for (k, v) in &options.env {
+            wasi.env(k, v);
+        }
+        Store::new(
+            &engine,
+            Host {
+                wasi: wasi.build(),
+                http: WasiHttpCtx::new(),
+                table: ResourceTable::new(),
+                host_calls: 0,
+            },
+        )
+    };
+
+    // Warm up: the first instantiations fault in the pool's pages.
+    let instantiations = if options.requests_only { 0 } else { options.n };
+    for _ in 0..instantiations.min(100) {
+        let mut store = new_store();
+        pre.instantiate_async(&mut store).await?;
+    }
+    let mut instantiating = Duration::ZERO;
+    let mut dropping = Duration::ZERO;
+    for _ in 0..instantiations {
+        let t0 = Instant::now();
+        let mut store = new_store();
+        pre.instantiate_async(&mut store).await?;
+        let t1 = Instant::now();
+        drop(store);
+        instantiating += t1 - t0;
+        dropping += t1.elapsed();
+    }
+    let per = |d: Duration| d.as_secs_f64() * 1e6 / f64::from(options.n);
+    println!("compile_ms {:.0}", compile.as_secs_f64() * 1e3);
+    if instantiations > 0 {
+        println!("instantiate_us {:.1}", per(instantiating));
+        println!("drop_us {:.1}", per(dropping));
+    }
+
+    if let Some(probe) = &options.probe {
+        for _ in 0..options.n.min(100) {
+            request(&pre, new_store(), probe).await?;
+        }
+        let faults = minor_faults();
+        let started = Instant::now();
+        let mut host_calls = 0;
+        for _ in 0..options.n {
+            host_calls += request(&pre, new_store(), probe).await?;
+        }
+        println!("request_us {:.1}", per(started.elapsed()));
+        println!(
+            "host_calls_per_request {:.1}",
+            host_calls as f64 / f64::from(options.n)
+        );
+        if let (Some(before), Some(after)) = (faults, minor_faults()) {
+            println!(
+                "page_faults_per_request {:.1}",
+                (after - before) as f64 / f64::from(options.n)
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Minor page faults of this process so far (Linux: /proc/self/stat), i.e. pages first
+/// touched: each costs a fault when touched and a decommit when the instance goes.
+fn minor_faults() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The fields after the command name, which is in parentheses: minflt is the 10th field.
+    let rest = stat.rsplit_once(')')?.1;
+    rest.split_whitespace().nth(7)?.parse().ok()
+}
+
+/// One request in process: instantiate, handle (the guest runs to its end, dispatch
+/// included), read the answer, drop the store. Anything but 200 is an error. Returns the
+/// number of calls the guest made into the host.
+async fn request(pre: &ProxyPre<Host>, mut store: Store<Host>, probe: &Probe) -> Result<u64> {
+    store.call_hook(|mut ctx, hook| {
+        if matches!(hook, wasmtime::CallHook::CallingHost) {
+            ctx.data_mut().host_calls += 1;
+        }
+        Ok(())
+    });
+    let builder = Request::builder().header("host", "127.0.0.1");
+    let request = match probe {
+        Probe::Get(path) => builder
+            .method("GET")
+            .uri(format!("http://127.0.0.1{path}"))
+            .body(Full::new(Bytes::new()))?,
+        Probe::Post { body, signature } => builder
+            .method("POST")
+            .uri("http://127.0.0.1/")
+            .header("content-type", "application/json")
+            .header("content-length", body.len())
+            .header("x-hub-signature-256", format!("sha256={signature}"))
+            .body(Full::new(body.clone()))?,
+    };
+    let incoming = store
+        .data_mut()
+        .http()
+        .new_incoming_request(Scheme::Http, request)?;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let out = store.data_mut().http().new_response_outparam(tx)?;
+    let proxy = pre.instantiate_async(&mut store).await?;
+    let task = tokio::spawn(async move {
+        proxy
+            .wasi_http_incoming_handler()
+            .call_handle(&mut store, incoming, out)
+            .await
+            .map(|()| store)
+    });
+    let response = match rx.await {
+        Ok(Ok(response)) => response,
+        Ok(Err(code)) => bail!("the guest answered error-code {code:?}"),
+        Err(_) => bail!("the guest never set the response"),
+    };
+    let status = response.status();
+    let _ = response.into_body().collect().await;
+    let store = task.await??;
+    if status != 200 {
+        bail!("the guest answered {status}");
+    }
+    Ok(store.data().host_calls)
+}
