@@ -9,7 +9,7 @@
 //!
 //! Without a directory, [`Seen`] still drops duplicates inside one POST.
 
-use std::collections::HashSet;
+use std::collections::BTreeSet;
 use std::fs::{self, OpenOptions};
 use std::io::{ErrorKind, Read, Write};
 use std::path::{Path, PathBuf};
@@ -42,9 +42,11 @@ pub enum Claim {
     Unavailable(String),
 }
 
-/// Keys seen within one request.
+/// Keys seen within one request. A `BTreeSet`, not a `HashSet`: std's hasher seeds itself
+/// from the host (`wasi:random/insecure-seed`), one host call per instance for a set of
+/// a few keys.
 #[derive(Debug, Default)]
-pub struct Seen(HashSet<String>);
+pub struct Seen(BTreeSet<String>);
 
 impl Seen {
     /// True the first time a key is offered.

@@ -59,7 +59,7 @@
 //! `!`, `]`, `|`, `#`/`-`/`+`/`>` after the first character of a line, emoji, URLs, `\r\n`,
 //! any Unicode are all plain).
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 /// The line emitted for a Markdown horizontal rule.
 pub const RULE: &str = "──────────";
@@ -341,9 +341,9 @@ struct Inline<'a> {
     toks: Vec<Tok>,
     delims: Vec<Delim>,
     /// Backtick run length -> sorted start offsets of the runs of exactly that length.
-    ticks: HashMap<usize, Vec<usize>>,
+    ticks: BTreeMap<usize, Vec<usize>>,
     /// `[` offset -> matching `]` offset.
-    brackets: HashMap<usize, usize>,
+    brackets: BTreeMap<usize, usize>,
 }
 
 fn run_len(bytes: &[u8], at: usize, b: u8) -> usize {
@@ -364,7 +364,7 @@ fn starts_with_ci(s: &str, prefix: &str) -> bool {
 impl<'a> Inline<'a> {
     fn new(src: &'a str, in_strong: bool, depth: usize) -> Self {
         let bytes = src.as_bytes();
-        let mut ticks: HashMap<usize, Vec<usize>> = HashMap::new();
+        let mut ticks: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
         if src.contains('`') {
             let mut i = 0;
             while i < bytes.len() {
@@ -384,7 +384,7 @@ impl<'a> Inline<'a> {
             toks: Vec::new(),
             delims: Vec::new(),
             ticks,
-            brackets: HashMap::new(),
+            brackets: BTreeMap::new(),
         };
         if depth < MAX_LINK_DEPTH && src.contains('[') {
             me.brackets = me.match_brackets();
@@ -399,9 +399,9 @@ impl<'a> Inline<'a> {
         starts.get(k).copied()
     }
 
-    fn match_brackets(&self) -> HashMap<usize, usize> {
+    fn match_brackets(&self) -> BTreeMap<usize, usize> {
         let bytes = self.src.as_bytes();
-        let mut map = HashMap::new();
+        let mut map = BTreeMap::new();
         let mut stack = Vec::new();
         let mut i = 0;
         while let Some(&b) = bytes.get(i) {

@@ -31,12 +31,17 @@ pub use bindings::asterai::whatsapp::types;
 /// `writeln!` with arguments would write each piece separately (three host calls in a
 /// component, and pieces of lines from concurrent instances interleaved in the host's log).
 pub fn log(line: &str) {
-    use std::io::Write;
     let mut text = String::with_capacity(line.len() + 11);
     text.push_str("whatsapp: ");
     text.push_str(line);
     text.push('\n');
-    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    #[cfg(target_arch = "wasm32")]
+    component::write_stderr(text.as_bytes());
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        use std::io::Write;
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    }
 }
 
 #[cfg(target_arch = "wasm32")]

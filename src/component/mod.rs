@@ -3,9 +3,10 @@
 
 mod http;
 mod outgoing;
+mod platform;
 
-use std::path::Path;
-use std::time::{SystemTime, UNIX_EPOCH};
+pub use platform::write_stderr;
+use platform::{env, now_secs};
 
 use wasi::http::types::{IncomingRequest, Method, ResponseOutparam};
 
@@ -29,12 +30,8 @@ crate::bindings::export!(Component with_types_in crate::bindings);
 const TEXT: &[(&str, &str)] = &[("content-type", "text/plain; charset=utf-8")];
 const JSON: &[(&str, &str)] = &[("content-type", "application/json")];
 
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok()
-}
-
 fn load_config() -> WebhookConfig {
-    WebhookConfig::from_env(&env, &|p| Path::new(p).is_dir())
+    WebhookConfig::from_env(&env, &platform::preopened)
 }
 
 impl HttpGuest for Component {
@@ -136,12 +133,6 @@ fn webhook(request: &IncomingRequest, out: ResponseOutparam, config: &WebhookCon
     }
 }
 
-fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
 /// Dedup across requests (directory store, when configured) and within one.
 struct Dedup {
     store: Option<DirStore>,
@@ -189,12 +180,14 @@ fn dispatch(batch: payload::Batch, config: &WebhookConfig) {
             )),
         }
     }
-    let now = now_secs();
+    let store = config
+        .state_dir
+        .as_ref()
+        .map(|d| DirStore::new(d, config.dedup_ttl_secs));
+    // The clock is only needed for the store's expiry.
+    let now = if store.is_some() { now_secs() } else { 0 };
     let mut dedup = Dedup {
-        store: config
-            .state_dir
-            .as_ref()
-            .map(|d| DirStore::new(d, config.dedup_ttl_secs)),
+        store,
         seen: Seen::default(),
         now,
         warned: false,

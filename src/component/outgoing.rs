@@ -53,10 +53,7 @@ pub type WasiSender = Sender<WasiTransport>;
 
 /// A sender configured from the environment.
 pub fn sender() -> WasiSender {
-    Sender::new(
-        GraphConfig::from_env(|name| std::env::var(name).ok()),
-        WasiTransport,
-    )
+    Sender::new(GraphConfig::from_env(super::platform::env), WasiTransport)
 }
 
 impl Guest for super::Component {
