@@ -3,11 +3,15 @@
 #
 #   (a) hello      bench/hello, a hello-world WASI HTTP component: the host's own ceiling
 #   (a2) hello composed  bench/hello-composed + no-consumer: hello world shaped like whatsapp
-#                  (two Rust components, six core instances per request): the ceiling of
-#                  any whatsapp + consumer composition; the rest is what whatsapp costs
-#   (b) handshake  GET ?hub.mode=subscribe&hub.verify_token=…&hub.challenge=… (whatsapp + no-consumer)
-#   (c) webhook    signed text webhook, consumer returns nothing (whatsapp + no-consumer,
-#                  WHATSAPP_MARK_READ=off: no Graph call at all)
+#                  (two Rust components, six core instances per request)
+#   (b0) (c0) floors  bench/hello-composed + bench/ack-consumer (the least a consumer can
+#                  cost): GET answers at once; POST reads the body and hands the consumer one
+#                  message. What any whatsapp-shaped composition costs before its own work.
+#   (b) handshake  GET ?hub.mode=subscribe&hub.verify_token=…&hub.challenge=…
+#                  (whatsapp + ack-consumer; (b') with examples/no-consumer, in Rust)
+#   (c) webhook    signed text webhook, consumer returns nothing (whatsapp + ack-consumer,
+#                  WHATSAPP_MARK_READ=off: no Graph call at all; (c') with no-consumer)
+#   (d0) floor     bench/hello-graph: answers, then one Graph call, nothing else
 #   (d) reply      signed text webhook, the echo bot replies: one Graph call per webhook
 #                  (WHATSAPP_MARK_READ=off) to a Graph stand-in on loopback
 #   (d2) reply+read  the same with the read receipt on (the default): two Graph calls
@@ -198,9 +202,10 @@ $bad"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 rows=()
-# row LABEL TARGET: one line of the table from RPS P50 P99.
+# row LABEL TARGET [FLOOR]: one line of the table from RPS P50 P99; FLOOR is the rate of
+# the same shape with nothing of whatsapp's own work in it.
 row() {
-    rows+=("$1|$RPS|$P50|$P99|$2")
+    rows+=("$1|$RPS|$P50|$P99|$2|${3:-}")
 }
 
 # ------------------------------------------------------------------------------ build
@@ -213,7 +218,8 @@ command -v wasmtime >/dev/null && command -v wac >/dev/null || die "wasmtime and
 
 say "building the components"
 cargo build --release --target wasm32-wasip2 \
-    -p whatsapp -p no-consumer -p echo-bot -p bench-hello -p bench-hello-composed -p slow-consumer >&2
+    -p whatsapp -p no-consumer -p echo-bot -p bench-hello -p bench-hello-composed \
+    -p bench-hello-graph -p slow-consumer >&2
 say "building bench-tool (native, optimised, without LTO: the workspace's release profile is tuned for wasm)"
 cargo build -p bench-tool --profile bench-tool \
     --config 'profile.bench-tool.inherits="release"' --config 'profile.bench-tool.opt-level=3' \
@@ -222,13 +228,21 @@ cargo build -p bench-tool --profile bench-tool \
 if [ "$GRAPH" = sandbox ]; then cargo build --release -p sandbox >&2; fi
 
 mkdir -p "$OUT"
+ACK=$OUT/ack-consumer.wasm
+"$TOOL" component wit consumer bench/ack-consumer/ack_consumer.wat "$ACK" ||
+    die "could not build $ACK"
 HELLO=$RELEASE/bench_hello.wasm
+HELLO_GRAPH=$RELEASE/bench_hello_graph.wasm
 HELLO_COMPOSED=$OUT/hello-composed.wasm
+HELLO_ACK=$OUT/hello-ack.wasm
 STANDALONE=$OUT/whatsapp-standalone.wasm
+STANDALONE_ACK=$OUT/whatsapp-ack.wasm
 ECHO=$OUT/whatsapp-echo.wasm
 SLOW=$OUT/whatsapp-slow.wasm
 wac plug "$RELEASE/bench_hello_composed.wasm" --plug "$RELEASE/no_consumer.wasm" -o "$HELLO_COMPOSED"
+wac plug "$RELEASE/bench_hello_composed.wasm" --plug "$ACK" -o "$HELLO_ACK"
 wac plug "$WHATSAPP" --plug "$RELEASE/no_consumer.wasm" -o "$STANDALONE"
+wac plug "$WHATSAPP" --plug "$ACK" -o "$STANDALONE_ACK"
 wac plug "$WHATSAPP" --plug "$RELEASE/echo_bot.wasm" -o "$ECHO"
 wac plug "$WHATSAPP" --plug "$RELEASE/slow_consumer.wasm" -o "$SLOW"
 
@@ -247,7 +261,7 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 say "load average before: $LOAD_BEFORE ($(nproc) CPUs)"
 WEBHOOK_ENV=("WHATSAPP_APP_SECRET=$SECRET" "WHATSAPP_WEBHOOK_VERIFY_TOKEN=$VERIFY")
 GRAPH_ENV=("WHATSAPP_ACCESS_TOKEN=$TOKEN" "WHATSAPP_PHONE_NUMBER_ID=$PHONE_ID"
-    "WHATSAPP_GRAPH_API_URL=http://127.0.0.1:$((PORT + 1))")
+    "WHATSAPP_GRAPH_API_URL=http://127.0.0.1:$((PORT + 1))" "BENCH_GRAPH_AUTHORITY=127.0.0.1:$((PORT + 1))")
 
 # ------------------------------------------------------------------------------ (a)
 
@@ -270,18 +284,39 @@ row "(a2) hello world + no-consumer, composed" "-"
 
 # ------------------------------------------------------------------------------ (b) (c)
 
-say "(b) handshake and (c) signed webhook, consumer returns nothing"
-serve standalone "$PORT" "$STANDALONE" "${WEBHOOK_ENV[@]}" WHATSAPP_MARK_READ=off
-answer=$(probe "$PORT" GET "$HANDSHAKE")
-[ "$answer" = "200 $CHALLENGE" ] || die "(b) the handshake answered: $answer"
-answer=$(probe "$PORT" POST / "$FIXTURE" "$SIG")
-[ "$answer" = "200 ok" ] || die "(c) the signed webhook answered: $answer"
-measure handshake "http://127.0.0.1:$PORT$HANDSHAKE"
-row "(b) GET handshake" "≥ 0.90"
-measure webhook "http://127.0.0.1:$PORT/" -s "$POST_LUA"
-row "(c) signed webhook, consumer returns nothing" "≥ 0.80"
-check_log standalone 4
+say "(b0) (c0) the floors: hello world composed with ack-consumer"
+serve hello-ack "$PORT" "$HELLO_ACK"
+[ "$(probe "$PORT" GET /)" = "200 hello" ] || die "(b0) did not answer 200 hello"
+[ "$(probe "$PORT" POST / "$FIXTURE" "$SIG")" = "200 ok" ] || die "(c0) did not answer 200 ok"
+measure floor-get "http://127.0.0.1:$PORT/"
+FLOOR_B=$RPS
+row "(b0) floor of (b): hello world + ack-consumer, GET" "-"
+measure floor-post "http://127.0.0.1:$PORT/" -s "$POST_LUA"
+FLOOR_C=$RPS
+row "(c0) floor of (c): hello world + ack-consumer, POST read, one message handed over" "-"
+check_log hello-ack 4
 stop "$SERVED"
+
+# webhook_pair NAME WASM LABEL_SUFFIX GOAL_B GOAL_C: (b) and (c) on one server.
+webhook_pair() {
+    local name=$1 wasm=$2 suffix=$3 goal_b=$4 goal_c=$5 tick=$6
+    serve "$name" "$PORT" "$wasm" "${WEBHOOK_ENV[@]}" WHATSAPP_MARK_READ=off
+    answer=$(probe "$PORT" GET "$HANDSHAKE")
+    [ "$answer" = "200 $CHALLENGE" ] || die "(b$tick) the handshake answered: $answer"
+    answer=$(probe "$PORT" POST / "$FIXTURE" "$SIG")
+    [ "$answer" = "200 ok" ] || die "(c$tick) the signed webhook answered: $answer"
+    measure "$name-handshake" "http://127.0.0.1:$PORT$HANDSHAKE"
+    row "(b$tick) GET handshake$suffix" "$goal_b" "$FLOOR_B"
+    measure "$name-webhook" "http://127.0.0.1:$PORT/" -s "$POST_LUA"
+    row "(c$tick) signed webhook, consumer returns nothing$suffix" "$goal_c" "$FLOOR_C"
+    check_log "$name" 4
+    stop "$SERVED"
+}
+
+say "(b) handshake and (c) signed webhook, consumer returns nothing (ack-consumer)"
+webhook_pair standalone-ack "$STANDALONE_ACK" "" "≥ 0.90" "≥ 0.80" ""
+say "(b') (c') the same with examples/no-consumer (Rust)"
+webhook_pair standalone "$STANDALONE" ", with no-consumer (Rust)" "-" "-" "'"
 
 # ------------------------------------------------------------------------------ (d)
 
@@ -360,8 +395,9 @@ pace_trial() {
 # falls back to pacing when the pool runs out (on a loaded machine), saying so in its row.
 reply_run() {
     local name=$1 label=$2 target=$3 mark_read=$4 per=$5 mode=${6:-closed} first_line=1 connections=$CONNECTIONS
+    local wasm=${7:-$ECHO} floor=${8:-}
     start_graph
-    serve "$name" "$PORT" "$ECHO" "${WEBHOOK_ENV[@]}" "${GRAPH_ENV[@]}" "WHATSAPP_MARK_READ=$mark_read"
+    serve "$name" "$PORT" "$wasm" "${WEBHOOK_ENV[@]}" "${GRAPH_ENV[@]}" "WHATSAPP_MARK_READ=$mark_read"
     answer=$(probe "$PORT" POST / "$FIXTURE" "$SIG")
     [ "$answer" = "200 ok" ] || die "$name: the signed webhook answered: $answer"
     local base=0 overrun=
@@ -431,11 +467,14 @@ reply_run() {
     check_log "$name" 2 "$first_line" "$connections"
     stop "$SERVED"
     stop "$GRAPH_PID"
-    row "$label" "$target"
+    row "$label" "$target" "$floor"
 }
 
+say "(d0) the floor of (d): hello world that makes one Graph call (Graph stand-in: $GRAPH)"
+reply_run hello-graph "(d0) floor of (d): hello world + one Graph call" "-" off 1 closed "$HELLO_GRAPH"
+FLOOR_D=$RPS
 say "(d) signed webhook, the echo bot replies (Graph stand-in: $GRAPH)"
-reply_run reply "(d) signed webhook, consumer replies (1 Graph call)" "≥ 0.50" off 1
+reply_run reply "(d) signed webhook, consumer replies (1 Graph call)" "≥ 0.50" off 1 closed "$ECHO" "$FLOOR_D"
 say "(d2) the same with the read receipt (2 Graph calls), at the rate it sustains"
 reply_run reply-read "(d2) … and marks it read (2 Graph calls)" "-" on 2 paced
 
@@ -478,6 +517,11 @@ inst() { # WASM [request args] → "instantiate_us drop_us request_us host_calls
 }
 read -r HELLO_I HELLO_D HELLO_R HELLO_C HELLO_F <<<"$(inst "$HELLO" --get /)"
 read -r HC_I HC_D HC_R HC_C HC_F <<<"$(inst "$HELLO_COMPOSED" --get /)"
+read -r HA_I HA_D HA_R HA_C HA_F <<<"$(inst "$HELLO_ACK" --get /)"
+read -r _ _ HAP_R HAP_C HAP_F <<<"$(inst "$HELLO_ACK" --requests-only --post "$FIXTURE" --sig "$SIG")"
+read -r ACK_I ACK_D ACK_HAND_R ACK_HAND_C ACK_HAND_F <<<"$(inst "$STANDALONE_ACK" --get "$HANDSHAKE" --env "WHATSAPP_WEBHOOK_VERIFY_TOKEN=$VERIFY")"
+read -r _ _ ACK_HOOK_R ACK_HOOK_C ACK_HOOK_F <<<"$(inst "$STANDALONE_ACK" --requests-only --post "$FIXTURE" --sig "$SIG" \
+    --env "WHATSAPP_APP_SECRET=$SECRET" --env WHATSAPP_MARK_READ=off)"
 read -r STAND_I STAND_D HAND_R HAND_C HAND_F <<<"$(inst "$STANDALONE" --get "$HANDSHAKE" --env "WHATSAPP_WEBHOOK_VERIFY_TOKEN=$VERIFY")"
 read -r _ _ HOOK_R HOOK_C HOOK_F <<<"$(inst "$STANDALONE" --requests-only --post "$FIXTURE" --sig "$SIG" \
     --env "WHATSAPP_APP_SECRET=$SECRET" --env WHATSAPP_MARK_READ=off)"
@@ -502,25 +546,28 @@ report=$(mktemp)
     echo "Ratios are to (a) measured in the same run: $CEILING req/s at the start, $CEILING2 at the end"
     echo "(mean $CEILING_MEAN). Graph stand-in for (d): $GRAPH. No errors in the measured runs."
     echo
-    echo "| Target | req/s | p50 ms | p99 ms | ratio to (a) | goal |"
-    echo "|---|---:|---:|---:|---:|---|"
+    echo "| Target | req/s | p50 ms | p99 ms | ratio to (a) | ratio to its floor | goal |"
+    echo "|---|---:|---:|---:|---:|---:|---|"
     for r in "${rows[@]}"; do
-        IFS='|' read -r label rps p50 p99 goal <<<"$r"
+        IFS='|' read -r label rps p50 p99 goal floor <<<"$r"
+        to_floor=-
+        [ -z "$floor" ] || to_floor=$(ratio "$rps" "$floor")
         if [ "$goal" = "p99 < 50 ms" ]; then
-            echo "| $label | $rps | $p50 | $p99 | - | $goal: $(awk -v p="$p99" 'BEGIN { print (p < 50) ? "met" : "MISSED" }') |"
+            echo "| $label | $rps | $p50 | $p99 | - | - | $goal: $(awk -v p="$p99" 'BEGIN { print (p < 50) ? "met" : "MISSED" }') |"
         elif [ "$goal" = "-" ]; then
-            echo "| $label | $rps | $p50 | $p99 | $(ratio "$rps" "$CEILING_MEAN") | - |"
+            echo "| $label | $rps | $p50 | $p99 | $(ratio "$rps" "$CEILING_MEAN") | $to_floor | - |"
         else
             local_ratio=$(ratio "$rps" "$CEILING_MEAN")
             verdict=$(awk -v r="$local_ratio" -v g="${goal#≥ }" 'BEGIN { print (r >= g) ? "met" : "missed" }')
-            echo "| $label | $rps | $p50 | $p99 | $local_ratio | $goal: $verdict |"
+            echo "| $label | $rps | $p50 | $p99 | $local_ratio | $to_floor | $goal: $verdict |"
         fi
     done
     echo
     echo "| Component | bytes |"
     echo "|---|---:|"
-    for f in "$WHATSAPP" "$RELEASE/no_consumer.wasm" "$RELEASE/echo_bot.wasm" \
-        "$RELEASE/slow_consumer.wasm" "$HELLO" "$HELLO_COMPOSED" "$STANDALONE" "$ECHO" "$SLOW"; do
+    for f in "$WHATSAPP" "$RELEASE/no_consumer.wasm" "$ACK" "$RELEASE/echo_bot.wasm" \
+        "$RELEASE/slow_consumer.wasm" "$HELLO" "$HELLO_GRAPH" "$HELLO_COMPOSED" "$HELLO_ACK" \
+        "$STANDALONE" "$STANDALONE_ACK" "$ECHO" "$SLOW"; do
         echo "| \`${f#target/}\` | $(size "$f") |"
     done
     echo
@@ -535,6 +582,10 @@ report=$(mktemp)
     echo "|---|---:|---:|---:|---:|---:|"
     echo "| hello world, GET | $HELLO_I | $HELLO_D | $HELLO_R | $HELLO_C | $HELLO_F |"
     echo "| hello world + no-consumer, GET | $HC_I | $HC_D | $HC_R | $HC_C | $HC_F |"
+    echo "| hello world + ack-consumer, GET | $HA_I | $HA_D | $HA_R | $HA_C | $HA_F |"
+    echo "| hello world + ack-consumer, POST (one message) | - | - | $HAP_R | $HAP_C | $HAP_F |"
+    echo "| whatsapp + ack-consumer, handshake | $ACK_I | $ACK_D | $ACK_HAND_R | $ACK_HAND_C | $ACK_HAND_F |"
+    echo "| whatsapp + ack-consumer, signed webhook | - | - | $ACK_HOOK_R | $ACK_HOOK_C | $ACK_HOOK_F |"
     echo "| whatsapp + no-consumer, handshake | $STAND_I | $STAND_D | $HAND_R | $HAND_C | $HAND_F |"
     echo "| whatsapp + no-consumer, signed webhook | - | - | $HOOK_R | $HOOK_C | $HOOK_F |"
     echo "| whatsapp + echo-bot | $ECHO_I | $ECHO_D | - | - | - |"

@@ -1,9 +1,14 @@
 //! Hello world over `wasi:http/incoming-handler`, shaped like `whatsapp`: it imports
 //! `asterai:whatsapp/incoming-handler`, so it must be composed with a consumer to be
-//! served. `make bench` composes it with `no-consumer`: every request then instantiates
-//! two Rust components (six core instances), as `whatsapp` + a consumer does, and answers
-//! at once. Its rate is the ceiling of any such composition under `wasmtime serve`; the
-//! difference to it is what `whatsapp` itself costs.
+//! served. `make bench` composes it with a consumer: every request then instantiates two
+//! components, as `whatsapp` + a consumer does, so its rates are the floors of the
+//! webhook's targets under `wasmtime serve`; the difference to them is what `whatsapp`
+//! itself costs.
+//!
+//! - GET: answers `hello` at once (the floor of the handshake);
+//! - POST: reads the body to its end, answers `ok`, then hands the consumer one text
+//!   message (the floor of a signed webhook, without the signature check, the JSON
+//!   parsing, the configuration or the log).
 
 wit_bindgen::generate!({
     inline: "
@@ -26,48 +31,76 @@ wit_bindgen::generate!({
     generate_all,
 });
 
+use asterai::whatsapp::types::{Content, Message};
 use exports::wasi::http::incoming_handler::Guest;
 use wasi::http::types::{
-    Fields, IncomingRequest, OutgoingBody, OutgoingResponse, ResponseOutparam,
+    Fields, IncomingBody, IncomingRequest, Method, OutgoingBody, OutgoingResponse, ResponseOutparam,
 };
+use wasi::io::streams::StreamError;
 
 /// The component.
 struct HelloComposed;
 
 impl Guest for HelloComposed {
-    fn handle(_request: IncomingRequest, out: ResponseOutparam) {
-        // Never true; keeps the consumer import (and so the composition) in the component.
-        if std::hint::black_box(false) {
-            touch_consumer();
+    fn handle(request: IncomingRequest, out: ResponseOutparam) {
+        if !matches!(request.method(), Method::Post) {
+            drop(request);
+            answer(out, b"hello");
+            return;
         }
-        let response = OutgoingResponse::new(Fields::new());
-        let Ok(body) = response.body() else {
+        let Some(body) = read_body(&request) else {
             return;
         };
-        ResponseOutparam::set(out, Ok(response));
-        if let Ok(stream) = body.write() {
-            let _ = stream.blocking_write_and_flush(b"hello");
-        }
-        let _ = OutgoingBody::finish(body, None);
+        drop(request);
+        answer(out, b"ok");
+        let text = String::from("hello");
+        let _actions = asterai::whatsapp::incoming_handler::on_message(&Message {
+            id: String::from("wamid.HBgLMTU1NTEyMzQ1NjcVAgASGBQzQTlCNjE0RjE2RDQ5RjcxNzkwOAA="),
+            sender: String::from("15551234567"),
+            sender_name: Some(String::from("Ana")),
+            sender_user_id: None,
+            timestamp: 1_700_000_000,
+            phone_number_id: String::from("106540352242922"),
+            display_phone_number: String::from("15550783881"),
+            context: None,
+            content: Content::Text(text.clone()),
+            text,
+            referral: None,
+            errors: Vec::new(),
+            raw_json: String::from_utf8_lossy(&body).into_owned(),
+        });
     }
 }
 
 export!(HelloComposed);
 
-/// A call of the consumer: an import nothing calls would be dropped from the component.
-fn touch_consumer() {
-    use asterai::whatsapp::types::{DeliveryStatus, StatusUpdate};
-    asterai::whatsapp::incoming_handler::on_status(&StatusUpdate {
-        message_id: String::new(),
-        status: DeliveryStatus::Sent,
-        timestamp: 0,
-        recipient: String::new(),
-        recipient_user_id: None,
-        phone_number_id: String::new(),
-        conversation: None,
-        pricing: None,
-        errors: Vec::new(),
-        biz_opaque_callback_data: None,
-        raw_json: String::new(),
-    });
+/// A 200 with `body`.
+fn answer(out: ResponseOutparam, body: &[u8]) {
+    let response = OutgoingResponse::new(Fields::new());
+    let Ok(outgoing) = response.body() else {
+        return;
+    };
+    ResponseOutparam::set(out, Ok(response));
+    if let Ok(stream) = outgoing.write() {
+        let _ = stream.blocking_write_and_flush(body);
+    }
+    let _ = OutgoingBody::finish(outgoing, None);
+}
+
+/// The request body, read to its end.
+fn read_body(request: &IncomingRequest) -> Option<Vec<u8>> {
+    let body = request.consume().ok()?;
+    let mut bytes = Vec::new();
+    {
+        let stream = body.stream().ok()?;
+        loop {
+            match stream.blocking_read(64 * 1024) {
+                Ok(chunk) => bytes.extend_from_slice(&chunk),
+                Err(StreamError::Closed) => break,
+                Err(StreamError::LastOperationFailed(_)) => return None,
+            }
+        }
+    }
+    let _ = IncomingBody::finish(body);
+    Some(bytes)
 }

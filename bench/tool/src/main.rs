@@ -14,6 +14,9 @@
 //!   without the network), with the guest's calls into the host and the pages it first
 //!   touches (minor page faults) per request. `BENCH_PERFMAP=1` writes a perf map so
 //!   `perf report` names the guest's functions.
+//! - `component WIT_DIR WORLD WAT OUT`: a component from a core module written in WAT that
+//!   implements WORLD of the WIT package in WIT_DIR (`wasm-tools component embed` + `new`);
+//!   builds bench/ack-consumer.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -37,7 +40,8 @@ const USAGE: &str = "\
 usage: bench-tool sign SECRET FILE
        bench-tool graph ADDR
        bench-tool instantiate WASM [--n N] [--env K=V]... [--get PATH | --post FILE --sig HEX]
-                              [--requests-only]";
+                              [--requests-only]
+       bench-tool component WIT_DIR WORLD WAT OUT";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -45,6 +49,7 @@ fn main() -> Result<()> {
         Some("sign") if args.len() == 3 => sign(&args[1], &args[2]),
         Some("graph") if args.len() == 2 => graph(args[1].parse().context("ADDR")?),
         Some("instantiate") if args.len() >= 2 => instantiate(&args[1..]),
+        Some("component") if args.len() == 5 => component(&args[1], &args[2], &args[3], &args[4]),
         _ => {
             eprintln!("{USAGE}");
             std::process::exit(2);
@@ -188,6 +193,31 @@ struct Options {
     env: Vec<(String, String)>,
     probe: Option<Probe>,
     requests_only: bool,
+}
+
+/// A component from WAT: the core module gets the world's type information (as
+/// `wasm-tools component embed` adds it), then is wrapped as a component (`component new`).
+fn component(wit_dir: &str, world: &str, wat: &str, out: &str) -> Result<()> {
+    let mut resolve = wit_parser::Resolve::default();
+    let (package, _) = resolve
+        .push_path(wit_dir)
+        .with_context(|| format!("reading the WIT in {wit_dir}"))?;
+    let world = resolve
+        .select_world(&[package], Some(world))
+        .with_context(|| format!("world {world}"))?;
+    let mut module = wat::parse_file(wat).with_context(|| format!("parsing {wat}"))?;
+    wit_component::embed_component_metadata(
+        &mut module,
+        &resolve,
+        world,
+        wit_component::StringEncoding::UTF8,
+    )?;
+    let component = wit_component::ComponentEncoder::default()
+        .module(&module)?
+        .validate(true)
+        .encode()?;
+    std::fs::write(out, component).with_context(|| format!("writing {out}"))?;
+    Ok(())
 }
 
 fn parse_options(args: &[String]) -> Result<Options> {
