@@ -183,11 +183,11 @@ $(cat "$f")"
 
 # check_log NAME WRK_RUNS [FIRST_LINE [CONNECTIONS]]: no host error and no failure line
 # from the component. wrk stops with requests half sent or its sockets reset on some of its
-# connections, which wasmtime serve logs as hyper's IncompleteMessage or ConnectionReset:
+# connections, which wasmtime serve logs as hyper's IncompleteMessage or ConnectionReset (reading, or writing the answer):
 # at most one per connection and wrk run is expected.
 check_log() {
     local log="$OUT/$1.log.checked" runs=$2 connections=${4:-$CONNECTIONS} bad closed
-    local wrk_end='error: hyper::Error\((IncompleteMessage|Io, Os \{ code: 104, kind: ConnectionReset, .*\})\)$'
+    local wrk_end='error: hyper::Error\((IncompleteMessage|(Io|BodyWrite), Os \{ code: 104, kind: ConnectionReset, .*\})\)$'
     tail -n +"${3:-1}" "$OUT/$1.log" >"$log"
     closed=$(grep -cE "$wrk_end" "$log" || true)
     [ "$closed" -le "$((runs * connections))" ] ||

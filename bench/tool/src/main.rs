@@ -422,3 +422,101 @@ async fn request(pre: &ProxyPre<Host>, mut store: Store<Host>, probe: &Probe) ->
     }
     Ok(store.data().host_calls)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasmtime::{StoreLimits, StoreLimitsBuilder};
+
+    wasmtime::component::bindgen!({
+        path: "../../wit",
+        world: "consumer",
+    });
+
+    use asterai::whatsapp::types::{Content, DeliveryStatus, Message, StatusUpdate};
+
+    fn message(n: usize, raw_json: &str) -> Message {
+        Message {
+            id: format!("wamid.{n}"),
+            sender: String::from("15551234567"),
+            sender_name: Some(String::from("Ana")),
+            sender_user_id: None,
+            timestamp: 1_700_000_000,
+            phone_number_id: String::from("106540352242922"),
+            display_phone_number: String::from("15550783881"),
+            context: None,
+            content: Content::Text(String::from("hello")),
+            text: String::from("hello"),
+            referral: None,
+            errors: Vec::new(),
+            raw_json: raw_json.to_string(),
+        }
+    }
+
+    /// bench/ack-consumer, built from its WAT as `make bench` builds it, and instantiated
+    /// once with its memory capped at 4 MiB.
+    fn ack_consumer() -> Result<(Store<StoreLimits>, Consumer)> {
+        let out = std::env::temp_dir().join(format!("ack-consumer-{}.wasm", std::process::id()));
+        let out = out.to_str().context("temp path")?.to_string();
+        component(
+            "../../wit",
+            "consumer",
+            "../ack-consumer/ack_consumer.wat",
+            &out,
+        )?;
+        let mut config = Config::new();
+        config.wasm_component_model(true);
+        let engine = Engine::new(&config)?;
+        let component = Component::from_file(&engine, &out)?;
+        let _ = std::fs::remove_file(&out);
+        let linker = Linker::new(&engine);
+        let mut store = Store::new(
+            &engine,
+            StoreLimitsBuilder::new().memory_size(4 << 20).build(),
+        );
+        store.limiter(|limits| limits);
+        let consumer = Consumer::instantiate(&mut store, &component, &linker)?;
+        Ok((store, consumer))
+    }
+
+    #[test]
+    fn ack_consumer_answers_every_message_with_no_actions() -> Result<()> {
+        let (mut store, consumer) = ack_consumer()?;
+        let handler = consumer.asterai_whatsapp_incoming_handler();
+        let actions = handler.call_on_message(&mut store, &message(1, "{}"))?;
+        assert!(actions.is_empty());
+        Ok(())
+    }
+
+    /// Everything copied in is freed after each call: an instance that lives on (a host
+    /// that reuses instances) does not grow with the messages it sees. 100 messages of
+    /// 256 KiB would need 25 MiB without that; the memory is capped at 4 MiB, where a leak
+    /// would fail the allocation and trap.
+    #[test]
+    fn ack_consumer_frees_each_message_and_status_after_the_call() -> Result<()> {
+        let (mut store, consumer) = ack_consumer()?;
+        let handler = consumer.asterai_whatsapp_incoming_handler();
+        let raw = "x".repeat(256 * 1024);
+        for n in 0..100 {
+            let actions = handler.call_on_message(&mut store, &message(n, &raw))?;
+            assert!(actions.is_empty(), "message {n} got actions");
+            handler.call_on_status(
+                &mut store,
+                &StatusUpdate {
+                    message_id: format!("wamid.{n}"),
+                    status: DeliveryStatus::Delivered,
+                    timestamp: 1_700_000_000,
+                    recipient: String::from("15551234567"),
+                    recipient_user_id: None,
+                    phone_number_id: String::from("106540352242922"),
+                    conversation: None,
+                    pricing: None,
+                    errors: Vec::new(),
+                    biz_opaque_callback_data: None,
+                    raw_json: raw.clone(),
+                },
+            )?;
+        }
+        Ok(())
+    }
+}
