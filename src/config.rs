@@ -47,8 +47,8 @@ pub struct WebhookConfig {
 impl WebhookConfig {
     /// Reads the configuration through `get` (the environment) and `dir_exists`.
     pub fn from_env(
-        get: &dyn Fn(&str) -> Option<String>,
-        dir_exists: &dyn Fn(&str) -> bool,
+        get: impl Fn(&str) -> Option<String>,
+        dir_exists: impl Fn(&str) -> bool,
     ) -> Self {
         let non_empty = |name: &str| get(name).filter(|v| !v.trim().is_empty());
         let state_dir = match non_empty("WHATSAPP_STATE_DIR") {
@@ -63,7 +63,7 @@ impl WebhookConfig {
         };
         WebhookConfig {
             app_secret: get("WHATSAPP_APP_SECRET").filter(|v| !v.is_empty()),
-            verify_token: verify_token(get),
+            verify_token: verify_token(&get),
             allowlist: Allowlist::parse(get("WHATSAPP_PHONE_ALLOWLIST").as_deref()),
             state_dir,
             dedup_ttl_secs: non_empty("WHATSAPP_DEDUP_TTL_SECS")
@@ -91,7 +91,7 @@ impl WebhookConfig {
 
 /// `WHATSAPP_WEBHOOK_VERIFY_TOKEN`, else its alias `WHATSAPP_VERIFY_TOKEN` (empty counts as
 /// unset): all the GET handshake needs, read without the rest of [`WebhookConfig`].
-pub fn verify_token(get: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+pub fn verify_token(get: impl Fn(&str) -> Option<String>) -> Option<String> {
     get("WHATSAPP_WEBHOOK_VERIFY_TOKEN")
         .filter(|v| !v.is_empty())
         .or_else(|| get("WHATSAPP_VERIFY_TOKEN").filter(|v| !v.is_empty()))
@@ -132,7 +132,7 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        WebhookConfig::from_env(&|k| map.get(k).cloned(), &|_| state_exists)
+        WebhookConfig::from_env(|k: &str| map.get(k).cloned(), |_: &str| state_exists)
     }
 
     #[test]
@@ -188,7 +188,7 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect();
             assert_eq!(
-                verify_token(&|k| map.get(k).cloned()),
+                verify_token(|k: &str| map.get(k).cloned()),
                 config(vars, false).verify_token,
                 "{vars:?}"
             );

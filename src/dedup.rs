@@ -21,13 +21,13 @@ pub const DEFAULT_TTL_SECS: u64 = 8 * 24 * 60 * 60;
 
 /// The dedup key of an inbound message: its id.
 pub fn message_key(message_id: &str) -> String {
-    format!("m:{message_id}")
+    ["m:", message_id].concat()
 }
 
 /// The dedup key of a status update: the message id and the status, since one message
 /// legitimately gets `sent`, `delivered` and `read`.
 pub fn status_key(message_id: &str, status: &str) -> String {
-    format!("s:{message_id}:{status}")
+    ["s:", message_id, ":", status].concat()
 }
 
 /// The outcome of claiming a key.

@@ -125,7 +125,7 @@ fn parse_value(value: &Map<String, Value>, batch: &mut Batch) {
         .into_iter()
         .flatten()
     {
-        match parse_message(raw, &phone_number_id, &display_phone_number, &name_of) {
+        match parse_message(raw, &phone_number_id, &display_phone_number, name_of) {
             Some(message) => batch.events.push(Event::Message(Box::new(message))),
             None => batch.skipped.push(Skipped::NoId("message")),
         }
@@ -155,7 +155,7 @@ fn parse_message(
     raw: &Value,
     phone_number_id: &str,
     display_phone_number: &str,
-    name_of: &dyn Fn(&str) -> Option<String>,
+    name_of: impl Fn(&str) -> Option<String>,
 ) -> Option<Message> {
     let id = string_id(raw)?;
     let sender = str_at(Some(raw), "from");
@@ -178,7 +178,7 @@ fn parse_message(
             .and_then(Value::as_object)
             .map(parse_referral),
         errors: parse_errors(raw.get("errors")),
-        raw_json: raw.to_string(),
+        raw_json: compact_json(raw),
     })
 }
 
@@ -417,7 +417,7 @@ fn parse_status(raw: &Value, phone_number_id: &str) -> Option<StatusUpdate> {
         pricing,
         errors: parse_errors(raw.get("errors")),
         biz_opaque_callback_data: opt_str(Some(raw), "biz_opaque_callback_data"),
-        raw_json: raw.to_string(),
+        raw_json: compact_json(raw),
     })
 }
 
@@ -530,6 +530,12 @@ fn timestamp(value: Option<&Value>) -> u64 {
 /// At most `max` characters of `s` (for names echoed into logs and variants).
 fn truncate(s: &str, max: usize) -> String {
     s.chars().take(max).collect()
+}
+
+/// `value` as compact JSON. Through serde_json's serializer into a buffer, not `Display`
+/// (`to_string`), which goes through `fmt` and its indirect calls.
+fn compact_json(value: &Value) -> String {
+    serde_json::to_string(value).unwrap_or_default()
 }
 
 #[cfg(test)]

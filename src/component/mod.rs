@@ -31,7 +31,7 @@ const TEXT: &[(&str, &str)] = &[("content-type", "text/plain; charset=utf-8")];
 const JSON: &[(&str, &str)] = &[("content-type", "application/json")];
 
 fn load_config() -> WebhookConfig {
-    WebhookConfig::from_env(&env, &platform::preopened)
+    WebhookConfig::from_env(env, platform::preopened)
 }
 
 impl HttpGuest for Component {
@@ -51,7 +51,7 @@ impl HttpGuest for Component {
                 let (status, body) = config::health(&config, &outgoing_missing);
                 http::respond(out, status, JSON, body.as_bytes());
             }
-            Method::Get => match handshake(config::verify_token(&env).as_deref(), query) {
+            Method::Get => match handshake(config::verify_token(env).as_deref(), query) {
                 Handshake::Accept(challenge) => {
                     log("webhook verified: handshake accepted");
                     http::respond(out, 200, TEXT, challenge.as_bytes());
