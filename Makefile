@@ -73,7 +73,8 @@ browser-deps:
 
 ## bench: wrk against wasmtime serve on loopback: the host's ceiling (a hello-world
 ## component), the handshake, signed webhooks (no consumer, a replying one with a Graph
-## stand-in, a 2 s one); figures and ratios in bench/results.md (bench/run.sh).
+## stand-in, a 2 s one), and the floor of each (hello world of the same shape); figures
+## and ratios in bench/results.md (bench/run.sh). About 7 minutes.
 bench: setup tools
 	bench/run.sh
 
