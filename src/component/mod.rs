@@ -36,31 +36,11 @@ fn load_config() -> WebhookConfig {
 
 impl HttpGuest for Component {
     fn handle(request: IncomingRequest, out: ResponseOutparam) {
-        let path_with_query = request.path_with_query().unwrap_or_default();
-        let (path, query) = path_with_query
-            .split_once('?')
-            .unwrap_or((path_with_query.as_str(), ""));
-        // Each route reads only the configuration it needs: the handshake needs the verify
-        // token alone, not the whole environment parsed and the state directory probed.
+        // Each route reads only what it needs: a POST (any path) never asks for the path,
+        // and the handshake needs the verify token alone, not the whole environment parsed
+        // and the state directory probed.
         match request.method() {
-            Method::Get if matches!(path, "/health" | "/healthz") => {
-                let config = load_config();
-                let outgoing_missing = crate::graph::GraphConfig::from_env(env)
-                    .err()
-                    .unwrap_or_default();
-                let (status, body) = config::health(&config, &outgoing_missing);
-                http::respond(out, status, JSON, body.as_bytes());
-            }
-            Method::Get => match handshake(config::verify_token(env).as_deref(), query) {
-                Handshake::Accept(challenge) => {
-                    log("webhook verified: handshake accepted");
-                    http::respond(out, 200, TEXT, challenge.as_bytes());
-                }
-                Handshake::Reject(reason) => {
-                    log(&format!("handshake rejected (403): {reason}"));
-                    http::respond(out, 403, TEXT, b"forbidden");
-                }
-            },
+            Method::Get => get(&request, out),
             Method::Post => webhook(&request, out, &load_config()),
             _ => {
                 log("method not allowed (405): the webhook takes GET and POST");
@@ -71,6 +51,33 @@ impl HttpGuest for Component {
                     b"method not allowed",
                 );
             }
+        }
+    }
+}
+
+/// A GET: the health report at `/health` (or `/healthz`), else Meta's handshake.
+fn get(request: &IncomingRequest, out: ResponseOutparam) {
+    let path_with_query = request.path_with_query().unwrap_or_default();
+    let (path, query) = path_with_query
+        .split_once('?')
+        .unwrap_or((path_with_query.as_str(), ""));
+    if matches!(path, "/health" | "/healthz") {
+        let config = load_config();
+        let outgoing_missing = crate::graph::GraphConfig::from_env(env)
+            .err()
+            .unwrap_or_default();
+        let (status, body) = config::health(&config, &outgoing_missing);
+        http::respond(out, status, JSON, body.as_bytes());
+        return;
+    }
+    match handshake(config::verify_token(env).as_deref(), query) {
+        Handshake::Accept(challenge) => {
+            log("webhook verified: handshake accepted");
+            http::respond(out, 200, TEXT, challenge.as_bytes());
+        }
+        Handshake::Reject(reason) => {
+            log(&format!("handshake rejected (403): {reason}"));
+            http::respond(out, 403, TEXT, b"forbidden");
         }
     }
 }
