@@ -251,14 +251,8 @@ async fn an_empty_to_means_the_sender_for_every_kind_of_action() -> anyhow::Resu
             Action::SendContacts(ContactsMessage {
                 to: String::new(),
                 contacts: vec![ContactCard {
-                    formatted_name: "Acme Support".into(),
                     first_name: Some("Acme".into()),
-                    last_name: None,
-                    phones: vec![],
-                    emails: vec![],
-                    organization: None,
-                    urls: vec![],
-                    birthday: None,
+                    ..card("Acme Support")
                 }],
                 reply_to: None,
             }),

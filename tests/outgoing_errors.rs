@@ -38,19 +38,6 @@ fn location_message() -> LocationMessage {
     }
 }
 
-fn card(name: &str) -> ContactCard {
-    ContactCard {
-        formatted_name: name.into(),
-        first_name: None,
-        last_name: None,
-        phones: vec![],
-        emails: vec![],
-        organization: None,
-        urls: vec![],
-        birthday: None,
-    }
-}
-
 fn contacts_message() -> ContactsMessage {
     ContactsMessage {
         to: ALICE.into(),

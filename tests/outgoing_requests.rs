@@ -308,16 +308,7 @@ async fn contact_cards_full_and_minimal() -> anyhow::Result<()> {
         urls: vec!["https://example.com/maria".into()],
         birthday: Some("1985-04-12".into()),
     };
-    let minimal = ContactCard {
-        formatted_name: "Ken Watanabe".into(),
-        first_name: None,
-        last_name: None,
-        phones: vec![],
-        emails: vec![],
-        organization: None,
-        urls: vec![],
-        birthday: None,
-    };
+    let minimal = card("Ken Watanabe");
     let sent = h
         .outgoing()
         .send_contacts(&ContactsMessage {

@@ -109,6 +109,20 @@ pub fn utf16_len(s: &str) -> usize {
     s.encode_utf16().count()
 }
 
+/// A contact card with a name and nothing else.
+pub fn card(name: &str) -> ContactCard {
+    ContactCard {
+        formatted_name: name.into(),
+        first_name: None,
+        last_name: None,
+        phones: vec![],
+        emails: vec![],
+        organization: None,
+        urls: vec![],
+        birthday: None,
+    }
+}
+
 /// A text message in this format, with no preview and no quote.
 pub fn text(to: &str, body: &str, format: TextFormat) -> TextMessage {
     TextMessage {
