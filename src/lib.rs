@@ -28,8 +28,9 @@ pub use bindings::asterai::whatsapp::types;
 /// a closed stderr only loses the line.
 ///
 /// The line is assembled first and written with one call: stderr is unbuffered, and
-/// `writeln!` with arguments would write each piece separately (three host calls in a
-/// component, and pieces of lines from concurrent instances interleaved in the host's log).
+/// `writeln!` with arguments would write each piece separately (pieces of lines from
+/// concurrent instances interleaved in the host's log). In the component it goes straight
+/// to `wasi:cli/stderr` (one host call), not through wasi-libc's stdio (four).
 pub fn log(line: &str) {
     let mut text = String::with_capacity(line.len() + 11);
     text.push_str("whatsapp: ");

@@ -75,7 +75,8 @@ pub fn respond(out: ResponseOutparam, status: u16, headers: &[(&str, &str)], bod
     let _ = OutgoingBody::finish(outgoing_body, None);
 }
 
-fn write_all(stream: &OutputStream, mut bytes: &[u8]) -> bool {
+/// Writes all of `bytes`, in pieces of at most 4096 bytes; false when the stream failed.
+pub fn write_all(stream: &OutputStream, mut bytes: &[u8]) -> bool {
     // `blocking-write-and-flush` takes at most 4096 bytes per call.
     while !bytes.is_empty() {
         let (now, rest) = bytes.split_at(bytes.len().min(4096));

@@ -49,10 +49,5 @@ pub fn preopened(path: &str) -> bool {
 /// Writes `line` (a complete line, newline included) to stderr: one host call per 4096
 /// bytes, the most `blocking-write-and-flush` takes. A failing stderr loses the line.
 pub fn write_stderr(line: &[u8]) {
-    let stream = stderr::get_stderr();
-    for piece in line.chunks(4096) {
-        if stream.blocking_write_and_flush(piece).is_err() {
-            return;
-        }
-    }
+    let _ = super::http::write_all(&stderr::get_stderr(), line);
 }
