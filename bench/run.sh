@@ -34,7 +34,9 @@
 # BENCH_GRAPH (lean | sandbox: the Graph stand-in of (d), lean), BENCH_SLOW_CONNECTIONS (4)
 # and BENCH_SLOW_DELAY_MS (100): the rate of (e), BENCH_PACE_MS (10): the pause of the
 # paced search of (d2), BENCH_RESULTS (bench/results.md), BENCH_WHATSAPP (the whatsapp.wasm to
-# compose, default the one built here: another build can be measured the same way).
+# compose, default the one built here: another build can be measured the same way),
+# BENCH_SERVE_FLAGS (extra `wasmtime serve` options, e.g. `-O pooling-table-keep-resident=…`,
+# given to every row alike, the ceiling included; default none).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -50,6 +52,7 @@ SLOW_DELAY_MS=${BENCH_SLOW_DELAY_MS:-100}
 PACE_MS=${BENCH_PACE_MS:-10}
 RESULTS=${BENCH_RESULTS:-bench/results.md}
 WHATSAPP=${BENCH_WHATSAPP:-target/wasm32-wasip2/release/whatsapp.wasm}
+read -r -a SERVE_FLAGS <<<"${BENCH_SERVE_FLAGS:-}"
 OUT=target/bench
 RELEASE=target/wasm32-wasip2/release
 TOOL=target/bench-tool/bench-tool
@@ -102,7 +105,7 @@ wait_port() {
 serve() {
     local name=$1 port=$2 wasm=$3 kv
     shift 3
-    local args=(serve -Scli --addr "127.0.0.1:$port")
+    local args=(serve "${SERVE_FLAGS[@]}" -Scli --addr "127.0.0.1:$port")
     for kv in "$@"; do args+=(--env "$kv"); done
     wasmtime "${args[@]}" "$wasm" >"$OUT/$name.log" 2>&1 &
     SERVED=$!
@@ -541,7 +544,12 @@ report=$(mktemp)
     echo "$DATE, $(nproc) CPUs ($CPU), load average $LOAD_BEFORE before and $LOAD_AFTER after;"
     echo "$(wasmtime --version), $(rustc --version | cut -d' ' -f1-2), wrk $(wrk -v 2>&1 | awk 'NR == 1 { print $2 }')."
     echo "wrk -t$THREADS -c$CONNECTIONS, ${WARMUP} s warm-up then ${DURATION} s measured, on loopback;"
-    echo "wasmtime serve -Scli with its defaults (pooling allocator, a fresh instance per request), and"
+    if [ ${#SERVE_FLAGS[@]} = 0 ]; then
+        echo "wasmtime serve -Scli with its defaults (pooling allocator, a fresh instance per request), and"
+    else
+        echo "wasmtime serve -Scli \`${SERVE_FLAGS[*]}\` (BENCH_SERVE_FLAGS, every row alike; pooling allocator,"
+        echo "a fresh instance per request), and"
+    fi
     echo "no --dir: dedup is per request, so the same signed body is dispatched on every request."
     echo "Ratios are to (a) measured in the same run: $CEILING req/s at the start, $CEILING2 at the end"
     echo "(mean $CEILING_MEAN). Graph stand-in for (d): $GRAPH. No errors in the measured runs."
