@@ -631,3 +631,91 @@ async fn the_acknowledge_only_composition_only_marks_read() {
     assert_eq!(requests.len(), 1, "only the read receipt: {requests:#?}");
     assert!(sends(&requests).is_empty());
 }
+
+/// The `-O` options of the deployment command in the README's "Capacity under
+/// `wasmtime serve`" section, in order, each as `-O` and its value.
+fn readme_serve_flags() -> Vec<String> {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    let section = readme
+        .split_once("### Capacity under `wasmtime serve`")
+        .map(|(_, rest)| rest)
+        .expect("the README has its capacity section");
+    let block = section
+        .split_once("```sh")
+        .and_then(|(_, rest)| rest.split_once("```"))
+        .map(|(block, _)| block)
+        .expect("the capacity section has a sh block");
+    let words: Vec<&str> = block.split_whitespace().collect();
+    let mut flags = Vec::new();
+    for pair in words.windows(2) {
+        if let [flag, value] = pair {
+            if *flag == "-O" {
+                flags.push(flag.to_string());
+                flags.push(value.to_string());
+            }
+        }
+    }
+    flags
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readmes_deployment_flags_serve_replies_and_deduplicate() {
+    let flags = readme_serve_flags();
+    for wanted in [
+        "pooling-memory-keep-resident=",
+        "pooling-table-keep-resident=",
+        "pooling-total-core-instances=",
+    ] {
+        assert!(
+            flags.iter().any(|f| f.starts_with(wanted)),
+            "{wanted} in {flags:?}"
+        );
+    }
+    let stack = Stack::start_serving_with("readme-flags", ECHO, &[], true, &flags).await;
+    let base = stack.serve.url();
+
+    let ok = get(&format!(
+        "{base}/?hub.mode=subscribe&hub.challenge=31337&hub.verify_token={VERIFY_TOKEN}"
+    ))
+    .await;
+    assert_eq!(
+        (ok.status, ok.text()),
+        (200, "31337".to_string()),
+        "{}",
+        stack.logs()
+    );
+
+    // Memory zeroed in place rather than handed back must still start every instance
+    // afresh: each message gets its own reply, and a redelivery none.
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        let id = wamid();
+        let answer = stack
+            .post_signed(&text_webhook(&id, &format!("resident {n}")))
+            .await;
+        assert_eq!(answer.status, 200, "{}", stack.logs());
+        ids.push(id);
+    }
+    let requests = stack
+        .wait_requests("a reply to each", SOON, |r| {
+            ids.iter().all(|id| !replies_to(r, id).is_empty())
+        })
+        .await;
+    for (n, id) in ids.iter().enumerate() {
+        let replies = replies_to(&requests, id);
+        assert_eq!(replies.len(), 1, "{requests:#?}");
+        let text = replies[0]["body"]["text"]["body"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(text.contains(&format!("resident {n}")), "{text}");
+    }
+    let first = &ids[0];
+    let again = stack.post_signed(&text_webhook(first, "resident 0")).await;
+    assert_eq!(again.status, 200);
+    let ignored = format!("message {first} was already dispatched; redelivery ignored");
+    stack
+        .serve
+        .wait_log_line("for the redelivery", |l| l.contains(&ignored))
+        .await;
+    assert_eq!(replies_to(&stack.sandbox.requests().await, first).len(), 1);
+}

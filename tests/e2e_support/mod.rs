@@ -341,6 +341,17 @@ impl Serve {
         env: &[(String, String)],
         state_dir: Option<&Path>,
     ) -> Serve {
+        Self::start_with_flags(component, env, state_dir, &[]).await
+    }
+
+    /// Same, with `flags` (such as `-O pooling-…=N`) given to `wasmtime serve` before the
+    /// others.
+    pub async fn start_with_flags(
+        component: &Path,
+        env: &[(String, String)],
+        state_dir: Option<&Path>,
+        flags: &[String],
+    ) -> Serve {
         let wasmtime = wasmtime_bin();
         let mut last = String::new();
         for _ in 0..3 {
@@ -348,6 +359,7 @@ impl Serve {
             let mut command = Command::new(&wasmtime);
             command
                 .arg("serve")
+                .args(flags)
                 .arg("-Scli")
                 .arg("--addr")
                 .arg(addr.to_string());
@@ -489,6 +501,17 @@ impl Stack {
         extra: &[(&str, &str)],
         with_state: bool,
     ) -> Stack {
+        Self::start_serving_with(label, component, extra, with_state, &[]).await
+    }
+
+    /// Same, with `flags` for `wasmtime serve` itself.
+    pub async fn start_serving_with(
+        label: &str,
+        component: &str,
+        extra: &[(&str, &str)],
+        with_state: bool,
+        flags: &[String],
+    ) -> Stack {
         let component = composed(component);
         sandbox_bin();
         let state = with_state.then(|| TempDir::new(label));
@@ -497,7 +520,8 @@ impl Stack {
             let sandbox_addr = SocketAddr::from((Ipv4Addr::LOCALHOST, free_port()));
             let mut env = component_env(&format!("http://{sandbox_addr}"));
             env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-            let serve = Serve::start(&component, &env, state.as_ref().map(TempDir::path)).await;
+            let state_dir = state.as_ref().map(TempDir::path);
+            let serve = Serve::start_with_flags(&component, &env, state_dir, flags).await;
             match Sandbox::start(sandbox_addr, &format!("{}/", serve.url())).await {
                 Ok(sandbox) => {
                     return Stack {
