@@ -43,7 +43,12 @@ fn read_stream(stream: &InputStream, cap: usize) -> Result<Vec<u8>, ReadError> {
                 if out.len().saturating_add(chunk.len()) > cap {
                     return Err(ReadError::TooLarge);
                 }
-                out.extend_from_slice(&chunk);
+                // A body that comes in one chunk (most webhooks) is that chunk: no copy.
+                if out.is_empty() {
+                    out = chunk;
+                } else {
+                    out.extend_from_slice(&chunk);
+                }
             }
             Err(StreamError::Closed) => return Ok(out),
             Err(StreamError::LastOperationFailed(_)) => return Err(ReadError::Broken),
