@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use crate::allowlist::Allowlist;
-use crate::dedup::DEFAULT_TTL_SECS;
+use crate::inbound::allowlist::Allowlist;
+use crate::inbound::dedup::DEFAULT_TTL_SECS;
 
 /// The guest path a host directory is preopened at for dedup, used when
 /// `WHATSAPP_STATE_DIR` is not set and that directory exists.

@@ -1,26 +1,24 @@
 //! WhatsApp Cloud API bridge as a WASI 0.2 component.
 //!
-//! The pure core (everything but `component`) knows nothing of wasm and is tested
-//! natively; `component` is the thin binding layer that maps it to WIT and wasi:http.
+//! The layout follows the data's way across the wire:
+//! - [`inbound`]: Meta calls us. The webhook's signature and handshake checks, payload
+//!   parsing, dedup and the allowlist.
+//! - [`outbound`]: we call Meta. Markdown formatting, chunking, Meta's limits, Graph request
+//!   building, error mapping, retries and the sender.
+//! - [`config`]: the configuration read from the environment, and the health report.
+//! - `component` (wasm32 only): the thin binding layer that maps the pure core to WIT and
+//!   wasi:http.
+//!
+//! Everything but `component` knows nothing of wasm and is tested natively.
 
 // The error types are the WIT's own records (`send-error`, `text-failure`), returned
 // as they cross the component boundary; boxing them inside would only add a copy.
 #![allow(clippy::result_large_err)]
 
-pub mod allowlist;
 pub mod bindings;
-pub mod chunk;
 pub mod config;
-pub mod dedup;
-pub mod format;
-pub mod graph;
-pub mod graph_error;
-pub mod limits;
-pub mod payload;
-pub mod retry;
-pub mod sender;
-pub mod signature;
-pub mod verify;
+pub mod inbound;
+pub mod outbound;
 
 pub use bindings::asterai::whatsapp::types;
 

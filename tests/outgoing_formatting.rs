@@ -241,7 +241,7 @@ async fn a_10000_character_line_of_words_is_cut_between_words() -> anyhow::Resul
     }
     // Each cut consumed exactly one space: nothing lost, nothing reordered.
     assert_eq!(parts.join(" "), line);
-    whatsapp::chunk::verify(&line, LIMIT, &parts).map_err(anyhow::Error::msg)?;
+    whatsapp::outbound::chunk::verify(&line, LIMIT, &parts).map_err(anyhow::Error::msg)?;
     Ok(())
 }
 
@@ -290,8 +290,8 @@ async fn a_code_block_longer_than_a_message_is_fenced_in_every_part() -> anyhow:
         .last()
         .is_some_and(|p| p.ends_with("```\n\nThat's *all*.")));
     // Drop the added fences and put back the consumed whitespace: the converted text.
-    let converted = whatsapp::format::markdown_to_whatsapp(&markdown);
-    whatsapp::chunk::verify(&converted, LIMIT, &parts).map_err(anyhow::Error::msg)?;
+    let converted = whatsapp::outbound::format::markdown_to_whatsapp(&markdown);
+    whatsapp::outbound::chunk::verify(&converted, LIMIT, &parts).map_err(anyhow::Error::msg)?;
     // No code line was lost or converted.
     let all = parts.concat();
     for n in 0..180 {
@@ -350,7 +350,7 @@ async fn parts_are_sent_in_order_and_only_the_first_quotes() -> anyhow::Result<(
         .flat_map(|p| p.split("\n\n").map(str::to_owned))
         .collect();
     assert_eq!(rejoined, paragraphs);
-    whatsapp::chunk::verify(&body, LIMIT, &parts).map_err(anyhow::Error::msg)?;
+    whatsapp::outbound::chunk::verify(&body, LIMIT, &parts).map_err(anyhow::Error::msg)?;
     Ok(())
 }
 

@@ -1,6 +1,6 @@
 //! Retries through the real component, on a paused clock with pinned randomness: the
 //! pauses between attempts are exactly the retry policy's schedule
-//! (`whatsapp::retry::RetryPolicy::default()`), attempts and total time are bounded,
+//! (`whatsapp::outbound::retry::RetryPolicy::default()`), attempts and total time are bounded,
 //! the pair rate limit waits longer, permanent errors are sent once, and a long text
 //! stops at the part that failed.
 //!
@@ -29,7 +29,7 @@ use std::time::Duration;
 
 use host_test::*;
 use outgoing_support::*;
-use whatsapp::retry::{Backoff, RetryPolicy};
+use whatsapp::outbound::retry::{Backoff, RetryPolicy};
 
 /// The u64 `get-random-u64` returns when the random stream is `pattern`, cycled.
 fn pinned_u64(pattern: &[u8]) -> u64 {

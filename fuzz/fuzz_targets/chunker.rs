@@ -18,8 +18,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use whatsapp::chunk::{split, verify, MAX_TEXT};
-use whatsapp::format::markdown_to_whatsapp;
+use whatsapp::outbound::chunk::{split, verify, MAX_TEXT};
+use whatsapp::outbound::format::markdown_to_whatsapp;
 
 fn utf8_prefix(data: &[u8]) -> &str {
     match std::str::from_utf8(data) {

@@ -9,7 +9,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use whatsapp::format::{is_plain, markdown_to_whatsapp};
+use whatsapp::outbound::format::{is_plain, markdown_to_whatsapp};
 
 fn utf8_prefix(data: &[u8]) -> &str {
     match std::str::from_utf8(data) {

@@ -16,7 +16,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use whatsapp::signature::{sign, verify, SignatureError};
+use whatsapp::inbound::signature::{sign, verify, SignatureError};
 
 fn take<'a>(data: &mut &'a [u8], n: usize) -> &'a [u8] {
     let (head, rest) = data.split_at(n.min(data.len()));

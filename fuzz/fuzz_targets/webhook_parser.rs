@@ -13,7 +13,7 @@
 use arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Map, Number, Value};
-use whatsapp::payload::{parse, Batch, Event, Skipped};
+use whatsapp::inbound::payload::{parse, Batch, Event, Skipped};
 
 /// Keys Meta uses in messages and statuses (and a few it does not).
 const KEYS: &[&str] = &[

@@ -10,17 +10,17 @@ use platform::{env, now_secs};
 
 use wasi::http::types::{IncomingRequest, Method, ResponseOutparam};
 
-use crate::allowlist::{is_from_business, redact_phone};
 use crate::bindings::asterai::whatsapp::incoming_handler;
 use crate::bindings::exports::wasi::http::incoming_handler::Guest as HttpGuest;
 use crate::config::{self, Dispatch, WebhookConfig, MAX_BODY_BYTES};
-use crate::dedup::{message_key, status_key, Claim, DirStore, Seen};
+use crate::inbound::allowlist::{is_from_business, redact_phone};
+use crate::inbound::dedup::{message_key, status_key, Claim, DirStore, Seen};
+use crate::inbound::payload::{self, Event, Skipped};
+use crate::inbound::signature::{self, SignatureError};
+use crate::inbound::verify::{handshake, Handshake};
 use crate::log;
-use crate::payload::{self, Event, Skipped};
-use crate::sender::describe_action;
-use crate::signature::{self, SignatureError};
+use crate::outbound::sender::describe_action;
 use crate::types::{DeliveryStatus, Message, ReadReceipt, StatusUpdate};
-use crate::verify::{handshake, Handshake};
 
 /// The component.
 pub struct Component;
@@ -63,7 +63,7 @@ fn get(request: &IncomingRequest, out: ResponseOutparam) {
         .unwrap_or((path_with_query.as_str(), ""));
     if matches!(path, "/health" | "/healthz") {
         let config = load_config();
-        let outgoing_missing = crate::graph::GraphConfig::from_env(env)
+        let outgoing_missing = crate::outbound::graph::GraphConfig::from_env(env)
             .err()
             .unwrap_or_default();
         let (status, body) = config::health(&config, &outgoing_missing);
@@ -268,7 +268,7 @@ fn on_message(
             log(&format!(
                 "marking {} read failed: {}",
                 message.id,
-                crate::sender::describe_error(&e)
+                crate::outbound::sender::describe_error(&e)
             ));
         }
     }

@@ -8,8 +8,8 @@ use wasi::http::types::ErrorCode;
 
 use super::http;
 use crate::bindings::exports::asterai::whatsapp::outgoing::Guest;
-use crate::graph::{GraphConfig, GraphRequest};
-use crate::sender::{HttpAnswer, Sender, Transport};
+use crate::outbound::graph::{GraphConfig, GraphRequest};
+use crate::outbound::sender::{HttpAnswer, Sender, Transport};
 use crate::types::{
     BusinessProfile, ButtonsMessage, ContactsMessage, CtaUrlMessage, ListMessage, LocationMessage,
     MediaMessage, ReactionMessage, ReadReceipt, SendError, Sent, TemplateMessage, TextFailure,

@@ -15,9 +15,9 @@
 //!   families) count as several, which errs on the strict side.
 //! - **Blank means empty**: a required text that is empty or only whitespace is
 //!   rejected, and an optional text that is empty or only whitespace counts as absent
-//!   (the request builders in [`crate::graph`] leave it out). Values are never trimmed
+//!   (the request builders in [`crate::outbound::graph`] leave it out). Values are never trimmed
 //!   or otherwise changed: what passes is sent as given.
-//! - The recipient (`to`) is not checked here: [`crate::graph::normalize_recipient`]
+//! - The recipient (`to`) is not checked here: [`crate::outbound::graph::normalize_recipient`]
 //!   does that, because in a consumer's action an empty `to` means "the sender" and is
 //!   resolved before the request is built.
 

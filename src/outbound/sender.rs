@@ -10,15 +10,15 @@ use std::time::Duration;
 use serde_json::Value;
 use wasi::http::types::ErrorCode;
 
-use crate::chunk::{self, MAX_TEXT};
-use crate::format::markdown_to_whatsapp;
-use crate::graph::{self, GraphConfig, GraphRequest};
-use crate::graph_error::{
+use crate::outbound::chunk::{self, MAX_TEXT};
+use crate::outbound::format::markdown_to_whatsapp;
+use crate::outbound::graph::{self, GraphConfig, GraphRequest};
+use crate::outbound::graph_error::{
     parse_mark_read_response, parse_profile_response, parse_send_response, redact_error,
     transport_error, transport_retryable,
 };
-use crate::limits;
-use crate::retry::{Backoff, RetryPolicy};
+use crate::outbound::limits;
+use crate::outbound::retry::{Backoff, RetryPolicy};
 use crate::types::{
     Action, BusinessProfile, ButtonsMessage, ContactsMessage, CtaUrlMessage, InvalidRequest,
     ListMessage, LocationMessage, MediaMessage, Message, ReactionMessage, ReadReceipt, SendError,

@@ -896,7 +896,7 @@ mod tests {
             };
             check(&s, limit);
             // The converted text is what gets split in production.
-            let converted = crate::format::markdown_to_whatsapp(&s);
+            let converted = crate::outbound::format::markdown_to_whatsapp(&s);
             check(&converted, limit);
         }
     }

@@ -19,7 +19,7 @@
 use serde_json::Value;
 use wasi::http::types::ErrorCode;
 
-use crate::graph::REDACTED;
+use crate::outbound::graph::REDACTED;
 use crate::types::{
     BadResponse, BusinessProfile, GraphError, SendError, Sent, TransportError, TransportKind,
 };

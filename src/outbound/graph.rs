@@ -2,18 +2,18 @@
 //!
 //! [`GraphConfig`] holds where and as whom to call; the `*_body` functions turn the WIT
 //! records into the JSON bodies Meta expects (checking Meta's limits with
-//! [`crate::limits`] and normalising the recipient first); [`GraphConfig::post_message`],
+//! [`crate::outbound::limits`] and normalising the recipient first); [`GraphConfig::post_message`],
 //! [`GraphConfig::mark_read`] and [`GraphConfig::get_self`] wrap a body into a
 //! [`GraphRequest`] that the component's HTTP layer carries out.
 //!
 //! Optional texts that are empty or only whitespace are left out of the JSON, like
-//! absent ones (see [`crate::limits`]).
+//! absent ones (see [`crate::outbound::limits`]).
 
 use std::fmt;
 
 use serde_json::{json, Map, Value};
 
-use crate::limits::{self, media_kind_name, present};
+use crate::outbound::limits::{self, media_kind_name, present};
 use crate::types::{
     ButtonsMessage, ContactCard, ContactsMessage, CtaUrlMessage, InteractiveHeader, InvalidRequest,
     ListMessage, LocationMessage, MediaMessage, MediaSource, ReactionMessage, ReadReceipt,

@@ -18,7 +18,7 @@
 
 use std::time::Duration;
 
-use crate::graph_error::{send_error_retryable, PAIR_RATE_LIMIT_CODE};
+use crate::outbound::graph_error::{send_error_retryable, PAIR_RATE_LIMIT_CODE};
 use crate::types::SendError;
 
 /// Which backoff schedule a failure calls for.

@@ -1,0 +1,7 @@
+//! Inbound: what Meta sends us. Each module guards one step of the webhook's path.
+
+pub mod allowlist;
+pub mod dedup;
+pub mod payload;
+pub mod signature;
+pub mod verify;
