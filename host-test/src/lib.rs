@@ -5,8 +5,9 @@
 //! every webhook request and for every exported `outgoing` call. Around it:
 //!
 //! * a **consumer** implementing the imported `asterai:whatsapp/incoming-handler`:
-//!   every `on-message` / `on-status` call is recorded ([`Harness::messages`],
-//!   [`Harness::message_calls`], [`Harness::statuses`]) and `on-message` answers with
+//!   every `on-message` / `on-status` / `on-update` call is recorded
+//!   ([`Harness::messages`], [`Harness::message_calls`], [`Harness::statuses`],
+//!   [`Harness::updates`]) and `on-message` answers with
 //!   the actions of a test closure ([`Harness::on_message`], default: none);
 //! * a **Graph API stand-in** behind `wasi:http/outgoing-handler`: every request is
 //!   recorded with its complete body ([`Harness::graph_requests`]) and answered by a
@@ -70,6 +71,7 @@
 //!             quote: true,
 //!             format: TextFormat::Raw,
 //!             preview_url: false,
+//!             biz_opaque_callback_data: None,
 //!         })]
 //!     })
 //!     .graph(|req: &GraphRequest| GraphResponse::sandbox(req));
@@ -116,7 +118,7 @@ pub use bindings::asterai::whatsapp::types::*;
 pub use graph::{
     ErrorCode, GraphRequest, GraphResponse, RequestOptions, DEFAULT_FIRST_BYTE_TIMEOUT,
 };
-pub use records::{Event, EventKind, MessageCall, Response, StatusCall};
+pub use records::{Event, EventKind, MessageCall, Response, StatusCall, UpdateCall};
 
 /// The generated bindings, for anything the crate root does not re-export (for
 /// example the raw `Whatsapp` world type).
@@ -228,6 +230,7 @@ struct Config {
 struct Records {
     messages: Vec<MessageCall>,
     statuses: Vec<StatusCall>,
+    updates: Vec<UpdateCall>,
     graph: Vec<GraphRequest>,
     events: Vec<Event>,
 }
@@ -657,6 +660,20 @@ impl Harness {
         self.records().statuses.clone()
     }
 
+    /// Every update passed to `on-update`, in call order.
+    pub fn updates(&self) -> Vec<WebhookUpdate> {
+        self.records()
+            .updates
+            .iter()
+            .map(|c| c.update.clone())
+            .collect()
+    }
+
+    /// Every `on-update` call with its ack flag, instance and time.
+    pub fn update_calls(&self) -> Vec<UpdateCall> {
+        self.records().updates.clone()
+    }
+
     /// Every outgoing request, in arrival order (index order).
     pub fn graph_requests(&self) -> Vec<GraphRequest> {
         self.records().graph.clone()
@@ -864,12 +881,15 @@ outgoing_fns! {
 }
 
 impl Outgoing<'_> {
-    /// `get-self`.
-    pub async fn get_self(&self) -> Result<Result<BusinessProfile, SendError>> {
+    /// `get-self`, for the given business phone number id (`None`: the configured one).
+    pub async fn get_self(
+        &self,
+        phone_number_id: Option<&str>,
+    ) -> Result<Result<BusinessProfile, SendError>> {
         let (mut store, w, instance) = self.h.start_outgoing("get-self").await?;
         let r = w
             .asterai_whatsapp_outgoing()
-            .call_get_self(&mut store)
+            .call_get_self(&mut store, phone_number_id)
             .await;
         self.h.finish_outgoing(instance, "get-self", r)
     }
@@ -958,6 +978,26 @@ impl bindings::asterai::whatsapp::incoming_handler::Host for Ctx {
         );
         h.records().statuses.push(StatusCall {
             status,
+            acked_before_dispatch: acked,
+            instance: self.instance,
+            at,
+        });
+    }
+
+    async fn on_update(&mut self, update: WebhookUpdate) {
+        let at = self.harness.elapsed();
+        let acked = self.wait_acked().await;
+        let h = self.harness.clone();
+        h.push_event_at(
+            self.instance,
+            at,
+            EventKind::OnUpdate {
+                field: update.field.clone(),
+                acked,
+            },
+        );
+        h.records().updates.push(UpdateCall {
+            update,
             acked_before_dispatch: acked,
             instance: self.instance,
             at,

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::{Message, StatusUpdate};
+use crate::{Message, StatusUpdate, WebhookUpdate};
 
 /// The answer of one webhook request, fully received.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,6 +68,19 @@ pub struct StatusCall {
     pub at: Duration,
 }
 
+/// One call of the imported `on-update`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpdateCall {
+    /// The update, as the component passed it.
+    pub update: WebhookUpdate,
+    /// As [`MessageCall::acked_before_dispatch`].
+    pub acked_before_dispatch: bool,
+    /// The instance that made the call.
+    pub instance: u64,
+    /// Virtual time of the call since the harness's first operation.
+    pub at: Duration,
+}
+
 /// One entry of the harness's ordered event log ([`crate::Harness::events`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
@@ -107,6 +120,13 @@ pub enum EventKind {
         /// The status's message id.
         message_id: String,
         /// See [`StatusCall::acked_before_dispatch`].
+        acked: bool,
+    },
+    /// `on-update` was called (logged like `OnMessage`).
+    OnUpdate {
+        /// The update's field.
+        field: String,
+        /// See [`UpdateCall::acked_before_dispatch`].
         acked: bool,
     },
     /// An outgoing request reached the Graph API stand-in (body complete).

@@ -13,14 +13,16 @@ use wasi::http::types::{IncomingRequest, Method, ResponseOutparam};
 use crate::bindings::asterai::whatsapp::incoming_handler;
 use crate::bindings::exports::wasi::http::incoming_handler::Guest as HttpGuest;
 use crate::config::{self, Dispatch, WebhookConfig, MAX_BODY_BYTES};
-use crate::inbound::allowlist::{is_from_business, redact_phone};
-use crate::inbound::dedup::{message_key, status_key, Claim, DirStore, Seen};
+use crate::inbound::allowlist::{describe_user, is_from_business};
+use crate::inbound::dedup::{message_key, status_key, update_key, Claim, DirStore, Seen};
 use crate::inbound::payload::{self, Event, Skipped};
 use crate::inbound::signature::{self, SignatureError};
 use crate::inbound::verify::{handshake, Handshake};
 use crate::log;
 use crate::outbound::sender::describe_action;
-use crate::types::{DeliveryStatus, Message, ReadReceipt, StatusUpdate};
+use crate::types::{
+    DeliveryStatus, Message, ReadReceipt, StatusUpdate, UpdateDetails, WebhookUpdate,
+};
 
 /// The component.
 pub struct Component;
@@ -63,9 +65,7 @@ fn get(request: &IncomingRequest, out: ResponseOutparam) {
         .unwrap_or((path_with_query.as_str(), ""));
     if matches!(path, "/health" | "/healthz") {
         let config = load_config();
-        let outgoing_missing = crate::outbound::graph::GraphConfig::from_env(env)
-            .err()
-            .unwrap_or_default();
+        let outgoing_missing = crate::outbound::graph::missing_env(env);
         let (status, body) = config::health(&config, &outgoing_missing);
         http::respond(out, status, JSON, body.as_bytes());
         return;
@@ -175,16 +175,11 @@ impl Dedup {
 fn dispatch(batch: payload::Batch, config: &WebhookConfig) {
     for skipped in &batch.skipped {
         match skipped {
-            Skipped::Field(field) => log(&format!(
-                "change of field {field:?} acknowledged, not handled"
-            )),
+            Skipped::NoField => log("a change without a field name was acknowledged and skipped"),
             Skipped::NoId(what) => log(&format!(
                 "a {what} without an id was acknowledged and skipped"
             )),
             Skipped::BadValue => log("a messages change without a value object was skipped"),
-            Skipped::ValueErrors(codes) => log(&format!(
-                "Meta reported errors for a change: codes {codes:?}"
-            )),
         }
     }
     let store = config
@@ -204,6 +199,7 @@ fn dispatch(batch: payload::Batch, config: &WebhookConfig) {
         match event {
             Event::Message(message) => on_message(&message, config, &mut dedup, &mut sender),
             Event::Status(status) => on_status(&status, config, &mut dedup),
+            Event::Update(update) => on_update(&update, config, &mut dedup),
         }
     }
     if let Some(store) = &dedup.store {
@@ -241,7 +237,7 @@ fn on_message(
         log(&format!(
             "message {} from {} dropped: not in WHATSAPP_PHONE_ALLOWLIST",
             message.id,
-            redact_phone(&message.sender)
+            describe_user(&message.sender)
         ));
         return;
     }
@@ -260,9 +256,12 @@ fn on_message(
         return;
     }
     if config.mark_read {
+        // From the number that received the message: Meta posts every number of the
+        // account to this one webhook.
         let receipt = ReadReceipt {
             message_id: message.id.clone(),
             typing: config.typing_indicator,
+            phone_number_id: Some(message.phone_number_id.clone()).filter(|p| !p.is_empty()),
         };
         if let Err(e) = sender.get().mark_read(&receipt) {
             log(&format!(
@@ -295,7 +294,13 @@ fn on_status(status: &StatusUpdate, config: &WebhookConfig, dedup: &mut Dedup) {
         DeliveryStatus::Deleted => "deleted",
         DeliveryStatus::Other(other) => other.as_str(),
     };
-    if !dedup.first(&status_key(&status.message_id, name)) {
+    let recipient = status
+        .recipient
+        .user_id
+        .as_deref()
+        .or(status.recipient.phone.as_deref())
+        .unwrap_or("");
+    if !dedup.first(&status_key(&status.message_id, name, recipient)) {
         log(&format!(
             "status {name} of {} was already dispatched; redelivery ignored",
             status.message_id
@@ -306,4 +311,25 @@ fn on_status(status: &StatusUpdate, config: &WebhookConfig, dedup: &mut Dedup) {
         return;
     }
     incoming_handler::on_status(status);
+}
+
+fn on_update(update: &WebhookUpdate, config: &WebhookConfig, dedup: &mut Dedup) {
+    if let UpdateDetails::Errors(errors) = &update.details {
+        let codes: Vec<i64> = errors.iter().map(|e| e.code).collect();
+        log(&format!(
+            "Meta reported errors for a change: codes {codes:?}"
+        ));
+    }
+    let key = update_key(&update.business_account_id, &update.field, &update.raw_json);
+    if !dedup.first(&key) {
+        log(&format!(
+            "update of field {:?} was already dispatched; redelivery ignored",
+            update.field
+        ));
+        return;
+    }
+    if config.dispatch == Dispatch::Off {
+        return;
+    }
+    incoming_handler::on_update(update);
 }

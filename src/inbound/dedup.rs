@@ -24,10 +24,24 @@ pub fn message_key(message_id: &str) -> String {
     ["m:", message_id].concat()
 }
 
-/// The dedup key of a status update: the message id and the status, since one message
-/// legitimately gets `sent`, `delivered` and `read`.
-pub fn status_key(message_id: &str, status: &str) -> String {
-    ["s:", message_id, ":", status].concat()
+/// The dedup key of a status update: the message id, the status (one message legitimately
+/// gets `sent`, `delivered` and `read`) and the recipient it is about (a message sent to a
+/// group gets a `read` from every participant, often in one POST): its user id, else its
+/// phone number, empty for a status that names neither.
+pub fn status_key(message_id: &str, status: &str, recipient: &str) -> String {
+    ["s:", message_id, ":", status, ":", recipient].concat()
+}
+
+/// The dedup key of a webhook update of another field (or of a change's errors): a digest
+/// of the account, the field and the change's value as Meta sent it, since such changes
+/// carry no id of their own. The same change redelivered has the same key.
+pub fn update_key(business_account_id: &str, field: &str, raw_json: &str) -> String {
+    let mut hasher = Sha256::new();
+    for part in [business_account_id, field, raw_json] {
+        hasher.update(part.len().to_le_bytes());
+        hasher.update(part.as_bytes());
+    }
+    ["u:", &hex::encode(hasher.finalize())].concat()
 }
 
 /// The outcome of claiming a key.
@@ -242,10 +256,57 @@ mod tests {
 
     #[test]
     fn keys_distinguish_statuses() {
-        assert_ne!(status_key("w", "sent"), status_key("w", "read"));
-        assert_ne!(message_key("w"), status_key("w", ""));
+        assert_ne!(status_key("w", "sent", "1"), status_key("w", "read", "1"));
+        assert_ne!(message_key("w"), status_key("w", "", ""));
         let mut seen = Seen::default();
         assert!(seen.first("a"));
         assert!(!seen.first("a"));
+    }
+
+    #[test]
+    fn read_receipts_of_different_group_participants_are_different_keys() {
+        let alice = status_key("wamid.G", "read", "US.111");
+        let bruno = status_key("wamid.G", "read", "US.222");
+        assert_ne!(alice, bruno);
+        assert_eq!(alice, status_key("wamid.G", "read", "US.111"));
+        let mut seen = Seen::default();
+        assert!(seen.first(&alice) && seen.first(&bruno));
+        assert!(!seen.first(&alice));
+    }
+
+    #[test]
+    fn update_keys_follow_the_content() {
+        let approved = update_key(
+            "WABA",
+            "message_template_status_update",
+            r#"{"event":"APPROVED"}"#,
+        );
+        assert_eq!(
+            approved,
+            update_key(
+                "WABA",
+                "message_template_status_update",
+                r#"{"event":"APPROVED"}"#
+            )
+        );
+        assert_ne!(
+            approved,
+            update_key(
+                "WABA",
+                "message_template_status_update",
+                r#"{"event":"REJECTED"}"#
+            )
+        );
+        assert_ne!(
+            approved,
+            update_key(
+                "WABA2",
+                "message_template_status_update",
+                r#"{"event":"APPROVED"}"#
+            )
+        );
+        // Field and value cannot trade bytes: lengths are part of the digest.
+        assert_ne!(update_key("a", "bc", "d"), update_key("a", "b", "cd"));
+        assert!(approved.starts_with("u:") && approved.len() == 66);
     }
 }

@@ -8,10 +8,12 @@
 use serde_json::{Map, Value};
 
 use crate::types::{
-    Audio, ButtonReply, ContactCard, ContactEmail, ContactPhone, Content, Conversation,
-    DeliveryStatus, ErrorDetail, FlowReply, ListReply, Location, Media, Message, Order, OrderItem,
-    Pricing, Reaction, Referral, ReplyContext, StatusUpdate, Sticker, SystemNotice, TemplateButton,
-    Unsupported,
+    AccountEvent, AccountRestriction, Audio, ButtonReply, CallPermissionReply, ContactCard,
+    ContactEmail, ContactPhone, Content, Conversation, DeliveryStatus, Edit, EditedContent,
+    ErrorDetail, FlowReply, ListReply, Location, Media, Message, Order, OrderItem,
+    PhoneNumberQuality, Pricing, Reaction, Referral, ReferredProduct, ReplyContext, Revoke,
+    StatusUpdate, Sticker, SystemNotice, TemplateButton, TemplateStatus, Unsupported,
+    UpdateDetails, User, UserIdChange, UserPreference, WebhookUpdate,
 };
 
 /// One update to hand to the consumer.
@@ -21,25 +23,26 @@ pub enum Event {
     Message(Box<Message>),
     /// A delivery update of an outbound message.
     Status(Box<StatusUpdate>),
+    /// A change of another webhook field, or the errors Meta reported for a whole
+    /// `messages` change.
+    Update(Box<WebhookUpdate>),
 }
 
 /// Something in a batch that produced no event, with the reason (for one log line).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Skipped {
-    /// A change of a field other than `messages` (for example `account_update`).
-    Field(String),
+    /// A change without a `field` name.
+    NoField,
     /// A message or status without the id it needs.
     NoId(&'static str),
     /// A `messages` change whose value is not an object.
     BadValue,
-    /// Errors Meta reported for the whole change (`value.errors`), by code.
-    ValueErrors(Vec<i64>),
 }
 
 /// Everything found in one webhook body.
 #[derive(Debug, Clone, Default)]
 pub struct Batch {
-    /// Messages and statuses, in the order Meta sent them.
+    /// Messages, statuses and other updates, in the order Meta sent them.
     pub events: Vec<Event>,
     /// What was not turned into an event.
     pub skipped: Vec<Skipped>,
@@ -70,6 +73,15 @@ impl PayloadError {
     }
 }
 
+/// Where a change comes from: the account (`entry[].id`, `entry[].time`) and, for a
+/// `messages` change, the business number that received it (`value.metadata`).
+struct Origin<'a> {
+    business_account_id: &'a str,
+    time: u64,
+    phone_number_id: String,
+    display_phone_number: String,
+}
+
 /// Parses a webhook body (the raw bytes whose signature was checked).
 pub fn parse(body: &[u8]) -> Result<Batch, PayloadError> {
     let root: Value = serde_json::from_slice(body).map_err(|_| PayloadError::NotJson)?;
@@ -85,47 +97,105 @@ pub fn parse(body: &[u8]) -> Result<Batch, PayloadError> {
         .ok_or(PayloadError::NotWebhook)?;
     let mut batch = Batch::default();
     for entry in entries {
+        let business_account_id = entry.get("id").and_then(Value::as_str).unwrap_or("");
+        let time = timestamp(entry.get("time"));
         let changes = entry.get("changes").and_then(Value::as_array);
         for change in changes.into_iter().flatten() {
             let field = change.get("field").and_then(Value::as_str).unwrap_or("");
-            if field != "messages" {
-                batch.skipped.push(Skipped::Field(truncate(field, 64)));
-                continue;
-            }
-            match change.get("value").and_then(Value::as_object) {
-                Some(value) => parse_value(value, &mut batch),
-                None => batch.skipped.push(Skipped::BadValue),
+            let value = change.get("value");
+            let metadata = value.and_then(|v| v.get("metadata"));
+            let origin = Origin {
+                business_account_id,
+                time,
+                phone_number_id: str_at(metadata, "phone_number_id"),
+                display_phone_number: str_at(metadata, "display_phone_number"),
+            };
+            match field {
+                "" => batch.skipped.push(Skipped::NoField),
+                "messages" => match value.and_then(Value::as_object) {
+                    Some(value) => parse_messages(value, &origin, &mut batch),
+                    None => batch.skipped.push(Skipped::BadValue),
+                },
+                other => batch.events.push(Event::Update(Box::new(parse_update(
+                    other,
+                    value.unwrap_or(&Value::Null),
+                    &origin,
+                )))),
             }
         }
     }
     Ok(batch)
 }
 
-fn parse_value(value: &Map<String, Value>, batch: &mut Batch) {
-    let metadata = value.get("metadata");
-    let phone_number_id = str_at(metadata, "phone_number_id");
-    let display_phone_number = str_at(metadata, "display_phone_number");
-    let contacts = value.get("contacts").and_then(Value::as_array);
-    let single_contact_name = match contacts.map(Vec::as_slice) {
-        Some([only]) => opt_str(only.get("profile"), "name"),
-        _ => None,
-    };
-    let name_of = |wa_id: &str| -> Option<String> {
-        contacts
-            .into_iter()
-            .flatten()
-            .find(|c| c.get("wa_id").and_then(Value::as_str) == Some(wa_id))
-            .and_then(|c| opt_str(c.get("profile"), "name"))
-            .or_else(|| single_contact_name.clone())
-    };
+/// The identities of the `contacts[]` entries of a change, looked up by any id.
+struct Contacts<'a>(Vec<&'a Map<String, Value>>);
 
+impl<'a> Contacts<'a> {
+    fn of(value: &'a Map<String, Value>) -> Self {
+        Contacts(
+            value
+                .get("contacts")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_object)
+                .collect(),
+        )
+    }
+
+    /// The entry whose `wa_id` or `user_id` is one of `ids`; the only entry when there
+    /// is exactly one and it names none of them.
+    fn find(&self, phone: Option<&str>, user_id: Option<&str>) -> Option<&'a Map<String, Value>> {
+        let matches = |c: &&Map<String, Value>| {
+            phone.is_some_and(|p| c.get("wa_id").and_then(Value::as_str) == Some(p))
+                || user_id.is_some_and(|u| c.get("user_id").and_then(Value::as_str) == Some(u))
+        };
+        self.0
+            .iter()
+            .copied()
+            .find(matches)
+            .or(match self.0.as_slice() {
+                [only] => Some(*only),
+                _ => None,
+            })
+    }
+
+    /// A user from the ids given in a message or status, completed from the matching
+    /// `contacts[]` entry (ids the message lacks, the name and the username).
+    fn user(
+        &self,
+        phone: Option<String>,
+        user_id: Option<String>,
+        parent_user_id: Option<String>,
+    ) -> User {
+        let contact = self.find(phone.as_deref(), user_id.as_deref());
+        let from_contact = |key: &str| contact.and_then(|c| opt_str_map(c, key));
+        let profile = contact.and_then(|c| c.get("profile"));
+        User {
+            phone: phone
+                .or_else(|| from_contact("wa_id"))
+                .filter(|p| !p.is_empty()),
+            user_id: user_id
+                .or_else(|| from_contact("user_id"))
+                .filter(|u| !u.is_empty()),
+            parent_user_id: parent_user_id
+                .or_else(|| from_contact("parent_user_id"))
+                .filter(|u| !u.is_empty()),
+            username: opt_str(profile, "username").filter(|u| !u.is_empty()),
+            name: opt_str(profile, "name").filter(|n| !n.is_empty()),
+        }
+    }
+}
+
+fn parse_messages(value: &Map<String, Value>, origin: &Origin, batch: &mut Batch) {
+    let contacts = Contacts::of(value);
     for raw in value
         .get("messages")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
     {
-        match parse_message(raw, &phone_number_id, &display_phone_number, name_of) {
+        match parse_message(raw, origin, &contacts) {
             Some(message) => batch.events.push(Event::Message(Box::new(message))),
             None => batch.skipped.push(Skipped::NoId("message")),
         }
@@ -136,40 +206,40 @@ fn parse_value(value: &Map<String, Value>, batch: &mut Batch) {
         .into_iter()
         .flatten()
     {
-        match parse_status(raw, &phone_number_id) {
+        match parse_status(raw, origin, &contacts) {
             Some(status) => batch.events.push(Event::Status(Box::new(status))),
             None => batch.skipped.push(Skipped::NoId("status")),
         }
     }
-    if let Some(errors) = value.get("errors").and_then(Value::as_array) {
-        batch.skipped.push(Skipped::ValueErrors(
-            errors
-                .iter()
-                .map(|e| int_at(Some(e), "code").unwrap_or(0))
-                .collect(),
-        ));
+    if let Some(errors) = value.get("errors").filter(|e| e.is_array()) {
+        batch.events.push(Event::Update(Box::new(WebhookUpdate {
+            field: "messages".into(),
+            business_account_id: origin.business_account_id.to_string(),
+            phone_number_id: Some(origin.phone_number_id.clone()).filter(|p| !p.is_empty()),
+            timestamp: origin.time,
+            details: UpdateDetails::Errors(parse_errors(Some(errors))),
+            raw_json: compact_json(errors),
+        })));
     }
 }
 
-fn parse_message(
-    raw: &Value,
-    phone_number_id: &str,
-    display_phone_number: &str,
-    name_of: impl Fn(&str) -> Option<String>,
-) -> Option<Message> {
+fn parse_message(raw: &Value, origin: &Origin, contacts: &Contacts) -> Option<Message> {
     let id = string_id(raw)?;
-    let sender = str_at(Some(raw), "from");
     let kind = str_at(Some(raw), "type");
     let content = parse_content(raw, &kind);
     let text = convenience_text(&content);
     Some(Message {
-        sender_name: name_of(&sender),
-        sender_user_id: opt_str(Some(raw), "from_user_id"),
+        sender: contacts.user(
+            opt_str(Some(raw), "from"),
+            opt_str(Some(raw), "from_user_id"),
+            opt_str(Some(raw), "from_parent_user_id"),
+        ),
         id,
-        sender,
         timestamp: timestamp(raw.get("timestamp")),
-        phone_number_id: phone_number_id.to_string(),
-        display_phone_number: display_phone_number.to_string(),
+        business_account_id: origin.business_account_id.to_string(),
+        phone_number_id: origin.phone_number_id.clone(),
+        display_phone_number: origin.display_phone_number.clone(),
+        group_id: opt_str(Some(raw), "group_id").filter(|g| !g.is_empty()),
         context: parse_context(raw.get("context")),
         content,
         text,
@@ -187,7 +257,11 @@ fn parse_context(context: Option<&Value>) -> Option<ReplyContext> {
     let message_id = opt_str_map(c, "id").unwrap_or_default();
     let forwarded = bool_at(c, "forwarded");
     let frequently_forwarded = bool_at(c, "frequently_forwarded");
-    if message_id.is_empty() && !forwarded && !frequently_forwarded {
+    if message_id.is_empty()
+        && !forwarded
+        && !frequently_forwarded
+        && !c.get("referred_product").is_some_and(Value::is_object)
+    {
         return None;
     }
     Some(ReplyContext {
@@ -195,6 +269,13 @@ fn parse_context(context: Option<&Value>) -> Option<ReplyContext> {
         author: opt_str_map(c, "from").unwrap_or_default(),
         forwarded,
         frequently_forwarded,
+        referred_product: c
+            .get("referred_product")
+            .filter(|p| p.is_object())
+            .map(|p| ReferredProduct {
+                catalog_id: str_at(Some(p), "catalog_id"),
+                product_retailer_id: str_at(Some(p), "product_retailer_id"),
+            }),
     })
 }
 
@@ -239,12 +320,35 @@ fn parse_content(raw: &Value, kind: &str) -> Content {
             kind: str_at(body, "type"),
             body: str_at(body, "body"),
             new_wa_id: opt_str(body, "wa_id").or_else(|| opt_str(body, "new_wa_id")),
+            new_user_id: opt_str(body, "user_id").or_else(|| opt_str(body, "new_user_id")),
+            new_parent_user_id: opt_str(body, "parent_user_id"),
+            previous_user_id: opt_str(body, "previous_user_id"),
         }),
         "request_welcome" => Content::RequestWelcome,
+        "edit" => Content::Edit(Edit {
+            original_message_id: str_at(body, "original_message_id"),
+            content: parse_edited(body.and_then(|b| b.get("message"))),
+        }),
+        "revoke" => Content::Revoke(Revoke {
+            original_message_id: str_at(body, "original_message_id"),
+        }),
         "unsupported" => Content::Unsupported(Unsupported {
             kind: opt_str(body, "type").unwrap_or_else(|| "unknown".into()),
         }),
         other => Content::Unknown(truncate(other, 64)),
+    }
+}
+
+/// The new content of an edit: `edit.message`, a message object of its own.
+fn parse_edited(message: Option<&Value>) -> EditedContent {
+    let kind = str_at(message, "type");
+    let body = message.and_then(|m| m.get(kind.as_str()));
+    match kind.as_str() {
+        "text" => EditedContent::Text(str_at(body, "body")),
+        "image" => EditedContent::Image(parse_media(body)),
+        "video" => EditedContent::Video(parse_media(body)),
+        "document" => EditedContent::Document(parse_media(body)),
+        other => EditedContent::Other(truncate(other, 64)),
     }
 }
 
@@ -269,6 +373,17 @@ fn parse_interactive(body: Option<&Value>) -> Content {
                 Some(other) => other.to_string(),
                 None => String::new(),
             },
+        }),
+        "call_permission_reply" => Content::CallPermissionReply(CallPermissionReply {
+            accepted: str_at(inner, "response") == "accept",
+            permanent: inner
+                .and_then(Value::as_object)
+                .is_some_and(|o| bool_at(o, "is_permanent")),
+            expires_at: inner
+                .and_then(|i| i.get("expiration_timestamp"))
+                .map(|t| timestamp(Some(t)))
+                .filter(|t| *t > 0),
+            source: opt_str(inner, "response_source"),
         }),
         "" => Content::Unknown("interactive".into()),
         other => Content::Unknown(format!("interactive/{}", truncate(other, 64))),
@@ -296,11 +411,39 @@ fn parse_location(body: Option<&Value>) -> Location {
     }
 }
 
+/// The `FN` (formatted name) of a vCard, unfolded and unescaped; none when absent.
+fn vcard_formatted_name(vcard: &str) -> Option<String> {
+    // Folded lines (RFC 6350 3.2): a line break followed by a space or tab continues.
+    let unfolded = vcard
+        .replace("\r\n ", "")
+        .replace("\r\n\t", "")
+        .replace("\n ", "")
+        .replace("\n\t", "");
+    unfolded.lines().find_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        let property = name.split(';').next()?.trim();
+        if !property.eq_ignore_ascii_case("FN") {
+            return None;
+        }
+        let value = value
+            .trim()
+            .replace("\\,", ",")
+            .replace("\\;", ";")
+            .replace("\\n", " ")
+            .replace("\\\\", "\\");
+        Some(value).filter(|v| !v.is_empty())
+    })
+}
+
 fn parse_contact(card: &Value) -> ContactCard {
     let name = card.get("name");
     let org = card.get("org");
+    let vcard = opt_str(Some(card), "vcard").filter(|v| !v.is_empty());
     ContactCard {
-        formatted_name: str_at(name, "formatted_name"),
+        formatted_name: opt_str(name, "formatted_name")
+            .filter(|n| !n.is_empty())
+            .or_else(|| vcard.as_deref().and_then(vcard_formatted_name))
+            .unwrap_or_default(),
         first_name: opt_str(name, "first_name"),
         last_name: opt_str(name, "last_name"),
         phones: card
@@ -336,6 +479,7 @@ fn parse_contact(card: &Value) -> ContactCard {
             })
             .collect(),
         birthday: opt_str(Some(card), "birthday"),
+        vcard,
     }
 }
 
@@ -373,10 +517,12 @@ fn parse_referral(r: &Map<String, Value>) -> Referral {
         video_url: v("video_url"),
         thumbnail_url: v("thumbnail_url"),
         ctwa_clid: v("ctwa_clid"),
+        welcome_message: opt_str(r.get("welcome_message"), "text"),
+        ref_: v("ref"),
     }
 }
 
-fn parse_status(raw: &Value, phone_number_id: &str) -> Option<StatusUpdate> {
+fn parse_status(raw: &Value, origin: &Origin, contacts: &Contacts) -> Option<StatusUpdate> {
     let message_id = string_id(raw)?;
     let status = match str_at(Some(raw), "status").as_str() {
         "sent" => DeliveryStatus::Sent,
@@ -406,19 +552,143 @@ fn parse_status(raw: &Value, phone_number_id: &str) -> Option<StatusUpdate> {
             category: opt_str_map(p, "category").unwrap_or_default(),
             kind: opt_str_map(p, "type"),
         });
+    // A status of a group message names the group as its recipient and the participant
+    // it is about in `recipient_participant_*`.
+    let field = |key: &str| opt_str(Some(raw), key).filter(|v| !v.is_empty());
+    let (recipient, group_id) = if str_at(Some(raw), "recipient_type") == "group" {
+        (
+            contacts.user(
+                field("recipient_participant_id"),
+                field("recipient_participant_user_id"),
+                field("recipient_participant_parent_user_id"),
+            ),
+            field("recipient_id"),
+        )
+    } else {
+        (
+            contacts.user(
+                field("recipient_id"),
+                field("recipient_user_id"),
+                field("recipient_parent_user_id"),
+            ),
+            None,
+        )
+    };
     Some(StatusUpdate {
         message_id,
         status,
         timestamp: timestamp(raw.get("timestamp")),
-        recipient: str_at(Some(raw), "recipient_id"),
-        recipient_user_id: opt_str(Some(raw), "recipient_user_id"),
-        phone_number_id: phone_number_id.to_string(),
+        recipient,
+        group_id,
+        business_account_id: origin.business_account_id.to_string(),
+        phone_number_id: origin.phone_number_id.clone(),
         conversation,
         pricing,
         errors: parse_errors(raw.get("errors")),
         biz_opaque_callback_data: opt_str(Some(raw), "biz_opaque_callback_data"),
         raw_json: compact_json(raw),
     })
+}
+
+/// A change of a field other than `messages`: typed when the field is known, with its raw
+/// value in every case.
+fn parse_update(field: &str, value: &Value, origin: &Origin) -> WebhookUpdate {
+    let details = match field {
+        "message_template_status_update" => UpdateDetails::TemplateStatus(TemplateStatus {
+            event: str_at(Some(value), "event"),
+            template_id: str_at(Some(value), "message_template_id"),
+            name: str_at(Some(value), "message_template_name"),
+            language: str_at(Some(value), "message_template_language"),
+            reason: opt_str(Some(value), "reason"),
+            category: opt_str(Some(value), "message_template_category"),
+            detail: opt_str(value.get("rejection_info"), "reason")
+                .or_else(|| opt_str(value.get("other_info"), "description")),
+        }),
+        "user_preferences" => {
+            let contacts = value
+                .as_object()
+                .map(Contacts::of)
+                .unwrap_or(Contacts(Vec::new()));
+            UpdateDetails::UserPreferences(
+                value
+                    .get("user_preferences")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .map(|p| UserPreference {
+                        user: contacts.user(
+                            opt_str(Some(p), "wa_id"),
+                            opt_str(Some(p), "user_id"),
+                            opt_str(Some(p), "parent_user_id"),
+                        ),
+                        value: str_at(Some(p), "value"),
+                        category: str_at(Some(p), "category"),
+                        detail: str_at(Some(p), "detail"),
+                        timestamp: timestamp(p.get("timestamp")),
+                    })
+                    .collect(),
+            )
+        }
+        "account_update" => UpdateDetails::Account(AccountEvent {
+            event: str_at(Some(value), "event"),
+            phone_number: opt_str(Some(value), "phone_number"),
+            violation: opt_str(value.get("violation_info"), "violation_type"),
+            restrictions: value
+                .get("restriction_info")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(|r| AccountRestriction {
+                    kind: str_at(Some(r), "restriction_type"),
+                    expires_at: r
+                        .get("expiration")
+                        .map(|t| timestamp(Some(t)))
+                        .filter(|t| *t > 0),
+                })
+                .collect(),
+            ban_state: opt_str(value.get("ban_info"), "waba_ban_state"),
+        }),
+        "phone_number_quality_update" => UpdateDetails::PhoneNumberQuality(PhoneNumberQuality {
+            display_phone_number: str_at(Some(value), "display_phone_number"),
+            event: str_at(Some(value), "event"),
+            current_limit: opt_str(Some(value), "current_limit"),
+            old_limit: opt_str(Some(value), "old_limit"),
+        }),
+        "user_id_update" => {
+            // A list under `user_id_update` (as `user_preferences` has its own), or the
+            // value itself describing one change.
+            let changes: Vec<&Value> = match value.get("user_id_update") {
+                Some(Value::Array(list)) => list.iter().collect(),
+                Some(one @ Value::Object(_)) => vec![one],
+                _ => vec![value],
+            };
+            UpdateDetails::UserIdChanges(
+                changes
+                    .into_iter()
+                    .map(|c| UserIdChange {
+                        phone: opt_str(Some(c), "wa_id"),
+                        previous_user_id: opt_str(Some(c), "previous_user_id")
+                            .or_else(|| opt_str(c.get("user_id"), "previous")),
+                        user_id: match c.get("user_id") {
+                            Some(Value::Object(_)) => opt_str(c.get("user_id"), "current"),
+                            _ => opt_str(Some(c), "user_id"),
+                        },
+                        parent_user_id: opt_str(Some(c), "parent_user_id"),
+                        timestamp: timestamp(c.get("timestamp")),
+                    })
+                    .collect(),
+            )
+        }
+        _ => UpdateDetails::Other,
+    };
+    WebhookUpdate {
+        field: truncate(field, 64),
+        business_account_id: origin.business_account_id.to_string(),
+        phone_number_id: Some(origin.phone_number_id.clone()).filter(|p| !p.is_empty()),
+        timestamp: origin.time,
+        details,
+        raw_json: compact_json(value),
+    }
 }
 
 fn parse_errors(errors: Option<&Value>) -> Vec<ErrorDetail> {
@@ -450,11 +720,20 @@ fn convenience_text(content: &Content) -> String {
         Content::FlowReply(f) => f.body.clone(),
         Content::TemplateButton(b) => b.text.clone(),
         Content::Order(o) => o.text.clone().unwrap_or_default(),
+        Content::Edit(edit) => match &edit.content {
+            EditedContent::Text(body) => body.clone(),
+            EditedContent::Image(m) | EditedContent::Video(m) | EditedContent::Document(m) => {
+                m.caption.clone().unwrap_or_default()
+            }
+            EditedContent::Other(_) => String::new(),
+        },
         Content::Location(_)
         | Content::Contacts(_)
         | Content::Reaction(_)
         | Content::System(_)
         | Content::RequestWelcome
+        | Content::Revoke(_)
+        | Content::CallPermissionReply(_)
         | Content::Unsupported(_)
         | Content::Unknown(_) => String::new(),
     }
@@ -572,8 +851,8 @@ mod tests {
             "type": "text", "text": {"body": "hi"}
         }));
         assert_eq!(m.id, "wamid.A");
-        assert_eq!(m.sender, "16505551234");
-        assert_eq!(m.sender_name.as_deref(), Some("Ana"));
+        assert_eq!(m.sender.phone.as_deref(), Some("16505551234"));
+        assert_eq!(m.sender.name.as_deref(), Some("Ana"));
         assert_eq!(m.timestamp, 1_732_147_200);
         assert_eq!(m.phone_number_id, "PNID");
         assert_eq!(m.display_phone_number, "15550100");
@@ -630,8 +909,12 @@ mod tests {
             {"id": "2", "changes": [change(3), {"field": "account_update", "value": {}}]}
         ]});
         let batch = parse(body.to_string().as_bytes()).unwrap();
-        assert_eq!(batch.events.len(), 9);
-        assert_eq!(batch.skipped, vec![Skipped::Field("account_update".into())]);
+        assert_eq!(batch.events.len(), 10);
+        assert!(batch.skipped.is_empty());
+        assert!(matches!(
+            batch.events.last(),
+            Some(Event::Update(u)) if u.field == "account_update"
+        ));
     }
 
     #[test]
@@ -651,7 +934,7 @@ mod tests {
             panic!("no message")
         };
         assert_eq!(m.id, "wamid.W");
-        assert_eq!(m.sender, "16505551234");
+        assert_eq!(m.sender.phone.as_deref(), Some("16505551234"));
         assert_eq!(m.timestamp, 1_732_147_200);
         assert!(matches!(m.content, Content::Text(ref b) if b.is_empty()));
         assert!(batch.skipped.contains(&Skipped::BadValue));
