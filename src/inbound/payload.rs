@@ -958,4 +958,170 @@ mod tests {
         let deep = "[".repeat(100_000);
         assert_eq!(parse(deep.as_bytes()).unwrap_err(), PayloadError::NotJson);
     }
+
+    fn batch_of(value: Value) -> Batch {
+        parse(&envelope(value)).unwrap()
+    }
+
+    #[test]
+    fn a_username_only_sender_has_user_ids_and_no_phone() {
+        let batch = batch_of(serde_json::json!({
+            "metadata": {"display_phone_number": "15550100", "phone_number_id": "PNID"},
+            "contacts": [{"profile": {"name": "Chen", "username": "chenwei"},
+                          "user_id": "CN.1349", "parent_user_id": "CN.ENT.1181"}],
+            "messages": [{"from_user_id": "CN.1349", "from_parent_user_id": "CN.ENT.1181",
+                          "id": "wamid.U", "timestamp": "1", "type": "text", "text": {"body": "hi"}}]
+        }));
+        let [Event::Message(m)] = batch.events.as_slice() else {
+            panic!("{batch:?}")
+        };
+        assert_eq!(m.sender.phone, None);
+        assert_eq!(m.sender.user_id.as_deref(), Some("CN.1349"));
+        assert_eq!(m.sender.parent_user_id.as_deref(), Some("CN.ENT.1181"));
+        assert_eq!(m.sender.username.as_deref(), Some("chenwei"));
+        assert_eq!(m.sender.name.as_deref(), Some("Chen"));
+    }
+
+    #[test]
+    fn a_sender_without_from_user_id_gets_it_from_its_contact() {
+        let batch = batch_of(serde_json::json!({
+            "contacts": [{"profile": {"name": "Bo"}, "wa_id": "2", "user_id": "US.2"},
+                         {"profile": {"name": "Al"}, "wa_id": "1", "user_id": "US.1"}],
+            "messages": [{"from": "1", "id": "wamid.1", "type": "text", "text": {"body": "a"}},
+                         {"from": "2", "id": "wamid.2", "type": "text", "text": {"body": "b"}}]
+        }));
+        let users: Vec<_> = batch
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Message(m) => Some((m.sender.user_id.clone(), m.sender.name.clone())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            users,
+            vec![
+                (Some("US.1".into()), Some("Al".into())),
+                (Some("US.2".into()), Some("Bo".into())),
+            ]
+        );
+    }
+
+    #[test]
+    fn group_statuses_are_about_their_participant() {
+        let batch = batch_of(serde_json::json!({
+            "statuses": [
+                {"id": "wamid.G", "status": "read", "recipient_id": "GROUP1", "recipient_type": "group",
+                 "recipient_participant_id": "1", "recipient_participant_user_id": "US.1"},
+                {"id": "wamid.G", "status": "read", "recipient_id": "GROUP1", "recipient_type": "group",
+                 "recipient_participant_user_id": "US.2", "recipient_participant_parent_user_id": "US.ENT.9"}
+            ]
+        }));
+        let recipients: Vec<_> = batch
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Status(s) => Some((
+                    s.group_id.clone(),
+                    s.recipient.phone.clone(),
+                    s.recipient.user_id.clone(),
+                    s.recipient.parent_user_id.clone(),
+                )),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            recipients,
+            vec![
+                (
+                    Some("GROUP1".into()),
+                    Some("1".into()),
+                    Some("US.1".into()),
+                    None
+                ),
+                (
+                    Some("GROUP1".into()),
+                    None,
+                    Some("US.2".into()),
+                    Some("US.ENT.9".into())
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn edits_and_deletions_name_the_original_message() {
+        let m = one_message(serde_json::json!({
+            "from": "1", "id": "wamid.E", "type": "edit",
+            "edit": {"original_message_id": "wamid.O", "message": {"type": "image", "image": {"id": "9", "caption": "new caption"}}}
+        }));
+        let Content::Edit(edit) = &m.content else {
+            panic!("{:?}", m.content)
+        };
+        assert_eq!(edit.original_message_id, "wamid.O");
+        assert!(matches!(&edit.content, EditedContent::Image(media) if media.id == "9"));
+        assert_eq!(m.text, "new caption");
+        let m = one_message(serde_json::json!({
+            "from": "1", "id": "wamid.R", "type": "revoke", "revoke": {"original_message_id": "wamid.O"}
+        }));
+        assert!(matches!(&m.content, Content::Revoke(r) if r.original_message_id == "wamid.O"));
+        assert_eq!(m.text, "");
+    }
+
+    #[test]
+    fn a_card_with_only_a_vcard_is_named_from_it() {
+        let vcard = "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Doe;Jane;;;\r\nFN;CHARSET=UTF-8:Jane\r\n  Doe\\, PhD\r\nEND:VCARD";
+        let m = one_message(serde_json::json!({
+            "from": "1", "id": "wamid.C", "type": "contacts", "contacts": [{"vcard": vcard}]
+        }));
+        let Content::Contacts(cards) = &m.content else {
+            panic!()
+        };
+        assert_eq!(cards[0].formatted_name, "Jane Doe, PhD");
+        assert_eq!(cards[0].vcard.as_deref(), Some(vcard));
+        assert_eq!(vcard_formatted_name("BEGIN:VCARD\nEND:VCARD"), None);
+    }
+
+    #[test]
+    fn other_fields_are_typed_updates_with_their_raw_value() {
+        let body = serde_json::json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA", "time": 1751247548, "changes": [
+            {"field": "message_template_status_update", "value": {"event": "REJECTED", "message_template_id": 77,
+              "message_template_name": "cart", "message_template_language": "en", "reason": "INVALID_FORMAT",
+              "rejection_info": {"reason": "adjacent parameters"}}},
+            {"field": "calls", "value": {"calls": []}}
+        ]}]});
+        let batch = parse(body.to_string().as_bytes()).unwrap();
+        let [Event::Update(template), Event::Update(calls)] = batch.events.as_slice() else {
+            panic!("{batch:?}")
+        };
+        assert_eq!(template.business_account_id, "WABA");
+        assert_eq!(template.timestamp, 1_751_247_548);
+        let UpdateDetails::TemplateStatus(t) = &template.details else {
+            panic!()
+        };
+        assert_eq!(
+            (t.event.as_str(), t.template_id.as_str(), t.name.as_str()),
+            ("REJECTED", "77", "cart")
+        );
+        assert_eq!(t.detail.as_deref(), Some("adjacent parameters"));
+        assert_eq!(calls.field, "calls");
+        assert!(matches!(calls.details, UpdateDetails::Other));
+        assert_eq!(calls.raw_json, r#"{"calls":[]}"#);
+    }
+
+    #[test]
+    fn a_changes_errors_are_an_update() {
+        let batch = batch_of(serde_json::json!({
+            "metadata": {"phone_number_id": "PNID"},
+            "errors": [{"code": 130429, "title": "Rate limit hit"}]
+        }));
+        let [Event::Update(u)] = batch.events.as_slice() else {
+            panic!("{batch:?}")
+        };
+        assert_eq!(u.field, "messages");
+        assert_eq!(u.phone_number_id.as_deref(), Some("PNID"));
+        assert!(
+            matches!(&u.details, UpdateDetails::Errors(e) if e.len() == 1 && e[0].code == 130429)
+        );
+    }
 }
