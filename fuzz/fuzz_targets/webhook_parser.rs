@@ -6,8 +6,10 @@
 //! * a generated envelope (`object` is `whatsapp_business_account`, `entry` is a list) is
 //!   always `Ok`, and every message and status in it is visited: each `messages` change
 //!   with an object value gives one event or one `Skipped::NoId` per element of its
-//!   `messages` and `statuses` lists, and each change of another field one `Skipped::Field`;
-//! * every event has its non-empty id and its `raw_json` is JSON.
+//!   `messages` and `statuses` lists (and one update for its `errors` list), each change
+//!   of another named field one `Event::Update`, and each change without a field name one
+//!   `Skipped::NoField`;
+//! * every message and status has its non-empty id, and every `raw_json` is JSON.
 #![no_main]
 
 use arbitrary::{Result, Unstructured};
@@ -285,27 +287,34 @@ fn envelope(u: &mut Unstructured) -> Result<Value> {
     Ok(Value::Object(root))
 }
 
-/// (events + `NoId` skips, `Field` skips) the parser must report for `root`.
-fn expected(root: &Value) -> (usize, usize) {
-    let (mut items, mut fields) = (0, 0);
+/// What the parser must report for `root`: (messages and statuses + `NoId` skips,
+/// updates, `NoField` skips).
+fn expected(root: &Value) -> (usize, usize, usize) {
+    let (mut items, mut updates, mut unnamed) = (0, 0, 0);
     let entries = root["entry"].as_array().into_iter().flatten();
     for change in entries.filter_map(|e| e["changes"].as_array()).flatten() {
-        if change["field"].as_str() != Some("messages") {
-            fields += 1;
-        } else if let Some(value) = change["value"].as_object() {
-            for key in ["messages", "statuses"] {
-                items += value.get(key).and_then(Value::as_array).map_or(0, Vec::len);
+        match change["field"].as_str() {
+            None | Some("") => unnamed += 1,
+            Some("messages") => {
+                if let Some(value) = change["value"].as_object() {
+                    for key in ["messages", "statuses"] {
+                        items += value.get(key).and_then(Value::as_array).map_or(0, Vec::len);
+                    }
+                    updates += usize::from(value.get("errors").is_some_and(Value::is_array));
+                }
             }
+            Some(_) => updates += 1,
         }
     }
-    (items, fields)
+    (items, updates, unnamed)
 }
 
 fn check_events(batch: &Batch) {
     for event in &batch.events {
         let (id, raw) = match event {
-            Event::Message(m) => (&m.id, &m.raw_json),
-            Event::Status(s) => (&s.message_id, &s.raw_json),
+            Event::Message(m) => (m.id.as_str(), &m.raw_json),
+            Event::Status(s) => (s.message_id.as_str(), &s.raw_json),
+            Event::Update(u) => ("update", &u.raw_json),
         };
         assert!(!id.is_empty(), "event without an id");
         assert!(
@@ -330,21 +339,20 @@ fuzz_target!(|data: &[u8]| {
         Err(e) => panic!("valid envelope rejected: {e:?}\n{root}"),
     };
     check_events(&batch);
-    let (items, fields) = expected(&root);
-    let no_id = batch
-        .skipped
+    let (items, updates, unnamed) = expected(&root);
+    let count_skipped = |f: fn(&Skipped) -> bool| batch.skipped.iter().filter(|s| f(s)).count();
+    let no_id = count_skipped(|s| matches!(s, Skipped::NoId(_)));
+    let no_field = count_skipped(|s| matches!(s, Skipped::NoField));
+    let update_events = batch
+        .events
         .iter()
-        .filter(|s| matches!(s, Skipped::NoId(_)))
-        .count();
-    let field = batch
-        .skipped
-        .iter()
-        .filter(|s| matches!(s, Skipped::Field(_)))
+        .filter(|e| matches!(e, Event::Update(_)))
         .count();
     assert_eq!(
-        batch.events.len() + no_id,
+        batch.events.len() - update_events + no_id,
         items,
         "a message or status was lost\n{root}"
     );
-    assert_eq!(field, fields, "a change of another field was lost\n{root}");
+    assert_eq!(update_events, updates, "an update was lost\n{root}");
+    assert_eq!(no_field, unnamed, "a change without a field was not reported\n{root}");
 });
