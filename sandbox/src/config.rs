@@ -28,8 +28,23 @@ pub struct Config {
     pub business_name: String,
     /// The WhatsApp Business Account id (`entry[].id`).
     pub waba_id: String,
+    /// A second number of the same account, whose updates go to the same webhook;
+    /// `None` with `--second-phone-number-id off`.
+    pub second: Option<BusinessNumber>,
     /// Delays and timeouts.
     pub timing: Timing,
+}
+
+/// One business phone number of the account: what webhooks carry in `metadata` and
+/// what `GET /<version>/<phone-number-id>` describes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BusinessNumber {
+    /// The phone number id (`metadata.phone_number_id`, the Graph path segment).
+    pub phone_number_id: String,
+    /// The number, digits only (`metadata.display_phone_number`).
+    pub display_phone_number: String,
+    /// Its verified business name.
+    pub name: String,
 }
 
 /// How fast the sandbox plays Meta.
@@ -67,7 +82,13 @@ pub const DEFAULT_ACCESS_TOKEN: &str = "sandbox-access-token";
 pub const DEFAULT_PHONE_NUMBER_ID: &str = "100000000000001";
 pub const DEFAULT_DISPLAY_PHONE_NUMBER: &str = "15550100";
 pub const DEFAULT_BUSINESS_NAME: &str = "Sandbox Business";
-pub const DEFAULT_WABA_ID: &str = "100000000000002";
+pub const DEFAULT_WABA_ID: &str = "100000000000000";
+pub const DEFAULT_SECOND_PHONE_NUMBER_ID: &str = "100000000000002";
+pub const DEFAULT_SECOND_DISPLAY_PHONE_NUMBER: &str = "15550101";
+pub const DEFAULT_SECOND_BUSINESS_NAME: &str = "Sandbox Support";
+/// The second number's id when the first one already uses
+/// [`DEFAULT_SECOND_PHONE_NUMBER_ID`] and no second id was given.
+const FALLBACK_SECOND_PHONE_NUMBER_ID: &str = "100000000000003";
 
 /// Flag name and the environment variables read for it, in order.
 const OPTIONS: &[(&str, &[&str])] = &[
@@ -93,6 +114,15 @@ const OPTIONS: &[(&str, &[&str])] = &[
     ),
     ("business-name", &["SANDBOX_BUSINESS_NAME"]),
     ("waba-id", &["SANDBOX_WABA_ID"]),
+    (
+        "second-phone-number-id",
+        &["SANDBOX_SECOND_PHONE_NUMBER_ID"],
+    ),
+    (
+        "second-display-phone-number",
+        &["SANDBOX_SECOND_DISPLAY_PHONE_NUMBER"],
+    ),
+    ("second-business-name", &["SANDBOX_SECOND_BUSINESS_NAME"]),
 ];
 
 /// `--help` text.
@@ -113,12 +143,19 @@ Usage: sandbox [options]
   --display-phone-number N     business number, digits [default: 15550100]
   --verify-token V             run Meta's GET verification handshake against the webhook
   --business-name NAME         verified name shown in the chat [default: Sandbox Business]
-  --waba-id ID                 WhatsApp Business Account id [default: 100000000000002]
+  --waba-id ID                 WhatsApp Business Account id [default: 100000000000000]
+  --second-phone-number-id ID  a second business number of the same account, with the
+                               same webhook; `off` for none [default: 100000000000002]
+  --second-display-phone-number N
+                               its number, digits [default: 15550101]
+  --second-business-name NAME  its verified name [default: Sandbox Support]
   -h, --help                   this text
 
 Every option can also come from the environment: SANDBOX_LISTEN, SANDBOX_WEBHOOK,
 SANDBOX_APP_SECRET, SANDBOX_ACCESS_TOKEN, SANDBOX_PHONE_NUMBER_ID,
-SANDBOX_DISPLAY_PHONE_NUMBER, SANDBOX_VERIFY_TOKEN, SANDBOX_BUSINESS_NAME, SANDBOX_WABA_ID.
+SANDBOX_DISPLAY_PHONE_NUMBER, SANDBOX_VERIFY_TOKEN, SANDBOX_BUSINESS_NAME, SANDBOX_WABA_ID,
+SANDBOX_SECOND_PHONE_NUMBER_ID, SANDBOX_SECOND_DISPLAY_PHONE_NUMBER,
+SANDBOX_SECOND_BUSINESS_NAME.
 The component's own WHATSAPP_APP_SECRET, WHATSAPP_ACCESS_TOKEN, WHATSAPP_PHONE_NUMBER_ID
 and WHATSAPP_WEBHOOK_VERIFY_TOKEN are used when the SANDBOX_ ones are not set.
 
@@ -147,8 +184,36 @@ impl Config {
             verify_token: None,
             business_name: DEFAULT_BUSINESS_NAME.to_string(),
             waba_id: DEFAULT_WABA_ID.to_string(),
+            second: Some(BusinessNumber {
+                phone_number_id: DEFAULT_SECOND_PHONE_NUMBER_ID.to_string(),
+                display_phone_number: DEFAULT_SECOND_DISPLAY_PHONE_NUMBER.to_string(),
+                name: DEFAULT_SECOND_BUSINESS_NAME.to_string(),
+            }),
             timing: Timing::default(),
         }
+    }
+
+    /// The configured number (`--phone-number-id`).
+    pub fn first(&self) -> BusinessNumber {
+        BusinessNumber {
+            phone_number_id: self.phone_number_id.clone(),
+            display_phone_number: self.display_phone_number.clone(),
+            name: self.business_name.clone(),
+        }
+    }
+
+    /// Every business number, the configured one first.
+    pub fn numbers(&self) -> Vec<BusinessNumber> {
+        std::iter::once(self.first())
+            .chain(self.second.clone())
+            .collect()
+    }
+
+    /// The business number with this phone number id.
+    pub fn number(&self, phone_number_id: &str) -> Option<BusinessNumber> {
+        self.numbers()
+            .into_iter()
+            .find(|n| n.phone_number_id == phone_number_id)
     }
 
     /// Reads the command line (without the program name) and the environment.
@@ -226,8 +291,50 @@ impl Config {
         if let Some(v) = lookup("waba-id") {
             config.waba_id = v;
         }
+        config.second = second_number(&config, &lookup)?;
         Ok(Command::Run(Box::new(config)))
     }
+}
+
+/// The second number from `--second-*`: `None` with `off`; an error when it is not
+/// digits or is the first number. Left at its default, it steps aside when the first
+/// number already has the default id.
+fn second_number(
+    config: &Config,
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<BusinessNumber>, String> {
+    let id = match lookup("second-phone-number-id") {
+        Some(v) if matches!(v.to_ascii_lowercase().as_str(), "off" | "none" | "no") => {
+            return Ok(None)
+        }
+        Some(v) => v,
+        None if config.phone_number_id == DEFAULT_SECOND_PHONE_NUMBER_ID => {
+            FALLBACK_SECOND_PHONE_NUMBER_ID.to_string()
+        }
+        None => DEFAULT_SECOND_PHONE_NUMBER_ID.to_string(),
+    };
+    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("--second-phone-number-id must be digits (or `off`)".to_string());
+    }
+    if id == config.phone_number_id {
+        return Err(format!(
+            "--second-phone-number-id {id} is already --phone-number-id; choose another (or `off`)"
+        ));
+    }
+    let display: String = lookup("second-display-phone-number")
+        .unwrap_or_else(|| DEFAULT_SECOND_DISPLAY_PHONE_NUMBER.to_string())
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    if display.is_empty() {
+        return Err("--second-display-phone-number must contain digits".to_string());
+    }
+    Ok(Some(BusinessNumber {
+        phone_number_id: id,
+        display_phone_number: display,
+        name: lookup("second-business-name")
+            .unwrap_or_else(|| DEFAULT_SECOND_BUSINESS_NAME.to_string()),
+    }))
 }
 
 /// `127.0.0.1:8081`, `[::1]:8081`, `localhost:8081` or a bare port (on 127.0.0.1).
@@ -286,6 +393,59 @@ mod tests {
         assert_eq!(c.access_token, "T");
         assert_eq!(c.display_phone_number, "15550199");
         assert_eq!(c.verify_token.as_deref(), Some("V"));
+    }
+
+    #[test]
+    fn a_second_number_by_default_and_on_demand() {
+        let c = parse(&[], &[]).unwrap();
+        let ids: Vec<String> = c.numbers().into_iter().map(|n| n.phone_number_id).collect();
+        assert_eq!(
+            ids,
+            [DEFAULT_PHONE_NUMBER_ID, DEFAULT_SECOND_PHONE_NUMBER_ID]
+        );
+        assert_eq!(
+            c.number(DEFAULT_SECOND_PHONE_NUMBER_ID).map(|n| n.name),
+            Some(DEFAULT_SECOND_BUSINESS_NAME.to_string())
+        );
+
+        let c = parse(
+            &[
+                "--second-phone-number-id",
+                "200",
+                "--second-business-name=Two",
+            ],
+            &[("SANDBOX_SECOND_DISPLAY_PHONE_NUMBER", "+1 555-0177")],
+        )
+        .unwrap();
+        assert_eq!(
+            c.second,
+            Some(BusinessNumber {
+                phone_number_id: "200".into(),
+                display_phone_number: "15550177".into(),
+                name: "Two".into(),
+            })
+        );
+
+        assert_eq!(
+            parse(&["--second-phone-number-id", "off"], &[])
+                .unwrap()
+                .numbers()
+                .len(),
+            1
+        );
+        // The default steps aside for a first number that already has its id ...
+        let c = parse(&["--phone-number-id", DEFAULT_SECOND_PHONE_NUMBER_ID], &[]).unwrap();
+        assert_eq!(
+            c.second.map(|n| n.phone_number_id).as_deref(),
+            Some(FALLBACK_SECOND_PHONE_NUMBER_ID)
+        );
+        // ... but the same id asked for twice is an error.
+        assert!(parse(
+            &["--phone-number-id", "7", "--second-phone-number-id", "7"],
+            &[]
+        )
+        .is_err());
+        assert!(parse(&["--second-phone-number-id", "x1"], &[]).is_err());
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The Graph API stand-in: `POST /<version>/<phone-number-id>/messages` (sends and read
 //! receipts), `GET /<version>/<phone-number-id>`, `GET /<version>/<media-id>` and the
-//! media download URL it hands out, `POST /<version>/<phone-number-id>/media`. Every
-//! call is recorded (token redacted) and may be hit by an injected fault first.
+//! media download URL it hands out, `POST /<version>/<phone-number-id>/media`, for each
+//! business number of the sandbox. Every call is recorded (token redacted, with the
+//! phone number id it was made for) and may be hit by an injected fault first.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -12,10 +13,12 @@ use hyper::header::{AUTHORIZATION, HOST};
 use hyper::{HeaderMap, Method, Response};
 use serde_json::{json, Map, Value};
 
+use crate::config::BusinessNumber;
 use crate::faults::{Effect, GraphError};
 use crate::http::{self, Body, Hangup};
 use crate::png;
-use crate::state::{App, ChatMessage};
+use crate::state::{App, ChatMessage, ReadOutcome};
+use crate::users::{self, User};
 use crate::webhook;
 use crate::wire;
 
@@ -88,6 +91,7 @@ pub async fn handle(
         "at": wire::now_ms(),
         "method": method.as_str(),
         "path": path,
+        "phone_number_id": phone_number_id_of(app, method, &segments),
         "query": query.map(redact_query),
         "headers": redacted_headers(headers),
         "body": parsed,
@@ -155,6 +159,16 @@ pub async fn handle(
     Ok(reply(app, entry, started, result))
 }
 
+/// The business phone number id a call is made for: the id before `/messages` or
+/// `/media` (known or not), or a known number's id in `GET /<version>/<id>`.
+fn phone_number_id_of(app: &App, method: &Method, segments: &[&str]) -> Option<String> {
+    match segments {
+        [_, id, "messages" | "media"] => Some(id.to_string()),
+        [_, id] if method == Method::GET && app.config.number(id).is_some() => Some(id.to_string()),
+        _ => None,
+    }
+}
+
 fn reply(app: &Arc<App>, mut entry: Value, started: Instant, result: Reply) -> Response<Body> {
     match result {
         Reply::Json(status, body) => {
@@ -187,21 +201,21 @@ fn route(
     body: Option<&Value>,
     status_failure: Option<GraphError>,
 ) -> Result<Reply, GraphError> {
-    let own = app.config.phone_number_id.as_str();
+    let number = |id: &str| {
+        app.config
+            .number(id)
+            .ok_or_else(|| GraphError::no_object(&method.as_str().to_lowercase(), id))
+    };
     match (method, segments) {
         (&Method::POST, [_, id, "messages"]) => {
-            if *id != own {
-                return Err(GraphError::no_object("post", id));
-            }
+            let number = number(id)?;
             let Some(body) = body else {
                 return Err(GraphError::invalid("The request body is not valid JSON."));
             };
-            messages(app, body, status_failure).map(|v| Reply::Json(200, v))
+            messages(app, &number, body, status_failure).map(|v| Reply::Json(200, v))
         }
         (&Method::POST, [_, id, "media"]) => {
-            if *id != own {
-                return Err(GraphError::no_object("post", id));
-            }
+            number(id)?;
             Ok(Reply::Json(200, json!({ "id": wire::media_id() })))
         }
         (&Method::GET, ["whatsapp_business", "attachments", ..]) => {
@@ -210,7 +224,10 @@ fn route(
                 _ => Err(GraphError::invalid("Parameter 'mid' is required.")),
             }
         }
-        (&Method::GET, [_, id]) if *id == own => Ok(Reply::Json(200, phone_info(app, query))),
+        (&Method::GET, [_, id]) if app.config.number(id).is_some() => {
+            let number = number(id)?;
+            Ok(Reply::Json(200, phone_info(app, &number, query)))
+        }
         (&Method::GET, [_, id]) if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) => {
             Ok(Reply::Json(200, media_info(app, id, headers)))
         }
@@ -311,12 +328,12 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn phone_info(app: &App, query: Option<&str>) -> Value {
+fn phone_info(app: &App, number: &BusinessNumber, query: Option<&str>) -> Value {
     let c = &app.config;
     let full = json!({
-        "verified_name": c.business_name,
+        "verified_name": number.name,
         "code_verification_status": "VERIFIED",
-        "display_phone_number": wire::display_phone(&c.display_phone_number),
+        "display_phone_number": wire::display_phone(&number.display_phone_number),
         "quality_rating": "GREEN",
         "platform_type": "CLOUD_API",
         "throughput": {"level": "STANDARD"},
@@ -325,7 +342,7 @@ fn phone_info(app: &App, query: Option<&str>) -> Value {
         "is_official_business_account": false,
         "account_mode": "LIVE",
         "webhook_configuration": {"application": c.webhook},
-        "id": c.phone_number_id,
+        "id": number.phone_number_id,
     });
     let Some(fields) = query.and_then(|q| query_param(q, "fields")) else {
         return full;
@@ -391,9 +408,10 @@ fn url_like(value: &str) -> bool {
     value.starts_with("http://") || value.starts_with("https://")
 }
 
-/// `POST /messages`: a read receipt or a send.
+/// `POST /messages` of business number `number`: a read receipt or a send.
 fn messages(
     app: &Arc<App>,
+    number: &BusinessNumber,
     body: &Value,
     failure: Option<GraphError>,
 ) -> Result<Value, GraphError> {
@@ -412,29 +430,30 @@ fn messages(
         }
     }
     if body.get("status").is_some() {
-        return read_receipt(app, body);
+        return read_receipt(app, number, body);
     }
     let send = validate_send(body)?;
-    app.admit_send(&send.wa_id)?;
+    let user = match &send.to {
+        To::Group(group) => return group_send(app, number, &send, group),
+        To::Phone(phone) => app
+            .user_by_phone(phone)
+            .unwrap_or_else(|| User::by_phone(phone)),
+        To::UserId(id) => app.user_by_id(id).unwrap_or_else(|| User::by_user_id(id)),
+    };
+    app.admit_send(&format!("{} {}", number.phone_number_id, user.chat()))?;
 
-    let id = wire::wamid(&send.wa_id, false);
+    let id = wire::wamid(&user.chat(), false);
     if send.kind == "reaction" {
-        let target = body["reaction"]["message_id"].as_str().unwrap_or_default();
-        let emoji = body["reaction"]["emoji"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        app.update_message(target, |m| {
-            m.bot_reaction = (!emoji.is_empty()).then_some(emoji);
-        });
+        react(app, number, body);
     } else {
-        app.set_typing(&send.wa_id, false);
+        note_other_number(app, number, &user);
+        app.set_typing(&number.phone_number_id, &user, false);
         app.add_message(ChatMessage {
             seq: 0,
             id: id.clone(),
             from_user: false,
-            wa_id: send.wa_id.clone(),
-            name: None,
+            phone_number_id: number.phone_number_id.clone(),
+            user: user.clone(),
             ts_ms: wire::now_ms(),
             kind: send.kind.clone(),
             payload: body.clone(),
@@ -455,29 +474,119 @@ fn messages(
         Arc::clone(app),
         webhook::Lifecycle {
             id: id.clone(),
-            wa_id: send.wa_id.clone(),
+            number: number.clone(),
+            user: user.clone(),
             pricing,
             biz_opaque: string(body, "biz_opaque_callback_data").map(str::to_string),
             failure,
         },
     );
+    let mut contact = Map::new();
+    contact.insert("input".into(), json!(send.input));
+    users::insert_some(&mut contact, "wa_id", &user.phone);
+    users::insert_some(&mut contact, "user_id", &user.user_id);
+    Ok(sent(&send, Value::Object(contact), &id))
+}
+
+/// `{"messaging_product", "contacts": [contact], "messages": [{"id"}]}`, with
+/// `message_status` for templates.
+fn sent(send: &Send, contact: Value, id: &str) -> Value {
     let mut message = json!({ "id": id });
     if send.kind == "template" {
         message["message_status"] = json!("accepted");
     }
-    let contact = if send.user_id {
-        json!({"input": send.input, "user_id": send.wa_id})
-    } else {
-        json!({"input": send.input, "wa_id": send.wa_id})
-    };
-    Ok(json!({
+    json!({
         "messaging_product": "whatsapp",
         "contacts": [contact],
         "messages": [message],
-    }))
+    })
 }
 
-fn read_receipt(app: &Arc<App>, body: &Value) -> Result<Value, GraphError> {
+/// A send to a group: accepted and recorded; the page has no group chats and no status
+/// webhooks follow.
+fn group_send(
+    app: &App,
+    number: &BusinessNumber,
+    send: &Send,
+    group: &str,
+) -> Result<Value, GraphError> {
+    app.admit_send(&format!("{} {group}", number.phone_number_id))?;
+    let id = wire::wamid(group, false);
+    Ok(sent(send, json!({ "input": send.input }), &id))
+}
+
+/// The business reacts to a message: shown when the message is in this number's chats.
+fn react(app: &App, number: &BusinessNumber, body: &Value) {
+    let target = body["reaction"]["message_id"].as_str().unwrap_or_default();
+    let emoji = body["reaction"]["emoji"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    match app.message(target) {
+        Some(m) if m.phone_number_id != number.phone_number_id => notice(
+            app,
+            format!(
+                "{} reacted to a message written to another number ({}): not shown.",
+                label(number),
+                m.phone_number_id
+            ),
+        ),
+        _ => {
+            app.update_message(target, |m| {
+                m.bot_reaction = (!emoji.is_empty()).then_some(emoji);
+            });
+        }
+    }
+}
+
+/// Tells pages when `number` writes to someone who has written only to other numbers:
+/// the message shows in `number`'s chat with them, where they never wrote (Meta would
+/// refuse anything but a template there, 131047, outside a 24-hour window).
+fn note_other_number(app: &App, number: &BusinessNumber, user: &User) {
+    let written = app.numbers_written_to(&user.chat());
+    if written.is_empty() || written.contains(&number.phone_number_id) {
+        return;
+    }
+    let others: Vec<String> = written
+        .iter()
+        .map(|id| {
+            app.config
+                .number(id)
+                .map_or_else(|| id.clone(), |n| label(&n))
+        })
+        .collect();
+    notice(
+        app,
+        format!(
+            "{} wrote to {}, who has written only to {}. It shows in {}'s chat.",
+            label(number),
+            user.label(),
+            others.join(", "),
+            number.name
+        ),
+    );
+}
+
+/// `Name (+1 555-0100)`.
+fn label(number: &BusinessNumber) -> String {
+    format!(
+        "{} ({})",
+        number.name,
+        wire::display_phone(&number.display_phone_number)
+    )
+}
+
+fn notice(app: &App, text: String) {
+    app.emit("notice", json!({"level": "info", "text": text}));
+}
+
+/// `{"status": "read", "message_id"}` to business number `number`: the user's message
+/// turns read (blue ticks) when it was written to that number.
+fn read_receipt(
+    app: &Arc<App>,
+    number: &BusinessNumber,
+    body: &Value,
+) -> Result<Value, GraphError> {
     if string(body, "status") != Some("read") {
         return Err(GraphError::param(format!(
             "Param status must be one of {{READ}} - got {}.",
@@ -494,42 +603,53 @@ fn read_receipt(app: &Arc<App>, body: &Value) -> Result<Value, GraphError> {
             ))
         }
     };
-    if let Some(wa_id) = app.mark_read(id) {
-        if typing {
-            app.set_typing(&wa_id, true);
-        }
+    match app.mark_read(id, &number.phone_number_id) {
+        ReadOutcome::Read(user) if typing => app.set_typing(&number.phone_number_id, &user, true),
+        ReadOutcome::OtherNumber(other) => notice(
+            app,
+            format!(
+                "{} marked a message read that was written to another number ({other}): its ticks stay grey.",
+                label(number)
+            ),
+        ),
+        ReadOutcome::Read(_) | ReadOutcome::Unknown => {}
     }
     Ok(json!({ "success": true }))
 }
 
+/// Whom a send is for.
+#[derive(Debug, PartialEq)]
+enum To {
+    /// `to`: a phone number, as digits.
+    Phone(String),
+    /// `recipient`: a business-scoped user id or parent user id.
+    UserId(String),
+    /// `to` with `recipient_type: "group"`: a group id.
+    Group(String),
+}
+
+/// A send that passed validation.
 struct Send {
+    /// `to` or `recipient` as given.
     input: String,
-    wa_id: String,
-    user_id: bool,
+    to: To,
     kind: String,
 }
 
 fn validate_send(body: &Value) -> Result<Send, GraphError> {
-    if let Some(rt) = body.get("recipient_type") {
-        if !matches!(rt.as_str(), Some("individual" | "group")) {
-            return Err(GraphError::param(format!(
-                "Param recipient_type must be one of {{GROUP, INDIVIDUAL}} - got {rt}."
-            )));
-        }
-    }
-    let (input, wa_id, user_id) = match (body.get("to"), body.get("recipient")) {
-        (Some(Value::String(to)), _) => {
-            let digits = wire::phone_digits(to).ok_or_else(|| {
-                GraphError::invalid("Parameter 'to' is not a valid phone number.")
-            })?;
-            (to.clone(), digits, false)
-        }
-        (Some(_), _) => return Err(GraphError::param("Param to must be a string.")),
-        (None, Some(Value::String(r))) if !r.trim().is_empty() => {
-            (r.clone(), r.trim().to_string(), true)
-        }
-        _ => return Err(GraphError::required("to")),
+    let group = match body.get("recipient_type") {
+        None => false,
+        Some(rt) => match rt.as_str() {
+            Some("individual") => false,
+            Some("group") => true,
+            _ => {
+                return Err(GraphError::param(format!(
+                    "Param recipient_type must be one of {{GROUP, INDIVIDUAL}} - got {rt}."
+                )))
+            }
+        },
     };
+    let (input, to) = addressee(body, group)?;
     let kind = match body.get("type") {
         None => "text",
         Some(Value::String(t)) => t.as_str(),
@@ -574,10 +694,47 @@ fn validate_send(body: &Value) -> Result<Send, GraphError> {
     }
     Ok(Send {
         input,
-        wa_id,
-        user_id,
+        to,
         kind: kind.to_string(),
     })
+}
+
+/// `to` (a phone number, or a group id for `recipient_type: "group"`) or `recipient`
+/// (a user id): exactly one of them.
+fn addressee(body: &Value, group: bool) -> Result<(String, To), GraphError> {
+    let text = |key: &str| match body.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(GraphError::param(format!("Param {key} must be a string."))),
+    };
+    match (text("to")?, text("recipient")?) {
+        (Some(_), Some(_)) => Err(GraphError::invalid(
+            "Give either 'to' (a phone number) or 'recipient' (a business-scoped user ID), not both.",
+        )),
+        (None, None) => Err(GraphError::required("to")),
+        (Some(to), None) if group => match to.trim() {
+            "" => Err(GraphError::required("to")),
+            id => Ok((to.clone(), To::Group(id.to_string()))),
+        },
+        (Some(to), None) => {
+            let digits = wire::phone_digits(&to).ok_or_else(|| {
+                GraphError::invalid("Parameter 'to' is not a valid phone number.")
+            })?;
+            Ok((to, To::Phone(digits)))
+        }
+        (None, Some(_)) if group => Err(GraphError::invalid(
+            "A group is addressed with 'to' (the group id), not 'recipient'.",
+        )),
+        (None, Some(recipient)) => {
+            let id = recipient.trim().to_string();
+            if !users::is_user_id(&id) {
+                return Err(GraphError::invalid(
+                    "Parameter 'recipient' is not a valid business-scoped user ID.",
+                ));
+            }
+            Ok((recipient, To::UserId(id)))
+        }
+    }
 }
 
 fn validate_media(kind: &str, object: &Value) -> Result<(), GraphError> {
@@ -834,8 +991,16 @@ mod tests {
     #[test]
     fn validation_is_roughly_metas() {
         let ok = send(json!({"messaging_product": "whatsapp", "to": "+1 650-555-1234", "type": "text", "text": {"body": "hi"}})).unwrap();
-        assert_eq!(ok.wa_id, "16505551234");
+        assert_eq!(ok.to, To::Phone("16505551234".into()));
         assert_eq!(ok.input, "+1 650-555-1234");
+        let by_id = send(json!({"recipient": " US.13491208655302741918", "text": {"body": "hi"}}));
+        assert_eq!(
+            by_id.map(|s| s.to).ok(),
+            Some(To::UserId("US.13491208655302741918".into()))
+        );
+        let group =
+            send(json!({"recipient_type": "group", "to": "Y2FmZQ", "text": {"body": "hi"}}));
+        assert_eq!(group.map(|s| s.to).ok(), Some(To::Group("Y2FmZQ".into())));
         let code = |b: Value| send(b).err().map(|e| e.code);
         assert_eq!(
             code(json!({"type": "text", "text": {"body": "hi"}})),
@@ -866,5 +1031,16 @@ mod tests {
             Some(100)
         );
         assert!(send(json!({"to": "15550001", "text": {"body": "type defaults to text"}})).is_ok());
+        let text = json!({"body": "hi"});
+        for bad in [
+            json!({"text": text}),
+            json!({"to": "15550001", "recipient": "US.1", "text": text}),
+            json!({"recipient": "16505551234", "text": text}),
+            json!({"recipient": 5, "text": text}),
+            json!({"recipient_type": "group", "recipient": "US.1", "text": text}),
+            json!({"recipient_type": "channel", "to": "15550001", "text": text}),
+        ] {
+            assert_eq!(code(bad.clone()), Some(100), "{bad}");
+        }
     }
 }

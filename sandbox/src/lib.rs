@@ -7,6 +7,11 @@
 //!   call, shows what the component sent in the chat, sends `sent` / `delivered` /
 //!   `read` status webhooks back, and can be told to fail (`/_sandbox/faults`).
 //!
+//! The account has two business numbers (the configured one and `--second-*`), whose
+//! updates go to the one webhook, each chat being a (business number, user) pair; and
+//! users as Meta has them since 2026, with a business-scoped user id, some with a
+//! username, one with no phone number at all.
+//!
 //! Everything listens and connects on loopback.
 
 pub mod config;
@@ -16,6 +21,7 @@ pub mod http;
 pub mod png;
 pub mod state;
 mod ui;
+pub mod users;
 pub mod webhook;
 pub mod wire;
 
@@ -103,23 +109,28 @@ pub async fn serve(listener: TcpListener, app: Arc<App>) {
 }
 
 /// What `GET /_sandbox` lists.
-fn endpoints(base: &str) -> Value {
+fn endpoints(app: &App, base: &str) -> Value {
     json!({
         "chat": format!("{base}/"),
+        "numbers": app.config.numbers().iter().map(|n| json!({
+            "phone_number_id": n.phone_number_id,
+            "display_phone_number": n.display_phone_number,
+            "name": n.name,
+        })).collect::<Vec<_>>(),
         "graph_api": {
             "base_url": base,
-            "send": "POST /{version}/{phone_number_id}/messages",
+            "send": "POST /{version}/{phone_number_id}/messages (to or recipient)",
             "phone_number": "GET /{version}/{phone_number_id}",
             "media": "GET /{version}/{media_id}, then GET the url it returns",
             "upload": "POST /{version}/{phone_number_id}/media",
         },
         "sandbox": {
-            "GET /_sandbox/requests": "Graph requests received (token redacted)",
+            "GET /_sandbox/requests": "Graph requests received (token redacted), each with its phone_number_id",
             "DELETE /_sandbox/requests": "forget them",
             "GET /_sandbox/faults": "queued faults and rate-limit modes",
             "POST /_sandbox/faults": "queue a fault or set a mode (JSON object or array)",
             "DELETE /_sandbox/faults": "clear faults and modes",
-            "POST /_sandbox/send": "act as the user: {type: text|image|location|reaction|button_reply|list_reply|button|retry, ...}",
+            "POST /_sandbox/send": "act as a user: {type: text|image|location|reaction|button_reply|list_reply|button|retry, phone_number_id?, from? | user_id?, ...}",
             "GET /_sandbox/events": "Server-Sent Events: snapshot, message, typing, request, webhook, notice, faults",
             "GET /_sandbox/state": "the chat and configuration as JSON",
             "DELETE /_sandbox/chat": "clear the chat",
@@ -188,7 +199,7 @@ async fn route(app: Arc<App>, request: Request<Incoming>) -> Result<Response<Bod
         }
     }
     let response = match (&method, path.as_str()) {
-        (&Method::GET, "/_sandbox" | "/_sandbox/") => http::json(200, &endpoints(&base)),
+        (&Method::GET, "/_sandbox" | "/_sandbox/") => http::json(200, &endpoints(&app, &base)),
         (&Method::GET, "/_sandbox/events") => ui::events(app, base),
         (&Method::GET, "/_sandbox/state") => http::json_no_store(200, &app.snapshot(0, &base)),
         (&Method::POST, "/_sandbox/send") => match json_body(request).await {
@@ -259,7 +270,7 @@ async fn route(app: Arc<App>, request: Request<Incoming>) -> Result<Response<Bod
         }
         _ => http::json(
             404,
-            &json!({"error": format!("nothing at {method} {path}"), "endpoints": endpoints(&base)}),
+            &json!({"error": format!("nothing at {method} {path}"), "endpoints": endpoints(&app, &base)}),
         ),
     };
     Ok(response)

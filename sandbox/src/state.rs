@@ -10,22 +10,18 @@ use bytes::Bytes;
 use serde_json::{json, Value};
 use tokio::sync::{broadcast, watch};
 
-use crate::config::Config;
+use crate::config::{BusinessNumber, Config};
 use crate::faults::{Fault, GraphError};
 use crate::http::Target;
+use crate::users::{self, User};
 use crate::wire;
 
 /// Most Graph requests kept for `GET /_sandbox/requests`.
 pub const MAX_REQUESTS: usize = 1000;
 /// Most chat messages kept.
 pub const MAX_CHAT: usize = 2000;
-
-/// Demo users the page offers (name, WhatsApp id).
-pub const USERS: [(&str, &str); 3] = [
-    ("Alice Johnson", "16505551234"),
-    ("Bruno Araújo", "5511987654321"),
-    ("陈伟", "8613812345678"),
-];
+/// Most users met through `/_sandbox/send` (besides the demo ones) remembered.
+pub const MAX_USERS: usize = 500;
 
 /// One pushed change, sent to pages as an SSE event.
 #[derive(Clone, Debug)]
@@ -45,10 +41,11 @@ pub struct ChatMessage {
     pub id: String,
     /// Written by the user in the page (true) or sent by the component (false).
     pub from_user: bool,
-    /// The user's WhatsApp id: the chat this bubble belongs to.
-    pub wa_id: String,
-    /// The user's profile name, for user messages.
-    pub name: Option<String>,
+    /// The business number the user wrote to, or the component sent from: with
+    /// [`User::chat`], the chat this bubble belongs to.
+    pub phone_number_id: String,
+    /// The user who wrote it, or whom the component sent it to.
+    pub user: User,
     /// When, in Unix milliseconds.
     pub ts_ms: u64,
     /// Meta's `type`.
@@ -77,8 +74,11 @@ impl ChatMessage {
             "seq": self.seq,
             "id": self.id,
             "from": if self.from_user { "user" } else { "bot" },
-            "wa_id": self.wa_id,
-            "name": self.name,
+            "phone_number_id": self.phone_number_id,
+            "chat": self.user.chat(),
+            "wa_id": self.user.phone,
+            "user_id": self.user.user_id,
+            "name": self.user.name,
             "ts": self.ts_ms,
             "type": self.kind,
             "payload": self.payload,
@@ -88,13 +88,31 @@ impl ChatMessage {
             "detail": self.detail,
         })
     }
+
+    /// True when this bubble is in `phone_number_id`'s chat with `chat`.
+    pub fn is_in(&self, phone_number_id: &str, chat: &str) -> bool {
+        self.phone_number_id == phone_number_id && self.user.chat() == chat
+    }
 }
 
-/// What one open page shows.
+/// What one open page shows: whether it is visible, and which chat (business number,
+/// user) it has open.
 #[derive(Clone, Debug, Default)]
 struct View {
     visible: bool,
-    wa_id: String,
+    phone_number_id: String,
+    chat: String,
+}
+
+/// What a read receipt did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ReadOutcome {
+    /// No user message with that id: nothing changes (Meta answers success anyway).
+    Unknown,
+    /// The message was written to this other business number: nothing changes.
+    OtherNumber(String),
+    /// The message and the earlier ones of its chat are read; the chat's user.
+    Read(User),
 }
 
 /// Everything behind the lock.
@@ -110,8 +128,11 @@ pub struct Inner {
     pub chat: Vec<ChatMessage>,
     pub chat_seq: u64,
     views: HashMap<u64, View>,
-    pub typing: HashMap<String, u64>,
+    /// Until when "typing…" shows, by (business phone number id, chat).
+    pub typing: HashMap<(String, String), u64>,
     pub webhook_state: Value,
+    /// Users met through `/_sandbox/send` who are not demo users, oldest first.
+    pub users: VecDeque<User>,
 }
 
 /// The sandbox.
@@ -169,24 +190,59 @@ impl App {
         self.visibility.send_modify(|v| *v += 1);
     }
 
-    /// A page says whether it is visible and whose chat it shows.
-    pub fn set_view(&self, client: u64, visible: bool, wa_id: &str) {
+    /// A page says whether it is visible and which chat it shows: the one of business
+    /// number `phone_number_id` with `chat` (see [`User::chat`]).
+    pub fn set_view(&self, client: u64, visible: bool, phone_number_id: &str, chat: &str) {
         self.lock().views.insert(
             client,
             View {
                 visible,
-                wa_id: wa_id.to_string(),
+                phone_number_id: phone_number_id.to_string(),
+                chat: chat.to_string(),
             },
         );
         self.visibility.send_modify(|v| *v += 1);
     }
 
-    /// True when some page shows `wa_id`'s chat and is visible.
-    pub fn is_visible(&self, wa_id: &str) -> bool {
+    /// True when some page shows this chat of this business number and is visible.
+    pub fn is_visible(&self, phone_number_id: &str, chat: &str) -> bool {
         self.lock()
             .views
             .values()
-            .any(|v| v.visible && v.wa_id == wa_id)
+            .any(|v| v.visible && v.phone_number_id == phone_number_id && v.chat == chat)
+    }
+
+    /// Every user the sandbox knows: the demo users, then those met since.
+    pub fn users(&self) -> Vec<User> {
+        let mut all = users::demo();
+        all.extend(self.lock().users.iter().cloned());
+        all
+    }
+
+    /// The known user with this phone number.
+    pub fn user_by_phone(&self, phone: &str) -> Option<User> {
+        self.users()
+            .into_iter()
+            .find(|u| u.phone.as_deref() == Some(phone))
+    }
+
+    /// The known user with this user id or parent user id.
+    pub fn user_by_id(&self, id: &str) -> Option<User> {
+        self.users().into_iter().find(|u| u.has_id(id))
+    }
+
+    /// Remembers a user met through `/_sandbox/send` (replacing an earlier one with the
+    /// same chat); demo users need no remembering.
+    pub fn remember(&self, user: &User) {
+        if users::demo().contains(user) {
+            return;
+        }
+        let mut inner = self.lock();
+        inner.users.retain(|u| u.chat() != user.chat());
+        inner.users.push_back(user.clone());
+        while inner.users.len() > MAX_USERS {
+            inner.users.pop_front();
+        }
     }
 
     /// Changes whenever a page's visibility does.
@@ -198,27 +254,28 @@ impl App {
     pub fn snapshot(&self, client: u64, base_url: &str) -> Value {
         let inner = self.lock();
         let now = wire::now_ms();
-        let typing: serde_json::Map<String, Value> = inner
+        let typing: Vec<Value> = inner
             .typing
             .iter()
             .filter(|(_, until)| **until > now)
-            .map(|(k, v)| (k.clone(), json!(v)))
+            .map(|((number, chat), until)| {
+                json!({"phone_number_id": number, "chat": chat, "until": until})
+            })
             .collect();
         let c = &self.config;
+        let mut users: Vec<Value> = users::demo().iter().map(User::to_json).collect();
+        users.extend(inner.users.iter().map(User::to_json));
+        let mut business = number_json(&c.first());
+        business["waba_id"] = json!(c.waba_id);
         json!({
             "client": client,
             "now": now,
-            "business": {
-                "name": c.business_name,
-                "display_phone_number": wire::display_phone(&c.display_phone_number),
-                "digits": c.display_phone_number,
-                "phone_number_id": c.phone_number_id,
-                "waba_id": c.waba_id,
-            },
+            "business": business,
+            "numbers": c.numbers().iter().map(number_json).collect::<Vec<_>>(),
             "webhook": c.webhook,
             "graph_url": base_url,
             "verify_token_set": c.verify_token.is_some(),
-            "users": USERS.iter().map(|(n, w)| json!({"name": n, "wa_id": w})).collect::<Vec<_>>(),
+            "users": users,
             "messages": inner.chat.iter().map(ChatMessage::to_json).collect::<Vec<_>>(),
             "typing": typing,
             "webhook_state": inner.webhook_state,
@@ -257,25 +314,45 @@ impl App {
         true
     }
 
+    /// The business numbers the user of `chat` has written to, in the order first seen.
+    pub fn numbers_written_to(&self, chat: &str) -> Vec<String> {
+        let mut numbers: Vec<String> = Vec::new();
+        for m in self.lock().chat.iter() {
+            if m.from_user && m.user.chat() == chat && !numbers.contains(&m.phone_number_id) {
+                numbers.push(m.phone_number_id.clone());
+            }
+        }
+        numbers
+    }
+
     /// A copy of the bubble with this id.
     pub fn message(&self, id: &str) -> Option<ChatMessage> {
         self.lock().chat.iter().rev().find(|m| m.id == id).cloned()
     }
 
-    /// The business read `id`: it and every earlier user message in that chat turn
-    /// read. Returns the chat's `wa_id` when the message is known.
-    pub fn mark_read(&self, id: &str) -> Option<String> {
-        let (wa_id, changed) = {
+    /// Business number `phone_number_id` read `id`: it and every earlier user message
+    /// of that chat turn read, when the user wrote it to that number.
+    pub fn mark_read(&self, id: &str, phone_number_id: &str) -> ReadOutcome {
+        let (outcome, changed) = {
             let mut inner = self.lock();
-            let position = inner.chat.iter().position(|m| m.id == id && m.from_user)?;
-            let wa_id = inner.chat.get(position)?.wa_id.clone();
+            let Some(position) = inner.chat.iter().position(|m| m.id == id && m.from_user) else {
+                return ReadOutcome::Unknown;
+            };
+            let Some(target) = inner.chat.get(position) else {
+                return ReadOutcome::Unknown;
+            };
+            if target.phone_number_id != phone_number_id {
+                return ReadOutcome::OtherNumber(target.phone_number_id.clone());
+            }
+            let user = target.user.clone();
+            let chat = user.chat();
             let changed: Vec<Value> = inner
                 .chat
                 .iter_mut()
                 .take(position + 1)
                 .filter(|m| {
                     m.from_user
-                        && m.wa_id == wa_id
+                        && m.is_in(phone_number_id, &chat)
                         && matches!(m.status.as_str(), "pending" | "delivered")
                 })
                 .map(|m| {
@@ -283,16 +360,18 @@ impl App {
                     m.to_json()
                 })
                 .collect();
-            (wa_id, changed)
+            (ReadOutcome::Read(user), changed)
         };
         for json in changed {
             self.emit("message", json);
         }
-        Some(wa_id)
+        outcome
     }
 
-    /// Shows or hides "typing…" in `wa_id`'s chat; on for [`crate::config::Timing::typing`].
-    pub fn set_typing(self: &Arc<Self>, wa_id: &str, on: bool) {
+    /// Shows or hides "typing…" in business number `phone_number_id`'s chat with
+    /// `user`; on for [`crate::config::Timing::typing`].
+    pub fn set_typing(self: &Arc<Self>, phone_number_id: &str, user: &User, on: bool) {
+        let key = (phone_number_id.to_string(), user.chat());
         let until = if on {
             wire::now_ms() + u64::try_from(self.config.timing.typing.as_millis()).unwrap_or(25_000)
         } else {
@@ -301,15 +380,19 @@ impl App {
         {
             let mut inner = self.lock();
             if on {
-                inner.typing.insert(wa_id.to_string(), until);
-            } else if inner.typing.remove(wa_id).is_none() {
+                inner.typing.insert(key.clone(), until);
+            } else if inner.typing.remove(&key).is_none() {
                 return;
             }
         }
-        self.emit("typing", json!({"wa_id": wa_id, "on": on, "until": until}));
+        self.emit(
+            "typing",
+            json!({"phone_number_id": key.0, "chat": key.1, "wa_id": user.phone,
+                   "on": on, "until": until}),
+        );
         if on {
             let app = Arc::clone(self);
-            let wa_id = wa_id.to_string();
+            let user = user.clone();
             let wait = self.config.timing.typing;
             tokio::spawn(async move {
                 tokio::time::sleep(wait + Duration::from_millis(50)).await;
@@ -317,11 +400,11 @@ impl App {
                     let inner = app.lock();
                     inner
                         .typing
-                        .get(&wa_id)
+                        .get(&key)
                         .is_some_and(|until| *until <= wire::now_ms())
                 };
                 if expired {
-                    app.set_typing(&wa_id, false);
+                    app.set_typing(&key.0, &user, false);
                 }
             });
         }
@@ -371,8 +454,9 @@ impl App {
         })
     }
 
-    /// Applies the rate limit modes to a send to `wa_id`; counts it when it passes.
-    pub fn admit_send(&self, wa_id: &str) -> Result<(), GraphError> {
+    /// Applies the rate limit modes to a send to `pair` (business number and user);
+    /// counts it when it passes.
+    pub fn admit_send(&self, pair: &str) -> Result<(), GraphError> {
         let now = Instant::now();
         let mut inner = self.lock();
         if inner.rate_limit > 0 {
@@ -391,7 +475,7 @@ impl App {
             let window = Duration::from_secs(inner.pair_rate_secs);
             if inner
                 .pair_last
-                .get(wa_id)
+                .get(pair)
                 .is_some_and(|t| now.duration_since(*t) < window)
             {
                 return Err(GraphError::known(131056));
@@ -401,7 +485,7 @@ impl App {
             inner.recent_sends.push_back(now);
         }
         if inner.pair_rate_secs > 0 {
-            inner.pair_last.insert(wa_id.to_string(), now);
+            inner.pair_last.insert(pair.to_string(), now);
         }
         Ok(())
     }
@@ -411,4 +495,14 @@ impl App {
         self.lock().webhook_state = state.clone();
         self.emit("webhook", state);
     }
+}
+
+/// A business number as pages see it.
+fn number_json(number: &BusinessNumber) -> Value {
+    json!({
+        "name": number.name,
+        "display_phone_number": wire::display_phone(&number.display_phone_number),
+        "digits": number.display_phone_number,
+        "phone_number_id": number.phone_number_id,
+    })
 }

@@ -82,7 +82,9 @@ pub fn events(app: Arc<App>, base_url: String) -> Response<Body> {
     r
 }
 
-/// `POST /_sandbox/visibility` `{"client", "visible", "wa_id"}`.
+/// `POST /_sandbox/visibility` `{"client", "visible", "phone_number_id", "chat"}`: which
+/// chat the page shows, of which business number (the configured one when absent).
+/// `chat` is the user's phone number, or user id without one; `wa_id` is its old name.
 pub fn visibility(app: &App, body: &Value) -> Response<Body> {
     let Some(client) = body.get("client").and_then(Value::as_u64) else {
         return http::sandbox_error(400, "`client` (from the snapshot event) is required");
@@ -91,10 +93,9 @@ pub fn visibility(app: &App, body: &Value) -> Response<Body> {
         .get("visible")
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    let wa_id = body
-        .get("wa_id")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    app.set_view(client, visible, wa_id);
+    let text = |key: &str| body.get(key).and_then(Value::as_str);
+    let chat = text("chat").or_else(|| text("wa_id")).unwrap_or_default();
+    let number = text("phone_number_id").unwrap_or(&app.config.phone_number_id);
+    app.set_view(client, visible, number, chat);
     http::json(200, &json!({"ok": true}))
 }

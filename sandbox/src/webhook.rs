@@ -9,22 +9,25 @@ use bytes::Bytes;
 use hyper::Method;
 use serde_json::{json, Map, Value};
 
+use crate::config::BusinessNumber;
 use crate::faults::GraphError;
 use crate::http;
 use crate::png;
-use crate::state::{App, ChatMessage, USERS};
+use crate::state::{App, ChatMessage};
+use crate::users::{self, insert_some, User};
 use crate::wire;
 
 /// `{"object": "whatsapp_business_account", "entry": [{"id", "changes": [{"value", "field": "messages"}]}]}`
-/// with `messaging_product` and `metadata` added to `value`.
-pub fn envelope(app: &App, fields: Map<String, Value>) -> Value {
+/// with `messaging_product` and the `metadata` of business number `number` added to
+/// `value`.
+pub fn envelope(app: &App, number: &BusinessNumber, fields: Map<String, Value>) -> Value {
     let mut value = Map::new();
     value.insert("messaging_product".into(), json!("whatsapp"));
     value.insert(
         "metadata".into(),
         json!({
-            "display_phone_number": app.config.display_phone_number,
-            "phone_number_id": app.config.phone_number_id,
+            "display_phone_number": number.display_phone_number,
+            "phone_number_id": number.phone_number_id,
         }),
     );
     value.extend(fields);
@@ -143,12 +146,15 @@ fn note_delivery(app: &App, what: &str, result: &Result<Delivery, String>) -> Op
 }
 
 /// A send's delivery story: `sent`, then `delivered`, then `read` once the user's chat
-/// is open and visible in a page; or `failed` when a `status_failed` fault hit it.
+/// with the sending number is open and visible in a page; or `failed` when a
+/// `status_failed` fault hit it.
 pub struct Lifecycle {
     /// The message id.
     pub id: String,
-    /// The recipient.
-    pub wa_id: String,
+    /// The business number that sent it.
+    pub number: BusinessNumber,
+    /// The recipient, as far as the sandbox knows them.
+    pub user: User,
     /// The `pricing` object for `sent` and `delivered`.
     pub pricing: Value,
     /// `biz_opaque_callback_data` from the send, echoed in statuses.
@@ -173,10 +179,11 @@ pub fn spawn_statuses(app: Arc<App>, life: Lifecycle) {
 
         let mut changes = app.visibility_changes();
         let give_up = tokio::time::Instant::now() + Duration::from_secs(6 * 3600);
+        let (number, chat) = (life.number.phone_number_id.clone(), life.user.chat());
         loop {
-            if app.is_visible(&life.wa_id) {
+            if app.is_visible(&number, &chat) {
                 tokio::time::sleep(timing.read).await;
-                if app.is_visible(&life.wa_id) {
+                if app.is_visible(&number, &chat) {
                     post_status(&app, &life, &conversation, "read", None).await;
                     return;
                 }
@@ -198,12 +205,7 @@ async fn post_status(
     error: Option<&GraphError>,
 ) {
     let now = wire::now_ms() / 1000;
-    let mut object = json!({
-        "id": life.id,
-        "status": status,
-        "timestamp": now.to_string(),
-        "recipient_id": life.wa_id,
-    });
+    let mut object = status_object(life, status, now);
     if matches!(status, "sent" | "delivered") {
         object["pricing"] = life.pricing.clone();
     }
@@ -233,8 +235,16 @@ async fn post_status(
         }]);
     }
     let mut fields = Map::new();
+    // Meta describes the recipient in `contacts` too, except on `failed`; the username
+    // only from `delivered` on.
+    if status != "failed" && life.user.user_id.is_some() {
+        fields.insert(
+            "contacts".into(),
+            json!([life.user.contact(status != "sent")]),
+        );
+    }
     fields.insert("statuses".into(), json!([object]));
-    let bytes = Bytes::from(wire::meta_json(&envelope(app, fields)));
+    let bytes = Bytes::from(wire::meta_json(&envelope(app, &life.number, fields)));
     let result = deliver(app, bytes).await;
     let failure = note_delivery(app, &format!("status {status}"), &result);
     let outcome = match &result {
@@ -255,8 +265,104 @@ async fn post_status(
     });
 }
 
+/// `{id, status, timestamp}` and the recipient's ids: `recipient_id` (the phone number,
+/// when known), `recipient_user_id`, `recipient_parent_user_id`.
+fn status_object(life: &Lifecycle, status: &str, now: u64) -> Value {
+    let mut object = Map::new();
+    object.insert("id".into(), json!(life.id));
+    object.insert("status".into(), json!(status));
+    object.insert("timestamp".into(), json!(now.to_string()));
+    insert_some(&mut object, "recipient_id", &life.user.phone);
+    insert_some(&mut object, "recipient_user_id", &life.user.user_id);
+    insert_some(
+        &mut object,
+        "recipient_parent_user_id",
+        &life.user.parent_user_id,
+    );
+    Value::Object(object)
+}
+
 fn string<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
     v.get(key).and_then(Value::as_str)
+}
+
+/// A non-empty, trimmed string at `v[key]`.
+fn given<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    string(v, key).map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// The business number a `/_sandbox/send` writes to: `phone_number_id` (a string or a
+/// number), else the configured one.
+fn business_number(app: &App, action: &Value) -> Result<BusinessNumber, String> {
+    let id = match action.get("phone_number_id") {
+        Some(Value::Number(n)) => n.to_string(),
+        _ => match given(action, "phone_number_id") {
+            Some(id) => id.to_string(),
+            None => return Ok(app.config.first()),
+        },
+    };
+    app.config.number(&id).ok_or_else(|| {
+        let known: Vec<String> = app
+            .config
+            .numbers()
+            .into_iter()
+            .map(|n| n.phone_number_id)
+            .collect();
+        format!(
+            "`phone_number_id` {id} is not a number of the sandbox ({})",
+            known.join(", ")
+        )
+    })
+}
+
+/// Who acts in a `/_sandbox/send`: the known user with `user_id`, else with `from` (a
+/// phone number), else the first demo user; someone new otherwise, with a user id of
+/// their own when none is given. `name`, `username` and `parent_user_id` override.
+fn sender(app: &App, action: &Value) -> Result<User, String> {
+    let phone = match given(action, "from") {
+        None => None,
+        Some(f) => {
+            Some(wire::phone_digits(f).ok_or("`from` must be a phone number (5 to 15 digits)")?)
+        }
+    };
+    let user_id = valid_user_id(action, "user_id")?;
+    let known = match (&user_id, &phone) {
+        (Some(id), _) => app.user_by_id(id),
+        (None, Some(p)) => app.user_by_phone(p),
+        (None, None) => users::demo().into_iter().next(),
+    };
+    let mut user = known.unwrap_or_default();
+    if phone.is_some() {
+        user.phone = phone;
+    }
+    if user_id.is_some() {
+        user.user_id = user_id;
+    }
+    if let Some(name) = given(action, "name") {
+        user.name = Some(name.to_string());
+    }
+    if let Some(username) = given(action, "username") {
+        user.username = Some(username.trim_start_matches('@').to_string());
+    }
+    if let Some(parent) = valid_user_id(action, "parent_user_id")? {
+        user.parent_user_id = Some(parent);
+    }
+    if user.user_id.is_none() {
+        user.user_id = user.phone.as_deref().map(users::user_id_for_phone);
+    }
+    user.name.get_or_insert_with(|| "Sandbox User".to_string());
+    Ok(user)
+}
+
+/// `action[key]` when it is a business-scoped user id; an error when it is something else.
+fn valid_user_id(action: &Value, key: &str) -> Result<Option<String>, String> {
+    match given(action, key) {
+        None => Ok(None),
+        Some(id) if users::is_user_id(id) => Ok(Some(id.to_string())),
+        Some(_) => Err(format!(
+            "`{key}` must be a business-scoped user id like US.13491208655302741918"
+        )),
+    }
 }
 
 fn bad(message: &str) -> (u16, Value) {
@@ -273,29 +379,17 @@ pub async fn user_action(app: &Arc<App>, action: &Value) -> (u16, Value) {
             None => bad("`id` is required to retry"),
         };
     }
-    let from = match string(action, "from") {
-        None => USERS[0].1.to_string(),
-        Some(f) => match wire::phone_digits(f) {
-            Some(d) => d,
-            None => return bad("`from` must be a phone number (5 to 15 digits)"),
-        },
+    let (number, user) = match (business_number(app, action), sender(app, action)) {
+        (Ok(number), Ok(user)) => (number, user),
+        (Err(e), _) | (_, Err(e)) => return bad(&e),
     };
-    let name = string(action, "name")
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .map(str::to_string)
-        .or_else(|| {
-            USERS
-                .iter()
-                .find(|(_, w)| *w == from)
-                .map(|(n, _)| n.to_string())
-        })
-        .unwrap_or_else(|| "Sandbox User".to_string());
     let context = string(action, "context").filter(|c| !c.is_empty());
-    let id = wire::wamid(&from, true);
+    let id = wire::wamid(&user.chat(), true);
 
     let mut message = Map::new();
-    message.insert("from".into(), json!(from));
+    insert_some(&mut message, "from", &user.phone);
+    insert_some(&mut message, "from_user_id", &user.user_id);
+    insert_some(&mut message, "from_parent_user_id", &user.parent_user_id);
     message.insert("id".into(), json!(id));
     message.insert("timestamp".into(), json!(wire::now_secs_string()));
     message.insert("type".into(), json!(kind));
@@ -382,17 +476,15 @@ pub async fn user_action(app: &Arc<App>, action: &Value) -> (u16, Value) {
     if let Some(context) = context {
         message.insert(
             "context".into(),
-            json!({"from": app.config.display_phone_number, "id": context}),
+            json!({"from": number.display_phone_number, "id": context}),
         );
     }
     let message = Value::Object(message);
     let mut fields = Map::new();
-    fields.insert(
-        "contacts".into(),
-        json!([{"profile": {"name": name}, "wa_id": from}]),
-    );
+    fields.insert("contacts".into(), json!([user.contact(true)]));
     fields.insert("messages".into(), json!([message.clone()]));
-    let bytes = Bytes::from(wire::meta_json(&envelope(app, fields)));
+    let bytes = Bytes::from(wire::meta_json(&envelope(app, &number, fields)));
+    app.remember(&user);
 
     if let Some((target, emoji)) = &reaction_target {
         let emoji = emoji.clone();
@@ -404,8 +496,8 @@ pub async fn user_action(app: &Arc<App>, action: &Value) -> (u16, Value) {
             seq: 0,
             id: id.clone(),
             from_user: true,
-            wa_id: from.clone(),
-            name: Some(name),
+            phone_number_id: number.phone_number_id.clone(),
+            user: user.clone(),
             ts_ms: wire::now_ms(),
             kind: string(&message, "type").unwrap_or(kind).to_string(),
             payload: message,
@@ -418,7 +510,10 @@ pub async fn user_action(app: &Arc<App>, action: &Value) -> (u16, Value) {
         });
     }
     let result = deliver(app, bytes).await;
-    finish_user(app, &id, kind, result)
+    let (status, mut answer) = finish_user(app, &id, kind, result);
+    answer["phone_number_id"] = json!(number.phone_number_id);
+    answer["user"] = user.to_json();
+    (status, answer)
 }
 
 async fn retry(app: &Arc<App>, id: &str) -> (u16, Value) {

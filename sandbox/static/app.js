@@ -1,7 +1,9 @@
 'use strict';
-// The sandbox chat page: you are a WhatsApp user talking to the business. Everything it
-// shows comes from the sandbox's event stream (/_sandbox/events); everything you do is
-// a POST to /_sandbox/send, which signs a webhook like Meta and sends it to the component.
+// The sandbox chat page: you are a WhatsApp user talking to one of the business's
+// numbers. Everything it shows comes from the sandbox's event stream (/_sandbox/events);
+// everything you do is a POST to /_sandbox/send, which signs a webhook like Meta and
+// sends it to the component. A chat is a (business number, user) pair; a user's chat key
+// is their phone number, or their user id (BSUID) when they have no phone number.
 (() => {
   const $ = (id) => document.getElementById(id);
   const EMOJIS = ['👍', '❤️', '😂', '😮', '😢', '🙏'];
@@ -16,6 +18,8 @@
   const state = {
     client: null,
     business: { name: 'Sandbox Business', display_phone_number: '', digits: '' },
+    numbers: [],
+    number: null,
     webhook: '',
     graphUrl: '',
     verifyTokenSet: false,
@@ -55,6 +59,13 @@
     if (d.startsWith('55') && d.length === 13) return `+55 ${d.slice(2, 4)} ${d.slice(4, 9)}-${d.slice(9)}`;
     if (d.startsWith('86') && d.length === 13) return `+86 ${d.slice(2, 5)} ${d.slice(5, 9)} ${d.slice(9)}`;
     return d ? `+${d}` : '';
+  }
+  // Who a user is, in one line: phone number, else @username, else user id.
+  function ident(u) {
+    if (!u) return '';
+    if (u.wa_id) return phone(u.wa_id);
+    if (u.username) return '@' + u.username;
+    return str(u.user_id);
   }
   function time(ms) {
     return new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
@@ -136,8 +147,14 @@
   };
 
   // ------------------------------------------------------------------ message model
+  const chatOf = (u) => (u ? str(u.wa_id || u.user_id) : '');
+  const myChat = () => chatOf(state.me);
+  const chatKey = (number, chat) => `${number} ${chat}`;
+  const biz = () => state.numbers.find((n) => n.phone_number_id === state.number) || state.business;
+  const numberName = (id) => (state.numbers.find((n) => n.phone_number_id === id) || { name: id }).name;
+  const inChat = (m, number, chat) => m.phone_number_id === number && m.chat === chat;
   const chatMessages = () =>
-    [...state.messages.values()].filter((m) => m.wa_id === state.me.wa_id).sort((a, b) => a.seq - b.seq);
+    [...state.messages.values()].filter((m) => inChat(m, state.number, myChat())).sort((a, b) => a.seq - b.seq);
 
   // Text without WhatsApp's markers, for one-line previews (same rules as `inline`).
   function plain(text) {
@@ -348,7 +365,7 @@
   function quoteHtml(id) {
     if (!id) return '';
     const target = state.messages.get(id);
-    const who = !target ? 'Message' : target.from === 'bot' ? state.business.name : 'You';
+    const who = !target ? 'Message' : target.from === 'bot' ? numberName(target.phone_number_id) : 'You';
     const text = target ? summary(target) : id;
     return `<div class="quote${target && target.from === 'bot' ? ' bot' : ''}" data-act="jump" data-target="${esc(id)}"><div class="q-name">${esc(who)}</div><div class="q-text">${esc(text)}</div></div>`;
   }
@@ -385,7 +402,7 @@
     const spacer = r.mediaOnly || r.cls === 'sticker' ? '' : '<span class="spacer"></span>';
     const reactions = [m.reactions?.user, m.reactions?.bot].filter(Boolean);
     const badge = reactions.length
-      ? `<div class="reactions" title="${esc(reactions.length > 1 ? 'You and the business reacted' : m.reactions.user ? 'Your reaction' : state.business.name + ' reacted')}">${reactions.map(esc).join('')}${reactions.length > 1 ? '<span class="count">2</span>' : ''}</div>`
+      ? `<div class="reactions" title="${esc(reactions.length > 1 ? 'You and the business reacted' : m.reactions.user ? 'Your reaction' : biz().name + ' reacted')}">${reactions.map(esc).join('')}${reactions.length > 1 ? '<span class="count">2</span>' : ''}</div>`
       : '';
     const tail = first && r.cls !== 'sticker' ? ` tail ${mine ? 'out-tail' : 'in-tail'}` : '';
     const row = document.createElement('div');
@@ -456,6 +473,31 @@
     stick = true;
   }
 
+  // The numbers other than the open one that this chat's user has written to, when they
+  // never wrote to the open one: what the business sent here went to someone who wrote
+  // elsewhere.
+  function writtenElsewhere() {
+    const chat = myChat();
+    const numbers = new Set();
+    for (const m of state.messages.values()) if (m.from === 'user' && m.chat === chat) numbers.add(m.phone_number_id);
+    if (numbers.has(state.number)) return [];
+    return [...numbers];
+  }
+
+  function drawElsewhere() {
+    $('elsewhere')?.remove();
+    const msgs = chatMessages();
+    const others = writtenElsewhere();
+    if (!msgs.length || !others.length) return;
+    const chip = document.createElement('div');
+    chip.className = 'chip elsewhere';
+    chip.id = 'elsewhere';
+    chip.dataset.testid = 'written-elsewhere';
+    chip.textContent = `${state.me.name} has not written to ${biz().name}, only to ${others.map(numberName).join(', ')}. ` +
+      `What shows here was sent from ${biz().name}'s number anyway.`;
+    list.prepend(chip);
+  }
+
   function drawAll() {
     list.textContent = '';
     const msgs = chatMessages();
@@ -464,13 +506,14 @@
       list.appendChild(rowFor(m, prev));
       prev = m;
     }
+    drawElsewhere();
     if (!msgs.length) {
       const hint = document.createElement('div');
       hint.className = 'empty-hint';
       hint.id = 'empty-hint';
       hint.innerHTML =
-        `<div class="wave-hand">👋</div><b>Say hi to ${esc(state.business.name)}</b>` +
-        `<p>Type below as <b>${esc(state.me.name)}</b>. The sandbox wraps it in Meta's webhook envelope, signs it, and POSTs it to the component. Whatever the component sends back through the Graph API shows up here.</p>` +
+        `<div class="wave-hand">👋</div><b>Say hi to ${esc(biz().name)}</b>` +
+        `<p>Type below as <b>${esc(state.me.name)}</b>, to ${esc(biz().display_phone_number)}. The sandbox wraps it in Meta's webhook envelope (with this number's <code>metadata</code>), signs it, and POSTs it to the component. Whatever the component sends back from this number through the Graph API shows up here.</p>` +
         `<p class="tips">📎 sample photo or location · hover a reply (or long-press) to react or quote · ⋮ for faults and the request log</p>`;
       list.appendChild(hint);
     }
@@ -482,8 +525,9 @@
   function upsert(m) {
     const had = state.messages.get(m.id);
     state.messages.set(m.id, m);
-    if (!state.me || m.wa_id !== state.me.wa_id) {
+    if (!state.me || !inChat(m, state.number, myChat())) {
       drawWho();
+      drawBiz();
       return;
     }
     const existing = list.querySelector(`.row[data-id="${CSS.escape(m.id)}"]`);
@@ -502,8 +546,9 @@
     if (!had) row.classList.add('enter');
     const next = msgs[i + 1] && list.querySelector(`.row[data-id="${CSS.escape(msgs[i + 1].id)}"]`);
     if (next) list.insertBefore(row, next); else list.appendChild(row);
+    if (!had) drawElsewhere();
     if (m.from === 'bot') {
-      delete state.typing[m.wa_id];
+      delete state.typing[chatKey(m.phone_number_id, m.chat)];
       drawTyping();
     }
     markSeen();
@@ -513,24 +558,29 @@
   function markSeen() {
     if (!state.me) return;
     const seqs = chatMessages().map((m) => m.seq);
-    state.seen[state.me.wa_id] = Math.max(0, ...seqs);
+    state.seen[chatKey(state.number, myChat())] = Math.max(0, ...seqs);
     drawWho();
+    drawBiz();
   }
 
-  function unread(waId) {
-    const seen = state.seen[waId] || 0;
+  // Bot messages not seen yet in business number `number`'s chat with `chat`, or in all
+  // of that number's chats when `chat` is null.
+  function unread(number, chat) {
     let n = 0;
-    for (const m of state.messages.values()) if (m.wa_id === waId && m.from === 'bot' && m.seq > seen) n += 1;
+    for (const m of state.messages.values()) {
+      if (m.from !== 'bot' || m.phone_number_id !== number || (chat != null && m.chat !== chat)) continue;
+      if (m.seq > (state.seen[chatKey(number, m.chat)] || 0)) n += 1;
+    }
     return n;
   }
 
   let typingTimer = null;
   function drawTyping() {
-    const until = state.me ? state.typing[state.me.wa_id] || 0 : 0;
+    const until = state.me ? state.typing[chatKey(state.number, myChat())] || 0 : 0;
     const on = until > Date.now();
     $('typing').hidden = !on;
     const sub = $('sub');
-    sub.textContent = on ? 'typing…' : 'Business account';
+    sub.textContent = on ? 'typing…' : `Business account · ${biz().display_phone_number || ''}`;
     sub.classList.toggle('typing', on);
     clearTimeout(typingTimer);
     if (on) {
@@ -541,20 +591,31 @@
 
   function drawWho() {
     if (!state.me) return;
-    $('who-name').textContent = `${state.me.name} (${phone(state.me.wa_id)})`;
+    $('who-name').textContent = `${state.me.name} (${ident(state.me)})`;
     const av = $('who-avatar');
     av.textContent = initials(state.me.name);
-    av.style.background = hashColor(state.me.wa_id);
-    const others = knownUsers().filter((u) => u.wa_id !== state.me.wa_id).reduce((n, u) => n + unread(u.wa_id), 0);
+    av.style.background = hashColor(myChat());
+    const others = knownUsers().filter((u) => chatOf(u) !== myChat()).reduce((n, u) => n + unread(state.number, chatOf(u)), 0);
     $('who').title = others ? `${others} unread in other chats. Choose who you are.` : 'Choose who you are in this chat';
     $('who-avatar').style.boxShadow = others ? '0 0 0 2px #25d366' : 'none';
     $('input').placeholder = `Message as ${state.me.name}`;
     if (state.sheet === 'users') openUsers();
   }
 
+  // The business number switcher: the open number, and a ring when another number has
+  // unread messages.
+  function drawBiz() {
+    const b = biz();
+    $('biz-pick-name').textContent = `${b.name} (${b.display_phone_number || b.phone_number_id})`;
+    const others = state.numbers.filter((n) => n.phone_number_id !== state.number).reduce((n, x) => n + unread(x.phone_number_id, null), 0);
+    $('biz').title = others ? `${others} unread from other business numbers. Choose which number you write to.` : 'Choose which business number you write to';
+    $('biz-avatar').style.boxShadow = others ? '0 0 0 2px #ffd279' : 'none';
+    if (state.sheet === 'numbers') openNumbers();
+  }
+
   function drawHeader() {
-    $('biz-name').textContent = state.business.name;
-    document.title = `${state.business.name} · WhatsApp Sandbox`;
+    $('biz-name').textContent = biz().name;
+    document.title = `${biz().name} · WhatsApp Sandbox`;
     $('notice-text').innerHTML =
       `Local sandbox: what you send is signed like Meta's and POSTed to <code>${esc(state.webhook)}</code>. ` +
       `Replies are what the component sends to <code>${esc(state.graphUrl)}</code>.`;
@@ -599,9 +660,17 @@
   }
 
   async function act(action) {
-    const body = { from: state.me.wa_id, name: state.me.name, ...action };
+    const me = state.me;
+    const body = { phone_number_id: state.number, name: me.name, ...action };
+    if (me.wa_id) body.from = me.wa_id;
+    if (me.user_id) body.user_id = me.user_id;
+    if (me.username) body.username = me.username;
     try {
       const { status, data } = await api('POST', '/_sandbox/send', body);
+      if (data?.user?.user_id && !me.user_id && chatOf(data.user) === chatOf(me)) {
+        me.user_id = data.user.user_id;
+        try { localStorage.setItem('sandbox.me', JSON.stringify(me)); } catch (_) { /* private mode */ }
+      }
       if (status === 400 || status === 404 || status === 415) banner(data?.error || `The sandbox refused that (HTTP ${status}).`);
       else if (status === 200 && $('banner').classList.contains('info') === false && !$('banner').hidden) $('banner').hidden = true;
       return data;
@@ -614,7 +683,7 @@
   function reportVisibility() {
     if (state.client == null || !state.me) return;
     const visible = document.visibilityState === 'visible';
-    api('POST', '/_sandbox/visibility', { client: state.client, visible, wa_id: state.me.wa_id }).catch(() => {});
+    api('POST', '/_sandbox/visibility', { client: state.client, visible, phone_number_id: state.number, chat: myChat() }).catch(() => {});
   }
   document.addEventListener('visibilitychange', reportVisibility);
 
@@ -622,18 +691,32 @@
   function knownUsers() {
     const users = state.users.map((u) => ({ ...u }));
     for (const m of state.messages.values()) {
-      if (!users.some((u) => u.wa_id === m.wa_id)) users.push({ wa_id: m.wa_id, name: m.name || phone(m.wa_id) });
+      if (!users.some((u) => chatOf(u) === m.chat)) {
+        users.push({ wa_id: m.wa_id, user_id: m.user_id, name: m.name || (m.wa_id ? phone(m.wa_id) : m.user_id) });
+      }
     }
-    if (state.me && !users.some((u) => u.wa_id === state.me.wa_id)) users.push(state.me);
+    if (state.me && !users.some((u) => chatOf(u) === myChat())) users.push(state.me);
     return users;
   }
 
   function chooseMe(user, quiet) {
-    state.me = { name: user.name, wa_id: user.wa_id };
+    state.me = { name: user.name, wa_id: user.wa_id || null, user_id: user.user_id || null, username: user.username || null };
     try { localStorage.setItem('sandbox.me', JSON.stringify(state.me)); } catch (_) { /* private mode */ }
     cancelReply();
     drawAll();
     drawWho();
+    reportVisibility();
+    if (!quiet) $('input').focus();
+  }
+
+  function chooseNumber(id, quiet) {
+    state.number = id;
+    try { localStorage.setItem('sandbox.number', id); } catch (_) { /* private mode */ }
+    cancelReply();
+    drawHeader();
+    drawAll();
+    drawWho();
+    drawBiz();
     reportVisibility();
     if (!quiet) $('input').focus();
   }
@@ -645,6 +728,12 @@
       state.connected = true;
       state.client = d.client;
       state.business = d.business;
+      state.numbers = d.numbers && d.numbers.length ? d.numbers : [d.business];
+      if (!state.numbers.some((n) => n.phone_number_id === state.number)) {
+        let saved = null;
+        try { saved = localStorage.getItem('sandbox.number'); } catch (_) { saved = null; }
+        state.number = state.numbers.some((n) => n.phone_number_id === saved) ? saved : state.numbers[0].phone_number_id;
+      }
       state.webhook = d.webhook;
       state.graphUrl = d.graph_url;
       state.verifyTokenSet = d.verify_token_set;
@@ -652,24 +741,26 @@
       state.messages = new Map((d.messages || []).map((m) => [m.id, m]));
       const skew = Date.now() - (d.now || Date.now());
       state.typing = {};
-      for (const [w, until] of Object.entries(d.typing || {})) state.typing[w] = until + skew;
+      for (const t of d.typing || []) state.typing[chatKey(t.phone_number_id, t.chat)] = t.until + skew;
       state.hook = d.webhook_state || { state: 'unknown' };
       if (!state.me) {
         let saved = null;
         try { saved = JSON.parse(localStorage.getItem('sandbox.me') || 'null'); } catch (_) { saved = null; }
-        state.me = saved && saved.wa_id ? saved : state.users[0] || { name: 'Alice Johnson', wa_id: '16505551234' };
+        state.me = saved && (saved.wa_id || saved.user_id) ? saved : state.users[0] || { name: 'Alice Johnson', wa_id: '16505551234' };
       }
       drawHeader();
       drawHook();
       drawAll();
       drawWho();
+      drawBiz();
       reportVisibility();
     });
     es.addEventListener('message', (e) => upsert(JSON.parse(e.data)));
     es.addEventListener('typing', (e) => {
       const d = JSON.parse(e.data);
-      if (d.on) state.typing[d.wa_id] = Date.now() + Math.max(0, d.until - Date.now()) || Date.now() + 25000;
-      else delete state.typing[d.wa_id];
+      const key = chatKey(d.phone_number_id, d.chat);
+      if (d.on) state.typing[key] = Date.now() + Math.max(0, d.until - Date.now()) || Date.now() + 25000;
+      else delete state.typing[key];
       drawTyping();
     });
     es.addEventListener('webhook', (e) => {
@@ -739,7 +830,7 @@
     const m = state.messages.get(id);
     if (!m) return;
     state.replyTo = id;
-    $('reply-name').textContent = m.from === 'bot' ? state.business.name : 'You';
+    $('reply-name').textContent = m.from === 'bot' ? numberName(m.phone_number_id) : 'You';
     $('reply-text').textContent = summary(m);
     $('reply-bar').querySelector('.quote').classList.toggle('bot', m.from === 'bot');
     $('reply-bar').hidden = false;
@@ -891,17 +982,28 @@
     sheet.dataset.mid = m.id;
   }
 
+  function userDesc(u) {
+    const parts = [];
+    if (u.wa_id) parts.push(phone(u.wa_id));
+    else parts.push('no phone number');
+    if (u.username) parts.push('@' + u.username);
+    if (u.user_id) parts.push(u.user_id);
+    return parts.join(' · ');
+  }
+
   function openUsers() {
     const users = knownUsers();
     const rows = users.map((u) => {
-      const n = u.wa_id === state.me.wa_id ? 0 : unread(u.wa_id);
-      return `<button class="option${u.wa_id === state.me.wa_id ? ' selected' : ''}" type="button" data-user="${esc(u.wa_id)}" data-name="${esc(u.name)}">` +
-        `<span class="user-avatar" style="background:${hashColor(u.wa_id)}">${esc(initials(u.name))}</span>` +
-        `<span class="o-main"><div class="o-title">${esc(u.name)}</div><div class="o-desc">${esc(phone(u.wa_id))}</div></span>` +
+      const chat = chatOf(u);
+      const mine = chat === myChat();
+      const n = mine ? 0 : unread(state.number, chat);
+      return `<button class="option${mine ? ' selected' : ''}" type="button" data-user="${esc(chat)}">` +
+        `<span class="user-avatar" style="background:${hashColor(chat)}">${esc(initials(u.name))}</span>` +
+        `<span class="o-main"><div class="o-title">${esc(u.name)}</div><div class="o-desc">${esc(userDesc(u))}</div></span>` +
         `${n ? `<span class="unread">${n}</span>` : ''}<span class="radio"></span></button>`;
     }).join('');
-    const html = `${head('Who are you?')}<div class="sheet-body"><div class="tool-group"><p>Each user has their own chat with the business. Messages carry this name (<code>contacts[].profile.name</code>) and number (<code>from</code>, <code>wa_id</code>).</p></div>${rows}` +
-      `<div class="section-title">Someone else</div><form class="form" id="user-form"><input name="name" placeholder="Name" maxlength="60" required><input name="number" placeholder="Number, e.g. +44 7700 900123" inputmode="tel" required><button class="primary" type="submit">Use</button></form></div>`;
+    const html = `${head('Who are you?')}<div class="sheet-body"><div class="tool-group"><p>Each user has their own chat with each business number. Messages carry this name (<code>contacts[].profile.name</code>), the user id (<code>from_user_id</code>, <code>contacts[].user_id</code>), the username when there is one (<code>contacts[].profile.username</code>) and the phone number unless the user has none (<code>from</code>, <code>wa_id</code>).</p></div>${rows}` +
+      `<div class="section-title">Someone else</div><form class="form" id="user-form"><input name="name" placeholder="Name" maxlength="60" required><input name="number" placeholder="Number, e.g. +44 7700 900123" inputmode="tel" required><input name="username" placeholder="Username (optional)" maxlength="35" autocomplete="off"><button class="primary" type="submit">Use</button></form></div>`;
     if (state.sheet === 'users') {
       const body = sheet.querySelector('.sheet-body');
       const focused = document.activeElement && sheet.contains(document.activeElement) && document.activeElement.tagName === 'INPUT';
@@ -911,6 +1013,24 @@
     openSheet('users', html);
   }
   $('who').addEventListener('click', openUsers);
+
+  function openNumbers() {
+    const rows = state.numbers.map((b) => {
+      const mine = b.phone_number_id === state.number;
+      const n = mine ? 0 : unread(b.phone_number_id, null);
+      return `<button class="option${mine ? ' selected' : ''}" type="button" data-number="${esc(b.phone_number_id)}">` +
+        `<span class="user-avatar" style="background:#25d366">${esc(initials(b.name))}</span>` +
+        `<span class="o-main"><div class="o-title">${esc(b.name)}</div><div class="o-desc">${esc(b.display_phone_number)} · phone number id ${esc(b.phone_number_id)}</div></span>` +
+        `${n ? `<span class="unread">${n}</span>` : ''}<span class="radio"></span></button>`;
+    }).join('');
+    const html = `${head('Which business number?')}<div class="sheet-body"><div class="tool-group"><p>The account's numbers share one webhook. What you write goes to the number chosen here: the webhook's <code>metadata.phone_number_id</code> and <code>display_phone_number</code> say which. What the component sends from a number shows in that number's chat.</p></div>${rows}</div>`;
+    if (state.sheet === 'numbers') {
+      sheet.innerHTML = html;
+      return;
+    }
+    openSheet('numbers', html);
+  }
+  $('biz').addEventListener('click', openNumbers);
 
   const FAULTS = [
     ['Rate limit (130429)', { kind: 'graph_error', code: 130429 }],
@@ -937,13 +1057,16 @@
       const kind = r.body?.type || (r.body?.status ? 'read receipt' : '');
       const fault = r.fault ? ` ⚡${esc(r.fault.kind)}` : '';
       const detail = JSON.stringify({ headers: r.headers, body: r.body ?? r.body_text, response: r.response, fault: r.fault }, null, 2);
-      return `<details class="req"><summary><span class="st ${ok ? 'ok' : 'bad'}">${esc(st)}</span><span class="path">${esc(r.method)} ${esc(r.path)}${kind ? ' · ' + esc(kind) : ''}${fault}</span><span>${esc(r.ms ?? '')} ms</span></summary><pre>${esc(detail)}</pre></details>`;
+      const from = r.phone_number_id && state.numbers.some((n) => n.phone_number_id === r.phone_number_id) ? ' · ' + esc(numberName(r.phone_number_id)) : '';
+      return `<details class="req"><summary><span class="st ${ok ? 'ok' : 'bad'}">${esc(st)}</span><span class="path">${esc(r.method)} ${esc(r.path)}${kind ? ' · ' + esc(kind) : ''}${from}${fault}</span><span>${esc(r.ms ?? '')} ms</span></summary><pre>${esc(detail)}</pre></details>`;
     }).join('');
     return `<div class="tool-group"><div class="section-title" style="padding-left:0">Webhook</div>` +
       `<p><code>${esc(state.webhook)}</code> — ${hookLine}</p>` +
       `<div class="chips"><button class="secondary" type="button" data-tool="verify">Run verification handshake</button></div>` +
       (state.verifyTokenSet ? '' : `<p>Start the sandbox with <code>--verify-token</code> to test the GET handshake.</p>`) +
-      `<p>Component settings: <code>WHATSAPP_GRAPH_API_URL=${esc(state.graphUrl)}</code> <code>WHATSAPP_PHONE_NUMBER_ID=${esc(state.business.phone_number_id)}</code>, plus the same app secret and access token as the sandbox.</p></div>` +
+      `<p>Component settings: <code>WHATSAPP_GRAPH_API_URL=${esc(state.graphUrl)}</code> <code>WHATSAPP_PHONE_NUMBER_ID=${esc(state.business.phone_number_id)}</code>, plus the same app secret and access token as the sandbox.` +
+      (state.numbers.length > 1 ? ` The account's other number${state.numbers.length > 2 ? 's' : ''}: ${state.numbers.slice(1).map((n) => `<code>${esc(n.phone_number_id)}</code> (${esc(n.name)})`).join(', ')}; the component answers from the number in each webhook's metadata.` : '') +
+      `</p></div>` +
       `<div class="tool-group"><div class="section-title" style="padding-left:0">Make the next Graph call fail</div><div class="chips">` +
       FAULTS.map(([label], i) => `<button class="secondary" type="button" data-fault="${i}">${esc(label)}</button>`).join('') +
       `<button class="secondary" type="button" data-tool="pair">Pair rate mode</button><button class="secondary danger" type="button" data-tool="clear-faults">Clear faults</button></div>` +
@@ -992,8 +1115,15 @@
     }
     const user = e.target.closest('[data-user]');
     if (user) {
+      const chosen = knownUsers().find((u) => chatOf(u) === user.dataset.user);
       closeSheet();
-      chooseMe({ wa_id: user.dataset.user, name: user.dataset.name });
+      if (chosen) chooseMe(chosen);
+      return;
+    }
+    const number = e.target.closest('[data-number]');
+    if (number) {
+      closeSheet();
+      chooseNumber(number.dataset.number);
       return;
     }
     const fault = e.target.closest('[data-fault]');
@@ -1031,12 +1161,14 @@
     const form = e.target;
     const digits = str(form.number.value).replace(/[^0-9]/g, '');
     const name = form.name.value.trim();
+    const username = str(form.username?.value).trim().replace(/^@/, '');
     if (digits.length < 5 || digits.length > 15 || !name) {
       banner('Give a name and a number of 5 to 15 digits.');
       return;
     }
     closeSheet();
-    chooseMe({ wa_id: digits, name });
+    const known = knownUsers().find((u) => u.wa_id === digits);
+    chooseMe({ ...(known || {}), wa_id: digits, name, username: username || known?.username });
   });
 
   document.addEventListener('click', (e) => {

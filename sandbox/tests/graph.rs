@@ -53,9 +53,10 @@ async fn a_send_is_accepted_with_a_unique_wamid() {
     assert_eq!(r.status, 200, "{:?}", r);
     let body = r.json();
     assert_eq!(body["messaging_product"], "whatsapp");
+    // Alice is known to the sandbox: her user id comes with her number.
     assert_eq!(
         body["contacts"],
-        json!([{"input": "+1 (650) 555-1234", "wa_id": "16505551234"}])
+        json!([{"input": "+1 (650) 555-1234", "wa_id": "16505551234", "user_id": ALICE_USER_ID}])
     );
     let first = body["messages"][0]["id"].as_str().unwrap().to_string();
     assert!(first.starts_with("wamid.HBgL"), "{first}");

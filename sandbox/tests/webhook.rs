@@ -55,10 +55,16 @@ async fn a_user_message_reaches_the_webhook_signed_over_the_exact_bytes() {
     );
     assert_eq!(
         value["contacts"],
-        json!([{"profile": {"name": "Bruno Araújo"}, "wa_id": "5511987654321"}])
+        json!([{"profile": {"name": "Bruno Araújo", "username": "bruno.araujo"},
+                "wa_id": "5511987654321", "user_id": "BR.38811402659077311542"}])
     );
     let m = &value["messages"][0];
     assert_eq!(m["from"], "5511987654321");
+    assert_eq!(m["from_user_id"], "BR.38811402659077311542");
+    assert!(
+        m.get("from_parent_user_id").is_none(),
+        "Bruno has no parent id"
+    );
     assert_eq!(m["id"], answer["id"]);
     assert!(m["id"].as_str().unwrap().starts_with("wamid."));
     let ts = m["timestamp"].as_str().expect("timestamp is a string");

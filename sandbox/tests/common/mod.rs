@@ -25,6 +25,15 @@ use tokio::sync::{mpsc, Mutex};
 pub const SECRET: &str = "test-app-secret";
 pub const TOKEN: &str = "test-access-token";
 pub const PHONE_ID: &str = "100000000000001";
+/// The second business number of the test sandboxes (the default one).
+pub const SECOND_PHONE_ID: &str = "100000000000002";
+/// Demo users: Alice has a phone number, a user id and a parent user id ...
+pub const ALICE: &str = "16505551234";
+pub const ALICE_USER_ID: &str = "US.10452298315562900417";
+pub const ALICE_PARENT_ID: &str = "US.ENT.20845531097761200034";
+/// ... and Chen Wei a username, a user id and a parent user id, but no phone number.
+pub const CHEN_WEI: &str = "CN.13491208655302741918";
+pub const CHEN_WEI_PARENT: &str = "CN.ENT.11815799212886844830";
 pub const VERIFY: &str = "test-verify";
 /// Every wait in these tests is bounded by this.
 pub const WAIT: Duration = Duration::from_secs(10);
@@ -125,6 +134,28 @@ impl Hook {
             .await
             .expect("the webhook got nothing in time")
             .expect("webhook channel closed")
+    }
+
+    /// The `entry[0].changes[0].value` of the next POST that carries a message (skipping
+    /// statuses), within [`WAIT`], after checking its signature.
+    pub async fn next_message_value(&self) -> Value {
+        loop {
+            let d = self.next().await;
+            assert_eq!(
+                d.header("x-hub-signature-256"),
+                Some(expected_signature(&d.body))
+            );
+            let value = d.json()["entry"][0]["changes"][0]["value"].clone();
+            if !value["messages"].is_null() {
+                return value;
+            }
+        }
+    }
+
+    /// The `entry[0].changes[0].value` of the next POST that carries a status.
+    pub async fn next_status_value(&self) -> Value {
+        let (d, _) = self.next_status().await;
+        d.json()["entry"][0]["changes"][0]["value"].clone()
     }
 
     /// The next POST that carries a status (skipping others), within [`WAIT`].
@@ -248,11 +279,20 @@ pub fn bearer() -> String {
 
 /// `POST /v24.0/<phone id>/messages` with the right token.
 pub async fn graph_post(addr: SocketAddr, body: &Value) -> Result<Answer, String> {
+    graph_post_from(addr, PHONE_ID, body).await
+}
+
+/// `POST /v24.0/<phone_id>/messages` with the right token: a send from that number.
+pub async fn graph_post_from(
+    addr: SocketAddr,
+    phone_id: &str,
+    body: &Value,
+) -> Result<Answer, String> {
     let auth = bearer();
     call(
         addr,
         Method::POST,
-        &format!("/v24.0/{PHONE_ID}/messages"),
+        &format!("/v24.0/{phone_id}/messages"),
         &[
             ("authorization", &auth),
             ("content-type", "application/json"),
@@ -260,6 +300,34 @@ pub async fn graph_post(addr: SocketAddr, body: &Value) -> Result<Answer, String
         &body.to_string(),
     )
     .await
+}
+
+/// The id of the message a Graph send answered with.
+pub fn sent_id(answer: &Answer) -> String {
+    answer.json()["messages"][0]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no message id: HTTP {} {:?}", answer.status, answer.body))
+        .to_string()
+}
+
+/// `GET /_sandbox/state`.
+pub async fn state(addr: SocketAddr) -> Value {
+    call(addr, Method::GET, "/_sandbox/state", &[], "")
+        .await
+        .unwrap()
+        .json()
+}
+
+/// `GET /_sandbox/requests`.
+pub async fn requests(addr: SocketAddr) -> Vec<Value> {
+    match call(addr, Method::GET, "/_sandbox/requests", &[], "")
+        .await
+        .unwrap()
+        .json()
+    {
+        Value::Array(list) => list,
+        other => panic!("not a list: {other}"),
+    }
 }
 
 /// A JSON POST to one of the sandbox's own endpoints.
