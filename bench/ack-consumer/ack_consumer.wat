@@ -1,7 +1,7 @@
 ;; The least a consumer can cost: the `consumer` world (asterai:whatsapp/incoming-handler)
 ;; in one small core module, built into a component by `bench-tool component` for
-;; `make bench`. Every message gets no actions and every status is ignored, as with
-;; examples/no-consumer, but without Rust's std: no table, no shim, no start-up code, and
+;; `make bench`. Every message gets no actions and every status and other webhook update
+;; is ignored, as with examples/no-consumer, but without Rust's std: no table, no shim, no start-up code, and
 ;; a linear memory of one page (64 KiB), grown only for a larger message. So a composition
 ;; with it costs little more than `whatsapp` itself: a GET instantiates it without touching
 ;; any of its pages, and a webhook adds only the pages the message is copied into.
@@ -14,7 +14,7 @@
 ;; Memory: bytes 0..8 hold the answer of on-message (an empty list: pointer 8, length 0);
 ;; everything the host copies in (the message and its strings) is bump-allocated from 16
 ;; on, growing the memory as needed, and freed all at once after each call (the
-;; post-return of on-message, the end of on-status). A consumer that keeps nothing
+;; post-return of on-message, the end of on-status and of on-update). A consumer that keeps nothing
 ;; between calls needs no more of an allocator than that.
 (module
   (memory (export "memory") 1)
@@ -47,7 +47,7 @@
 
   ;; on-message: func(message) -> list<action>. The message was copied in (its address
   ;; is the parameter); the answer is the empty list at 0.
-  (func (export "asterai:whatsapp/incoming-handler@0.2.0#on-message")
+  (func (export "asterai:whatsapp/incoming-handler@0.3.0#on-message")
     (param $message i32) (result i32)
     (if (i32.eqz (memory.size))
       (then (drop (memory.grow (i32.const 1)))))
@@ -56,12 +56,19 @@
     (i32.const 0))
 
   ;; After the caller has read the answer: free everything.
-  (func (export "cabi_post_asterai:whatsapp/incoming-handler@0.2.0#on-message")
+  (func (export "cabi_post_asterai:whatsapp/incoming-handler@0.3.0#on-message")
     (param $answer i32)
     (global.set $next (i32.const 16)))
 
-  ;; on-status: func(status-update): ignored, and its copy freed.
-  (func (export "asterai:whatsapp/incoming-handler@0.2.0#on-status")
+  ;; on-status: func(status-update): ignored, and its copy freed. The record flattens to
+  ;; more than 16 values, so it is passed by address, as the message is.
+  (func (export "asterai:whatsapp/incoming-handler@0.3.0#on-status")
     (param $status i32)
+    (global.set $next (i32.const 16)))
+
+  ;; on-update: func(webhook-update): ignored, and its copy freed. Passed by address too
+  ;; (more than 16 flat values); no result, so no post-return.
+  (func (export "asterai:whatsapp/incoming-handler@0.3.0#on-update")
+    (param $update i32)
     (global.set $next (i32.const 16)))
 )

@@ -15,7 +15,7 @@ wit_bindgen::generate!({
         package bench:hello-composed;
 
         world hello-composed {
-            import asterai:whatsapp/incoming-handler@0.2.0;
+            import asterai:whatsapp/incoming-handler@0.3.0;
             export wasi:http/incoming-handler@0.2.12;
         }
     ",
@@ -31,7 +31,7 @@ wit_bindgen::generate!({
     generate_all,
 });
 
-use asterai::whatsapp::types::{Content, Message};
+use asterai::whatsapp::types::{Content, Message, User};
 use exports::wasi::http::incoming_handler::Guest;
 use wasi::http::types::{
     Fields, IncomingBody, IncomingRequest, Method, OutgoingBody, OutgoingResponse, ResponseOutparam,
@@ -56,12 +56,18 @@ impl Guest for HelloComposed {
         let text = String::from("hello");
         let _actions = asterai::whatsapp::incoming_handler::on_message(&Message {
             id: String::from("wamid.HBgLMTU1NTEyMzQ1NjcVAgASGBQzQTlCNjE0RjE2RDQ5RjcxNzkwOAA="),
-            sender: String::from("15551234567"),
-            sender_name: Some(String::from("Ana")),
-            sender_user_id: None,
+            sender: User {
+                phone: Some(String::from("15551234567")),
+                user_id: None,
+                parent_user_id: None,
+                username: None,
+                name: Some(String::from("Ana")),
+            },
             timestamp: 1_700_000_000,
+            business_account_id: String::from("102290129340398"),
             phone_number_id: String::from("106540352242922"),
             display_phone_number: String::from("15550783881"),
+            group_id: None,
             context: None,
             content: Content::Text(text.clone()),
             text,

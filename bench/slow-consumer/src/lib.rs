@@ -1,14 +1,15 @@
 //! A slow consumer (world `consumer`): every message blocks for [`DELAY_NS`] on a
 //! `wasi:clocks/monotonic-clock` pollable, then gets no actions. `make bench` composes it
 //! into `whatsapp` to check that the webhook's acknowledgement does not wait for the
-//! consumer: the 200 is sent before `on-message` is called.
+//! consumer: the 200 is sent before `on-message` is called. Delivery updates and other
+//! webhook updates are ignored at once.
 
 wit_bindgen::generate!({
     world: "consumer",
     path: "../../wit",
 });
 
-use asterai::whatsapp::types::{Action, Message, StatusUpdate};
+use asterai::whatsapp::types::{Action, Message, StatusUpdate, WebhookUpdate};
 use exports::asterai::whatsapp::incoming_handler::Guest;
 
 /// How long each message takes: 2 s.
@@ -24,6 +25,8 @@ impl Guest for SlowConsumer {
     }
 
     fn on_status(_status: StatusUpdate) {}
+
+    fn on_update(_update: WebhookUpdate) {}
 }
 
 export!(SlowConsumer);

@@ -433,17 +433,30 @@ mod tests {
         world: "consumer",
     });
 
-    use asterai::whatsapp::types::{Content, DeliveryStatus, Message, StatusUpdate};
+    use asterai::whatsapp::types::{
+        Content, DeliveryStatus, Message, StatusUpdate, TemplateStatus, UpdateDetails, User,
+        WebhookUpdate,
+    };
+
+    fn user() -> User {
+        User {
+            phone: Some(String::from("15551234567")),
+            user_id: Some(String::from("US.13491208655302741918")),
+            parent_user_id: None,
+            username: None,
+            name: Some(String::from("Ana")),
+        }
+    }
 
     fn message(n: usize, raw_json: &str) -> Message {
         Message {
             id: format!("wamid.{n}"),
-            sender: String::from("15551234567"),
-            sender_name: Some(String::from("Ana")),
-            sender_user_id: None,
+            sender: user(),
             timestamp: 1_700_000_000,
+            business_account_id: String::from("102290129340398"),
             phone_number_id: String::from("106540352242922"),
             display_phone_number: String::from("15550783881"),
+            group_id: None,
             context: None,
             content: Content::Text(String::from("hello")),
             text: String::from("hello"),
@@ -489,34 +502,68 @@ mod tests {
     }
 
     /// Everything copied in is freed after each call: an instance that lives on (a host
-    /// that reuses instances) does not grow with the messages it sees. 100 messages of
-    /// 256 KiB would need 25 MiB without that; the memory is capped at 4 MiB, where a leak
-    /// would fail the allocation and trap.
+    /// that reuses instances) does not grow with the messages it sees. The memory is
+    /// capped at 4 MiB; 100 calls in a row of one function, each copying in 256 KiB, would
+    /// need 25 MiB if that function leaked, and the allocation would fail and trap. (The
+    /// calls of one function run in a row: a call of another that frees everything would
+    /// hide the leak.)
     #[test]
-    fn ack_consumer_frees_each_message_and_status_after_the_call() -> Result<()> {
+    fn ack_consumer_frees_each_message_status_and_update_after_the_call() -> Result<()> {
         let (mut store, consumer) = ack_consumer()?;
         let handler = consumer.asterai_whatsapp_incoming_handler();
         let raw = "x".repeat(256 * 1024);
         for n in 0..100 {
             let actions = handler.call_on_message(&mut store, &message(n, &raw))?;
             assert!(actions.is_empty(), "message {n} got actions");
-            handler.call_on_status(
-                &mut store,
-                &StatusUpdate {
-                    message_id: format!("wamid.{n}"),
-                    status: DeliveryStatus::Delivered,
-                    timestamp: 1_700_000_000,
-                    recipient: String::from("15551234567"),
-                    recipient_user_id: None,
-                    phone_number_id: String::from("106540352242922"),
-                    conversation: None,
-                    pricing: None,
-                    errors: Vec::new(),
-                    biz_opaque_callback_data: None,
-                    raw_json: raw.clone(),
-                },
-            )?;
+        }
+        for n in 0..100 {
+            handler
+                .call_on_status(&mut store, &status(n, &raw))
+                .map_err(anyhow::Error::from)
+                .with_context(|| format!("status {n}"))?;
+        }
+        for n in 0..100 {
+            handler
+                .call_on_update(&mut store, &update(n, &raw))
+                .map_err(anyhow::Error::from)
+                .with_context(|| format!("update {n}"))?;
         }
         Ok(())
+    }
+
+    fn status(n: usize, raw_json: &str) -> StatusUpdate {
+        StatusUpdate {
+            message_id: format!("wamid.{n}"),
+            status: DeliveryStatus::Delivered,
+            timestamp: 1_700_000_000,
+            recipient: user(),
+            group_id: None,
+            business_account_id: String::from("102290129340398"),
+            phone_number_id: String::from("106540352242922"),
+            conversation: None,
+            pricing: None,
+            errors: Vec::new(),
+            biz_opaque_callback_data: None,
+            raw_json: raw_json.to_string(),
+        }
+    }
+
+    fn update(n: usize, raw_json: &str) -> WebhookUpdate {
+        WebhookUpdate {
+            field: String::from("message_template_status_update"),
+            business_account_id: String::from("102290129340398"),
+            phone_number_id: None,
+            timestamp: 1_700_000_000,
+            details: UpdateDetails::TemplateStatus(TemplateStatus {
+                event: String::from("APPROVED"),
+                template_id: format!("{n}"),
+                name: String::from("order_update"),
+                language: String::from("en_US"),
+                reason: None,
+                category: Some(String::from("UTILITY")),
+                detail: None,
+            }),
+            raw_json: raw_json.to_string(),
+        }
     }
 }

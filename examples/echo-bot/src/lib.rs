@@ -3,7 +3,13 @@
 //! Every inbound message goes through [`reply_to`], a pure function of the message that
 //! returns the actions the `whatsapp` component carries out: a quoted Markdown echo of a
 //! text, a reaction and a description for media, interactive buttons and lists on request,
-//! and short acknowledgements for everything else. Delivery updates are ignored.
+//! and short acknowledgements for everything else. Edits and deletions of earlier messages
+//! are not new messages and get no answer. Every answer goes to the chat the message came
+//! from (an empty `to`, or a `reply`): its group, else its sender, whether the sender has a
+//! phone number or only a username.
+//!
+//! Delivery updates are ignored; every other webhook update (`on-update`) is logged to
+//! stderr as one line, by [`describe_update`], without message bodies or personal data.
 
 wit_bindgen::generate!({
     world: "consumer",
@@ -12,8 +18,9 @@ wit_bindgen::generate!({
 });
 
 use asterai::whatsapp::types::{
-    Action, ButtonsMessage, Content, InteractiveHeader, ListMessage, ListRow, ListSection,
-    LocationMessage, Media, Message, Order, Reply, ReplyButton, StatusUpdate, TextFormat,
+    Action, ButtonsMessage, CallPermissionReply, Content, InteractiveHeader, ListMessage, ListRow,
+    ListSection, LocationMessage, Media, Message, Order, Reply, ReplyButton, StatusUpdate,
+    TextFormat, UpdateDetails, WebhookUpdate,
 };
 use exports::asterai::whatsapp::incoming_handler::Guest;
 
@@ -26,6 +33,10 @@ impl Guest for EchoBot {
     }
 
     fn on_status(_status: StatusUpdate) {}
+
+    fn on_update(update: WebhookUpdate) {
+        eprintln!("echo-bot: {}", describe_update(&update));
+    }
 }
 
 export!(EchoBot);
@@ -121,8 +132,120 @@ pub fn reply_to(message: &Message) -> Vec<Action> {
             format!("I don't handle `{kind}` messages yet."),
             true,
         )],
-        // A system notice (number change, identity change) is not written by the user.
-        Content::System(_) => Vec::new(),
+        Content::CallPermissionReply(answer) => vec![reply(describe_call_permission(answer), true)],
+        // A system notice (number change, identity change) is not written by the user; an
+        // edit or a deletion changes a message already answered, and is not a new one.
+        Content::System(_) | Content::Edit(_) | Content::Revoke(_) => Vec::new(),
+    }
+}
+
+/// The acknowledgement of a call permission reply: whether the business may call, and
+/// until when.
+fn describe_call_permission(answer: &CallPermissionReply) -> String {
+    if !answer.accepted {
+        return String::from("📵 Understood: no calls.");
+    }
+    let mut body = String::from("📞 Thanks, calls are allowed");
+    if answer.permanent {
+        body.push_str(" until you revoke the permission");
+    } else if let Some(expires_at) = answer.expires_at {
+        body.push_str(&format!(" until {}", utc(expires_at)));
+    }
+    body.push('.');
+    body
+}
+
+/// Unix seconds as `YYYY-MM-DD HH:MM UTC` (proleptic Gregorian calendar).
+fn utc(unix_seconds: u64) -> String {
+    let days = unix_seconds / 86_400;
+    let minutes = (unix_seconds % 86_400) / 60;
+    // Howard Hinnant's civil_from_days, for days since 1970-01-01 (never negative here).
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        minutes / 60,
+        minutes % 60
+    )
+}
+
+/// One line about a webhook update, for the log: the field and what the update says,
+/// without message bodies, phone numbers or user ids.
+pub fn describe_update(update: &WebhookUpdate) -> String {
+    let field = &update.field;
+    match &update.details {
+        UpdateDetails::TemplateStatus(template) => format!(
+            "{field}: template {} ({}) {}{}",
+            template.name,
+            template.language,
+            template.event,
+            template
+                .reason
+                .as_deref()
+                .filter(|r| !r.is_empty() && *r != "NONE")
+                .map(|r| format!(", reason {r}"))
+                .unwrap_or_default(),
+        ),
+        UpdateDetails::UserPreferences(preferences) => {
+            let values: Vec<String> = preferences
+                .iter()
+                .map(|p| format!("{} {}", p.value, p.category))
+                .collect();
+            format!(
+                "{field}: {} preference change(s): {}",
+                preferences.len(),
+                values.join(", ")
+            )
+        }
+        UpdateDetails::Account(account) => {
+            let mut line = format!("{field}: account event {}", account.event);
+            if let Some(violation) = &account.violation {
+                line.push_str(&format!(", violation {violation}"));
+            }
+            if let Some(ban_state) = &account.ban_state {
+                line.push_str(&format!(", ban state {ban_state}"));
+            }
+            if !account.restrictions.is_empty() {
+                let kinds: Vec<&str> = account
+                    .restrictions
+                    .iter()
+                    .map(|r| r.kind.as_str())
+                    .collect();
+                line.push_str(&format!(", restrictions {}", kinds.join(", ")));
+            }
+            line
+        }
+        UpdateDetails::PhoneNumberQuality(quality) => {
+            let mut line = format!("{field}: number quality {}", quality.event);
+            if let Some(limit) = &quality.current_limit {
+                line.push_str(&format!(", limit {limit}"));
+            }
+            if let Some(old) = &quality.old_limit {
+                line.push_str(&format!(" (was {old})"));
+            }
+            line
+        }
+        UpdateDetails::UserIdChanges(changes) => {
+            format!("{field}: {} user id change(s)", changes.len())
+        }
+        UpdateDetails::Errors(errors) => {
+            let codes: Vec<String> = errors
+                .iter()
+                .map(|e| format!("{} {}", e.code, e.title))
+                .collect();
+            format!("{field}: {} error(s): {}", errors.len(), codes.join("; "))
+        }
+        UpdateDetails::Other => format!(
+            "{field}: not typed, {} bytes of JSON",
+            update.raw_json.len()
+        ),
     }
 }
 
@@ -214,6 +337,7 @@ fn reply(body: String, quote: bool) -> Action {
         quote,
         format: TextFormat::Markdown,
         preview_url: false,
+        biz_opaque_callback_data: None,
     })
 }
 
@@ -237,6 +361,8 @@ fn buttons(message: &Message) -> ButtonsMessage {
         header: Some(InteractiveHeader::Text(String::from("Buttons demo"))),
         footer: Some(String::from("Type help for all commands")),
         reply_to: Some(message.id.clone()),
+        phone_number_id: None,
+        biz_opaque_callback_data: None,
     }
 }
 
@@ -272,6 +398,8 @@ fn list(message: &Message) -> ListMessage {
         header: Some(String::from("List demo")),
         footer: Some(String::from("Two sections, five rows")),
         reply_to: Some(message.id.clone()),
+        phone_number_id: None,
+        biz_opaque_callback_data: None,
     }
 }
 
@@ -283,6 +411,8 @@ fn location(message: &Message) -> LocationMessage {
         name: Some(String::from("Eiffel Tower")),
         address: Some(String::from("Av. Gustave Eiffel, 75007 Paris, France")),
         reply_to: Some(message.id.clone()),
+        phone_number_id: None,
+        biz_opaque_callback_data: None,
     }
 }
 
@@ -290,19 +420,26 @@ fn location(message: &Message) -> LocationMessage {
 mod tests {
     use super::*;
     use crate::asterai::whatsapp::types::{
-        Audio, ButtonReply, ContactCard, ListReply, Location, OrderItem, Reaction, Sticker,
-        SystemNotice, Unsupported,
+        AccountEvent, AccountRestriction, Audio, ButtonReply, ContactCard, Edit, EditedContent,
+        ErrorDetail, ListReply, Location, OrderItem, Reaction, Revoke, Sticker, SystemNotice,
+        TemplateStatus, Unsupported, User, UserPreference,
     };
 
     fn message(content: Content) -> Message {
         Message {
             id: String::from("wamid.IN"),
-            sender: String::from("15551234567"),
-            sender_name: Some(String::from("Ada")),
-            sender_user_id: None,
+            sender: User {
+                phone: Some(String::from("15551234567")),
+                user_id: Some(String::from("US.13491208655302741918")),
+                parent_user_id: None,
+                username: None,
+                name: Some(String::from("Ada")),
+            },
             timestamp: 1_700_000_000,
+            business_account_id: String::from("102290129340398"),
             phone_number_id: String::from("123456"),
             display_phone_number: String::from("+1 555 000 0000"),
+            group_id: None,
             context: None,
             content,
             text: String::new(),
@@ -520,6 +657,7 @@ mod tests {
             organization: None,
             urls: Vec::new(),
             birthday: None,
+            vcard: None,
         };
         let actions = reply_to(&message(Content::Contacts(vec![card("A"), card("B")])));
         assert!(only_reply(&actions)
@@ -577,6 +715,9 @@ mod tests {
             kind: String::from("user_changed_number"),
             body: String::from("changed"),
             new_wa_id: None,
+            new_user_id: None,
+            new_parent_user_id: None,
+            previous_user_id: None,
         });
         assert!(reply_to(&message(notice)).is_empty());
         assert_eq!(reply_to(&message(Content::RequestWelcome)).len(), 1);
@@ -588,5 +729,215 @@ mod tests {
         let unknown = Content::Unknown(String::from("interactive/new_thing"));
         let actions = reply_to(&message(unknown));
         assert!(only_reply(&actions).0.contains("`interactive/new_thing`"));
+    }
+
+    #[test]
+    fn an_edit_gets_no_answer() {
+        for content in [
+            EditedContent::Text(String::from("menu")),
+            EditedContent::Image(media("image/jpeg", Some("new caption"), None)),
+            EditedContent::Other(String::from("sticker")),
+        ] {
+            let mut edited = message(Content::Edit(Edit {
+                original_message_id: String::from("wamid.EARLIER"),
+                content,
+            }));
+            edited.text = String::from("menu");
+            let actions = reply_to(&edited);
+            assert!(actions.is_empty(), "an edit was answered: {actions:?}");
+        }
+    }
+
+    #[test]
+    fn a_deletion_gets_no_answer() {
+        let deleted = message(Content::Revoke(Revoke {
+            original_message_id: String::from("wamid.EARLIER"),
+        }));
+        let actions = reply_to(&deleted);
+        assert!(actions.is_empty(), "a deletion was answered: {actions:?}");
+    }
+
+    /// A user known only by a username (no phone number) is answered in the chat: a
+    /// `reply`, or a message with an empty `to`, never a recipient the bot made up.
+    #[test]
+    fn a_username_only_sender_is_answered_in_the_chat() {
+        let username_only = |content: Content| {
+            let mut m = message(content);
+            m.sender = User {
+                phone: None,
+                user_id: Some(String::from("US.13491208655302741918")),
+                parent_user_id: Some(String::from("US.ENT.11815799212886844830")),
+                username: Some(String::from("ada_l")),
+                name: None,
+            };
+            m
+        };
+        let actions = reply_to(&username_only(Content::Text(String::from("hello"))));
+        let (body, quote) = only_reply(&actions);
+        assert!(quote && body.contains("> hello"));
+
+        for command in ["menu", "list", "location"] {
+            let actions = reply_to(&username_only(Content::Text(command.to_string())));
+            let to = match actions.as_slice() {
+                [Action::SendButtons(b)] => &b.to,
+                [Action::SendList(l)] => &l.to,
+                [Action::SendLocation(l)] => &l.to,
+                other => panic!("{command}: {other:?}"),
+            };
+            assert_eq!(to, "", "{command}: must go to the chat of the message");
+        }
+        // No action names a number to send from: the one that received the message.
+        match reply_to(&username_only(Content::Text(String::from("menu")))).as_slice() {
+            [Action::SendButtons(b)] => assert_eq!(b.phone_number_id, None),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_group_message_is_answered_in_the_chat_too() {
+        let mut m = text("menu");
+        m.group_id = Some(String::from("120363025246125486"));
+        match reply_to(&m).as_slice() {
+            [Action::SendButtons(b)] => assert_eq!(b.to, ""),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn call_permission_replies_are_acknowledged() {
+        let answer = |accepted, permanent, expires_at| {
+            message(Content::CallPermissionReply(CallPermissionReply {
+                accepted,
+                permanent,
+                expires_at,
+                source: Some(String::from("user_action")),
+            }))
+        };
+        let actions = reply_to(&answer(true, false, Some(1_767_225_600)));
+        assert_eq!(
+            only_reply(&actions),
+            (
+                "📞 Thanks, calls are allowed until 2026-01-01 00:00 UTC.",
+                true
+            )
+        );
+        let actions = reply_to(&answer(true, true, None));
+        assert!(only_reply(&actions).0.contains("until you revoke"));
+        let actions = reply_to(&answer(false, false, None));
+        assert_eq!(only_reply(&actions), ("📵 Understood: no calls.", true));
+    }
+
+    #[test]
+    fn utc_dates() {
+        assert_eq!(utc(0), "1970-01-01 00:00 UTC");
+        assert_eq!(utc(951_782_400 + 3_600 + 120), "2000-02-29 01:02 UTC");
+        assert_eq!(utc(1_709_251_199), "2024-02-29 23:59 UTC");
+    }
+
+    fn update(field: &str, details: UpdateDetails) -> WebhookUpdate {
+        WebhookUpdate {
+            field: field.to_string(),
+            business_account_id: String::from("102290129340398"),
+            phone_number_id: None,
+            timestamp: 1_700_000_000,
+            details,
+            raw_json: String::from(r#"{"secret":"do not log"}"#),
+        }
+    }
+
+    #[test]
+    fn updates_are_summed_up_in_one_line_without_personal_data() {
+        let template = update(
+            "message_template_status_update",
+            UpdateDetails::TemplateStatus(TemplateStatus {
+                event: String::from("REJECTED"),
+                template_id: String::from("594425479261596"),
+                name: String::from("order_update"),
+                language: String::from("en_US"),
+                reason: Some(String::from("INVALID_FORMAT")),
+                category: Some(String::from("UTILITY")),
+                detail: None,
+            }),
+        );
+        assert_eq!(
+            describe_update(&template),
+            "message_template_status_update: template order_update (en_US) REJECTED, \
+             reason INVALID_FORMAT"
+        );
+
+        let preferences = update(
+            "user_preferences",
+            UpdateDetails::UserPreferences(vec![UserPreference {
+                user: User {
+                    phone: Some(String::from("15551234567")),
+                    user_id: Some(String::from("US.1349")),
+                    parent_user_id: None,
+                    username: Some(String::from("ada_l")),
+                    name: Some(String::from("Ada")),
+                },
+                value: String::from("stop"),
+                category: String::from("marketing_messages"),
+                detail: String::from("User requested to stop marketing messages"),
+                timestamp: 1_700_000_000,
+            }]),
+        );
+        let line = describe_update(&preferences);
+        assert_eq!(
+            line,
+            "user_preferences: 1 preference change(s): stop marketing_messages"
+        );
+
+        let account = update(
+            "account_update",
+            UpdateDetails::Account(AccountEvent {
+                event: String::from("ACCOUNT_RESTRICTION"),
+                phone_number: None,
+                violation: None,
+                restrictions: vec![AccountRestriction {
+                    kind: String::from("RESTRICTED_BIZ_INITIATED_MESSAGING"),
+                    expires_at: None,
+                }],
+                ban_state: None,
+            }),
+        );
+        assert!(
+            describe_update(&account).ends_with("restrictions RESTRICTED_BIZ_INITIATED_MESSAGING")
+        );
+
+        let errors = update(
+            "messages",
+            UpdateDetails::Errors(vec![ErrorDetail {
+                code: 130_429,
+                title: String::from("Rate limit hit"),
+                message: Some(String::from("text of the message")),
+                details: None,
+                href: None,
+            }]),
+        );
+        assert_eq!(
+            describe_update(&errors),
+            "messages: 1 error(s): 130429 Rate limit hit"
+        );
+
+        let other = update("calls", UpdateDetails::Other);
+        let line = describe_update(&other);
+        assert!(line.starts_with("calls: "));
+        for line in [
+            line,
+            describe_update(&errors),
+            describe_update(&preferences),
+        ] {
+            assert!(!line.contains('\n'));
+            for private in [
+                "secret",
+                "15551234567",
+                "US.1349",
+                "ada_l",
+                "Ada",
+                "text of",
+            ] {
+                assert!(!line.contains(private), "{private} in {line}");
+            }
+        }
     }
 }

@@ -1,9 +1,11 @@
 //! Notifier: an example component that only sends (world `example:notifier/notifier`).
 //!
 //! It serves `POST /notify` with a JSON body `{"to": "...", "text": "..."}` (optionally
-//! `"format": "markdown" | "raw"` and `"preview_url": true`) and sends the text through
+//! `"format": "markdown" | "raw"`, `"preview_url": true` and `"phone_number_id": "..."`, the
+//! business number to send from) and sends the text through
 //! `asterai:whatsapp/outgoing.send-text`, which the `whatsapp` component provides once it
-//! is composed in. It answers `200 {"message_ids": [...], "wa_id": ...}`, or the typed
+//! is composed in. It answers `200 {"message_ids": [...], "wa_id": ..., "user_id": ...}`, or
+//! the typed
 //! error as JSON: 4xx for a bad request, 422 for a request that breaks one of Meta's
 //! limits, 500 for missing configuration and 502 when the Graph API or the network failed.
 //!
@@ -16,8 +18,8 @@ wit_bindgen::generate!({
     world: "example:notifier/notifier",
     path: ["../../wit", "wit"],
     with: {
-        "asterai:whatsapp/types@0.2.0": generate,
-        "asterai:whatsapp/outgoing@0.2.0": generate,
+        "asterai:whatsapp/types@0.3.0": generate,
+        "asterai:whatsapp/outgoing@0.3.0": generate,
         "wasi:http/types@0.2.12": wasi::http::types,
         "wasi:io/error@0.2.12": wasi::io::error,
         "wasi:io/poll@0.2.12": wasi::io::poll,
@@ -155,12 +157,25 @@ pub fn parse_request(body: &[u8]) -> Result<TextMessage, Answer> {
         Some(Value::Bool(b)) => *b,
         Some(_) => return Err(bad("`preview_url` must be a boolean")),
     };
+    let phone_number_id = match fields.get("phone_number_id") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(id)) if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) => {
+            Some(id.clone())
+        }
+        Some(_) => {
+            return Err(bad(
+                "`phone_number_id` must be the digits of a business phone number id",
+            ))
+        }
+    };
     Ok(TextMessage {
         to,
         body: text,
         format,
         preview_url,
         reply_to: None,
+        phone_number_id,
+        biz_opaque_callback_data: None,
     })
 }
 
@@ -178,7 +193,11 @@ pub fn answer_send(result: Result<Sent, TextFailure>) -> Answer {
     match result {
         Ok(sent) => Answer {
             status: 200,
-            body: json!({ "message_ids": sent.message_ids, "wa_id": sent.wa_id }),
+            body: json!({
+                "message_ids": sent.message_ids,
+                "wa_id": sent.wa_id,
+                "user_id": sent.user_id,
+            }),
         },
         Err(failure) => Answer {
             status: failure_status(&failure.error),
@@ -298,6 +317,8 @@ mod tests {
         assert_eq!(message.format, TextFormat::Markdown);
         assert!(!message.preview_url);
         assert_eq!(message.reply_to, None);
+        assert_eq!(message.phone_number_id, None);
+        assert_eq!(message.biz_opaque_callback_data, None);
 
         let raw = parse_request(
             br#"{"to": "1", "text": "x", "format": "raw", "preview_url": true, "extra": 1}"#,
@@ -305,6 +326,19 @@ mod tests {
         let Ok(raw) = raw else { panic!("{raw:?}") };
         assert_eq!(raw.format, TextFormat::Raw);
         assert!(raw.preview_url);
+        assert_eq!(raw.phone_number_id, None);
+    }
+
+    #[test]
+    fn a_phone_number_id_picks_the_number_to_send_from() {
+        let from = parse_request(
+            br#"{"to": "US.1349", "text": "x", "phone_number_id": "106540352242922"}"#,
+        );
+        let Ok(from) = from else { panic!("{from:?}") };
+        assert_eq!(from.phone_number_id.as_deref(), Some("106540352242922"));
+        assert_eq!(from.to, "US.1349");
+        let null = parse_request(br#"{"to": "1", "text": "x", "phone_number_id": null}"#);
+        assert_eq!(null.map(|m| m.phone_number_id), Ok(None));
     }
 
     #[test]
@@ -321,6 +355,10 @@ mod tests {
             br#"{"to": "1", "text": ""}"#,
             br#"{"to": "1", "text": "x", "format": "html"}"#,
             br#"{"to": "1", "text": "x", "preview_url": "yes"}"#,
+            br#"{"to": "1", "text": "x", "phone_number_id": ""}"#,
+            br#"{"to": "1", "text": "x", "phone_number_id": 106540352242922}"#,
+            br#"{"to": "1", "text": "x", "phone_number_id": "1065/../me"}"#,
+            br#"{"to": "1", "text": "x", "phone_number_id": " 1065"}"#,
         ] {
             let Err(answer) = parse_request(body) else {
                 panic!("accepted {}", String::from_utf8_lossy(body))
@@ -336,11 +374,16 @@ mod tests {
         let answer = answer_send(Ok(Sent {
             message_ids: vec![String::from("wamid.1"), String::from("wamid.2")],
             wa_id: Some(String::from("15551234567")),
+            user_id: Some(String::from("US.13491208655302741918")),
         }));
         assert_eq!(answer.status, 200);
         assert_eq!(
             answer.body,
-            json!({"message_ids": ["wamid.1", "wamid.2"], "wa_id": "15551234567"})
+            json!({
+                "message_ids": ["wamid.1", "wamid.2"],
+                "wa_id": "15551234567",
+                "user_id": "US.13491208655302741918",
+            })
         );
     }
 

@@ -6,6 +6,13 @@
 //! shows its status with a button that opens a tracking page; "Opening hours" and "Talk
 //! to a human" answer with text. Every decision is made by [`reply_to`], a pure function of
 //! the inbound message, so the whole conversation is unit-tested natively.
+//!
+//! Answers go to the chat of the message (a `reply`, or an empty `to`), from the number
+//! that received it. Edits and deletions of earlier messages, reactions, system notices and
+//! call permission replies (the shop never asks to call) get no answer. Of the other
+//! webhook updates (`on-update`), the ones that can stop the bot's answers are logged to
+//! stderr in one line ([`update_log_line`]): account events, number quality changes and
+//! change-level errors; the rest are ignored.
 
 wit_bindgen::generate!({
     world: "consumer",
@@ -15,7 +22,8 @@ wit_bindgen::generate!({
 
 use asterai::whatsapp::types::{
     Action, ButtonsMessage, Content, CtaUrlMessage, InteractiveHeader, ListMessage, ListRow,
-    ListSection, Message, Reply, ReplyButton, StatusUpdate, TextFormat,
+    ListSection, Message, Reply, ReplyButton, StatusUpdate, TextFormat, UpdateDetails,
+    WebhookUpdate,
 };
 use exports::asterai::whatsapp::incoming_handler::Guest;
 
@@ -28,6 +36,12 @@ impl Guest for OrderBot {
     }
 
     fn on_status(_status: StatusUpdate) {}
+
+    fn on_update(update: WebhookUpdate) {
+        if let Some(line) = update_log_line(&update) {
+            eprintln!("order-bot: {line}");
+        }
+    }
 }
 
 export!(OrderBot);
@@ -80,17 +94,66 @@ pub fn reply_to(message: &Message) -> Vec<Action> {
             message,
             "I can only help with the options below. What would you like to do?",
         )],
-        // Nothing to answer: a reaction, or a notice the user did not write.
-        Content::Reaction(_) | Content::System(_) => Vec::new(),
+        // Nothing to answer: a reaction, a notice the user did not write, an edit or a
+        // deletion of a message answered already (not a new message), or an answer to a
+        // call permission request (the shop never asks to call).
+        Content::Reaction(_)
+        | Content::System(_)
+        | Content::Edit(_)
+        | Content::Revoke(_)
+        | Content::CallPermissionReply(_) => Vec::new(),
     }
 }
 
+/// The log line for a webhook update that can stop the bot's answers: the account was
+/// restricted, banned or flagged, the number's quality or messaging limit changed, or Meta
+/// reported errors for a whole change (a send that failed after it was accepted). `None`
+/// for the rest (template reviews, marketing preferences, user id changes, other fields):
+/// the shop sends no templates and no marketing. Never a message body or personal data.
+pub fn update_log_line(update: &WebhookUpdate) -> Option<String> {
+    let field = &update.field;
+    match &update.details {
+        UpdateDetails::Account(account) => {
+            let mut line = format!("{field}: account event {}", account.event);
+            for (what, value) in [
+                ("violation", &account.violation),
+                ("ban state", &account.ban_state),
+            ] {
+                if let Some(value) = value {
+                    line.push_str(&format!(", {what} {value}"));
+                }
+            }
+            for restriction in &account.restrictions {
+                line.push_str(&format!(", restricted: {}", restriction.kind));
+            }
+            Some(line)
+        }
+        UpdateDetails::PhoneNumberQuality(quality) => Some(format!(
+            "{field}: number quality {}, limit {}",
+            quality.event,
+            quality.current_limit.as_deref().unwrap_or("unchanged")
+        )),
+        UpdateDetails::Errors(errors) => {
+            let codes: Vec<String> = errors
+                .iter()
+                .map(|e| format!("{} {}", e.code, e.title))
+                .collect();
+            Some(format!("{field}: errors: {}", codes.join("; ")))
+        }
+        UpdateDetails::TemplateStatus(_)
+        | UpdateDetails::UserPreferences(_)
+        | UpdateDetails::UserIdChanges(_)
+        | UpdateDetails::Other => None,
+    }
+}
+
+/// "Hi" and the sender's profile name, else their username, else "there".
 fn greeting(message: &Message) -> String {
-    let name: String = message
-        .sender_name
-        .as_deref()
-        .map(str::trim)
-        .filter(|name| !name.is_empty())
+    let sender = &message.sender;
+    let name: String = [&sender.name, &sender.username]
+        .into_iter()
+        .filter_map(|name| name.as_deref().map(str::trim))
+        .find(|name| !name.is_empty())
         .unwrap_or("there")
         .chars()
         .take(60)
@@ -116,6 +179,8 @@ fn main_menu(message: &Message, body: &str) -> Action {
         header: Some(InteractiveHeader::Text(String::from(SHOP))),
         footer: Some(String::from("Type anything to see this menu again")),
         reply_to: message_id(message),
+        phone_number_id: None,
+        biz_opaque_callback_data: None,
     })
 }
 
@@ -148,6 +213,8 @@ fn orders_list(message: &Message) -> Action {
         header: Some(String::from("Recent orders")),
         footer: Some(String::from("Demo data, not real orders")),
         reply_to: None,
+        phone_number_id: None,
+        biz_opaque_callback_data: None,
     })
 }
 
@@ -180,6 +247,8 @@ fn order_status(message: &Message, row_id: &str) -> Vec<Action> {
         header: Some(format!("Order #{}", order.number)),
         footer: Some(String::from("Type anything for the menu")),
         reply_to: message_id(message),
+        phone_number_id: None,
+        biz_opaque_callback_data: None,
     })]
 }
 
@@ -208,6 +277,7 @@ fn reply(body: String) -> Action {
         quote: false,
         format: TextFormat::Markdown,
         preview_url: false,
+        biz_opaque_callback_data: None,
     })
 }
 
@@ -216,16 +286,19 @@ fn message_id(message: &Message) -> Option<String> {
     Some(message.id.clone()).filter(|id| !id.is_empty())
 }
 
-/// Who the orders belong to: the phone number, or the business-scoped user id of a user
-/// known only by username.
+/// Who the orders belong to: the phone number (digits only), or the business-scoped user
+/// id of a user known only by username.
 fn customer(message: &Message) -> String {
     let digits: String = message
         .sender
+        .phone
+        .as_deref()
+        .unwrap_or_default()
         .chars()
         .filter(char::is_ascii_digit)
         .collect();
     if digits.is_empty() {
-        message.sender_user_id.clone().unwrap_or_default()
+        message.sender.user_id.clone().unwrap_or_default()
     } else {
         digits
     }
@@ -403,17 +476,26 @@ fn splitmix64(state: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::asterai::whatsapp::types::{ButtonReply, ListReply, Media, Reaction};
+    use crate::asterai::whatsapp::types::{
+        AccountEvent, ButtonReply, CallPermissionReply, Edit, EditedContent, ErrorDetail,
+        ListReply, Media, PhoneNumberQuality, Reaction, Revoke, TemplateStatus, User,
+    };
 
     fn message(sender: &str, content: Content) -> Message {
         Message {
             id: String::from("wamid.IN"),
-            sender: sender.to_string(),
-            sender_name: Some(String::from("Grace")),
-            sender_user_id: None,
+            sender: User {
+                phone: Some(sender.to_string()).filter(|phone| !phone.is_empty()),
+                user_id: None,
+                parent_user_id: None,
+                username: None,
+                name: Some(String::from("Grace")),
+            },
             timestamp: 1_700_000_000,
+            business_account_id: String::from("102290129340398"),
             phone_number_id: String::from("123456"),
             display_phone_number: String::from("+1 555 000 0000"),
+            group_id: None,
             context: None,
             content,
             text: String::new(),
@@ -498,9 +580,15 @@ mod tests {
     #[test]
     fn greeting_without_a_name() {
         let mut m = text("hi");
-        m.sender_name = None;
+        m.sender.name = None;
         match reply_to(&m).as_slice() {
             [Action::SendButtons(b)] => assert!(b.body.contains("Hi there!")),
+            other => panic!("{other:?}"),
+        }
+        m.sender.name = Some(String::from("  "));
+        m.sender.username = Some(String::from("grace_h"));
+        match reply_to(&m).as_slice() {
+            [Action::SendButtons(b)] => assert!(b.body.contains("Hi grace_h!")),
             other => panic!("{other:?}"),
         }
     }
@@ -653,9 +741,108 @@ mod tests {
     #[test]
     fn username_only_users_get_orders_from_their_user_id() {
         let mut m = message("", Content::Text(String::from("track")));
-        m.sender_user_id = Some(String::from("US.123"));
+        m.sender.user_id = Some(String::from("US.123"));
+        m.sender.username = Some(String::from("grace_h"));
+        assert_eq!(m.sender.phone, None);
+        match reply_to(&m).as_slice() {
+            // To the chat of the message, from the number that received it.
+            [Action::SendList(l)] => {
+                assert_eq!(l.to, "");
+                assert_eq!(l.phone_number_id, None);
+            }
+            other => panic!("{other:?}"),
+        }
         assert_eq!(list_rows(&reply_to(&m)).len(), 3);
         assert_eq!(customer(&m), "US.123");
+        // A phone number wins over the user id: the same orders as before usernames.
+        m.sender.phone = Some(String::from(ALICE));
+        assert_eq!(customer(&m), ALICE);
+    }
+
+    #[test]
+    fn edits_deletions_and_call_permission_replies_get_no_answer() {
+        let edit = Content::Edit(Edit {
+            original_message_id: String::from("wamid.EARLIER"),
+            content: EditedContent::Text(String::from("track")),
+        });
+        let revoke = Content::Revoke(Revoke {
+            original_message_id: String::from("wamid.EARLIER"),
+        });
+        let call = Content::CallPermissionReply(CallPermissionReply {
+            accepted: true,
+            permanent: false,
+            expires_at: Some(1_767_225_600),
+            source: None,
+        });
+        for content in [edit, revoke, call] {
+            let actions = reply_to(&message(ALICE, content.clone()));
+            assert!(actions.is_empty(), "{content:?} got {actions:?}");
+        }
+    }
+
+    fn update(details: UpdateDetails) -> WebhookUpdate {
+        WebhookUpdate {
+            field: String::from("account_update"),
+            business_account_id: String::from("102290129340398"),
+            phone_number_id: Some(String::from("123456")),
+            timestamp: 1_700_000_000,
+            details,
+            raw_json: String::from("{}"),
+        }
+    }
+
+    #[test]
+    fn only_updates_that_can_stop_answers_are_logged() {
+        let account = update(UpdateDetails::Account(AccountEvent {
+            event: String::from("DISABLED_UPDATE"),
+            phone_number: Some(String::from(ALICE)),
+            violation: None,
+            restrictions: Vec::new(),
+            ban_state: Some(String::from("DISABLE")),
+        }));
+        assert_eq!(
+            update_log_line(&account).as_deref(),
+            Some("account_update: account event DISABLED_UPDATE, ban state DISABLE")
+        );
+        let quality = update(UpdateDetails::PhoneNumberQuality(PhoneNumberQuality {
+            display_phone_number: String::from("+1 555 000 0000"),
+            event: String::from("DOWNGRADE"),
+            current_limit: Some(String::from("TIER_250")),
+            old_limit: Some(String::from("TIER_1K")),
+        }));
+        assert_eq!(
+            update_log_line(&quality).as_deref(),
+            Some("account_update: number quality DOWNGRADE, limit TIER_250")
+        );
+        let errors = update(UpdateDetails::Errors(vec![ErrorDetail {
+            code: 131_056,
+            title: String::from("Pair rate limit hit"),
+            message: Some(String::from("the text of a message")),
+            details: None,
+            href: None,
+        }]));
+        assert_eq!(
+            update_log_line(&errors).as_deref(),
+            Some("account_update: errors: 131056 Pair rate limit hit")
+        );
+
+        let template = update(UpdateDetails::TemplateStatus(TemplateStatus {
+            event: String::from("APPROVED"),
+            template_id: String::from("1"),
+            name: String::from("t"),
+            language: String::from("en_US"),
+            reason: None,
+            category: None,
+            detail: None,
+        }));
+        for ignored in [
+            template,
+            update(UpdateDetails::UserPreferences(Vec::new())),
+            update(UpdateDetails::UserIdChanges(Vec::new())),
+            update(UpdateDetails::Other),
+        ] {
+            assert_eq!(update_log_line(&ignored), None, "{ignored:?}");
+        }
     }
 
     #[test]
