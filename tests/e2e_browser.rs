@@ -166,6 +166,23 @@ async fn wait_bot_bubble(
     )
 }
 
+/// The sandbox's second business number and its username-only demo user (defaults).
+const SECOND_PHONE_NUMBER_ID: &str = "100000000000002";
+const USERNAME_ONLY_USER_ID: &str = "CN.13491208655302741918";
+
+/// Clicks the element `css` selects once it is shown.
+async fn click(client: &Client, css: &str) {
+    let element = eventually(SHOW_WITHIN, || async {
+        client.find(Locator::Css(css)).await.ok()
+    })
+    .await
+    .unwrap_or_else(|| panic!("{css} not shown"));
+    element
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
+}
+
 async fn type_and_send(client: &Client, text: &str) {
     let input = client
         .find(Locator::Css("[data-testid=chat-input]"))
@@ -264,6 +281,45 @@ async fn scenario(client: &Client, stack: &Stack) {
     assert!(requests
         .iter()
         .any(|r: &Value| is_send(r) && r["body"]["type"] == "interactive"));
+
+    // 3. Another business number, as a user with no phone number (only a user id and a
+    // username): the answer comes from that number, addressed to the user id, and shows in
+    // that chat.
+    click(client, "[data-testid=number-switcher]").await;
+    click(
+        client,
+        &format!("[data-number=\"{SECOND_PHONE_NUMBER_ID}\"]"),
+    )
+    .await;
+    click(client, "[data-testid=user-switcher]").await;
+    click(client, &format!("[data-user=\"{USERNAME_ONLY_USER_ID}\"]")).await;
+    type_and_send(client, "hello from a username").await;
+    wait_bot_bubble(client, stack, "the echo to the username-only user", |t| {
+        t.contains("You said") && t.contains("hello from a username")
+    })
+    .await;
+    let requests = stack.sandbox.requests().await;
+    let answer = requests
+        .iter()
+        .find(|r| {
+            is_send(r)
+                && r["body"]["text"]["body"]
+                    .as_str()
+                    .is_some_and(|b| b.contains("hello from a username"))
+        })
+        .unwrap_or_else(|| panic!("no send of the echo: {requests:?}"));
+    assert_eq!(answer["phone_number_id"], SECOND_PHONE_NUMBER_ID);
+    assert_eq!(answer["body"]["recipient"], USERNAME_ONLY_USER_ID);
+    // The first chat does not show it.
+    click(client, "[data-testid=number-switcher]").await;
+    click(client, &format!("[data-number=\"{PHONE_NUMBER_ID}\"]")).await;
+    let first_chat = texts(client, "[data-testid=bot-message]").await;
+    assert!(
+        !first_chat
+            .iter()
+            .any(|t| t.contains("hello from a username")),
+        "{first_chat:?}"
+    );
 
     let path = save_screenshot(client).await;
     eprintln!(

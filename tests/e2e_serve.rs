@@ -719,3 +719,104 @@ async fn the_readmes_deployment_flags_serve_replies_and_deduplicate() {
         .await;
     assert_eq!(replies_to(&stack.sandbox.requests().await, first).len(), 1);
 }
+
+/// The sandbox's second business number (its default), and its username-only demo user.
+const SECOND_PHONE_NUMBER_ID: &str = "100000000000002";
+const USERNAME_ONLY_USER_ID: &str = "CN.13491208655302741918";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_number_answers_from_itself_and_a_username_only_user_is_answered_by_user_id() {
+    let stack = Stack::start("numbers", ECHO).await;
+    // Alice writes to the first number, Chen Wei (no phone number, only a user id and a
+    // username) to the second, and Alice to the second too.
+    let mut sent = Vec::new();
+    for (number, who) in [
+        (PHONE_NUMBER_ID, json!({"from": USER})),
+        (
+            SECOND_PHONE_NUMBER_ID,
+            json!({"user_id": USERNAME_ONLY_USER_ID}),
+        ),
+        (SECOND_PHONE_NUMBER_ID, json!({"from": USER})),
+    ] {
+        let mut action = json!({"type": "text", "text": format!("hello number {number}"),
+                                "phone_number_id": number});
+        if let (Some(action), Some(who)) = (action.as_object_mut(), who.as_object()) {
+            action.extend(who.clone());
+        }
+        let answer = stack.sandbox.act(action).await;
+        assert_eq!(answer.status, 200, "{}\n{}", answer.text(), stack.logs());
+        assert_eq!(answer.json()["webhook"]["status"], 200, "acknowledged");
+        let id = answer.json()["id"]
+            .as_str()
+            .expect("message id")
+            .to_string();
+        sent.push((number, id));
+    }
+
+    let requests = stack
+        .wait_requests("a reply and a read receipt for each message", SOON, |r| {
+            sent.iter().all(|(_, id)| {
+                !accepted_replies_to(r, id).is_empty() && !read_receipts_for(r, id).is_empty()
+            })
+        })
+        .await;
+    for (number, id) in &sent {
+        let path = format!("/{API_VERSION}/{number}/messages");
+        let receipts = read_receipts_for(&requests, id);
+        assert_eq!(receipts.len(), 1, "one read receipt for {id}");
+        assert_eq!(
+            receipts[0]["path"],
+            path.as_str(),
+            "read receipt from the receiving number"
+        );
+        assert_eq!(receipts[0]["phone_number_id"], *number);
+        let replies = accepted_replies_to(&requests, id);
+        assert_eq!(replies.len(), 1, "one reply to {id}");
+        assert_eq!(
+            replies[0]["path"],
+            path.as_str(),
+            "reply from the receiving number"
+        );
+    }
+
+    // Chen Wei has no phone number: the reply goes to the user id, as `recipient`.
+    let chen = accepted_replies_to(&requests, &sent[1].1)[0];
+    assert_eq!(chen["body"]["recipient"], USERNAME_ONLY_USER_ID);
+    assert!(chen["body"].get("to").is_none(), "{}", chen["body"]);
+    assert_eq!(
+        chen["response"]["body"]["contacts"][0]["user_id"],
+        USERNAME_ONLY_USER_ID
+    );
+    // Alice has one: her replies go to her number, from each number she wrote to.
+    for (_, id) in [&sent[0], &sent[2]] {
+        assert_eq!(accepted_replies_to(&requests, id)[0]["body"]["to"], USER);
+    }
+
+    // The chat shows each exchange in the right number's chat, with blue ticks.
+    let state = eventually(SOON, || async {
+        let state = stack.sandbox.state().await;
+        let messages = state["messages"].as_array().cloned().unwrap_or_default();
+        sent.iter()
+            .all(|(_, id)| {
+                messages
+                    .iter()
+                    .any(|m| m["id"] == id.as_str() && m["status"] == "read")
+            })
+            .then_some(messages)
+    })
+    .await
+    .unwrap_or_else(|| {
+        panic!(
+            "the chats did not show every exchange as read\n{}",
+            stack.logs()
+        )
+    });
+    for (number, id) in &sent {
+        let bot = state
+            .iter()
+            .find(|m| m["from"] == "bot" && m["payload"]["context"]["message_id"] == id.as_str())
+            .unwrap_or_else(|| panic!("no bot bubble quoting {id}"));
+        assert_eq!(bot["phone_number_id"], *number, "{bot}");
+    }
+    assert!(!stack.serve.log().contains(ACCESS_TOKEN));
+}

@@ -43,7 +43,7 @@ pub const USER: &str = "16505551234";
 /// Their profile name.
 pub const USER_NAME: &str = "Alice Johnson";
 /// The Graph API version the component uses by default.
-pub const API_VERSION: &str = "v24.0";
+pub const API_VERSION: &str = "v25.0";
 
 /// How long a process may take to start listening (wasmtime compiles the component).
 pub const START_TIMEOUT: Duration = Duration::from_secs(60);
