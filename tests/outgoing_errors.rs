@@ -24,6 +24,8 @@ fn media_message() -> MediaMessage {
         caption: Some("Front view".into()),
         filename: None,
         reply_to: None,
+        phone_number_id: None,
+        biz_opaque_callback_data: None,
     }
 }
 
@@ -35,6 +37,8 @@ fn location_message() -> LocationMessage {
         name: None,
         address: None,
         reply_to: None,
+        phone_number_id: None,
+        biz_opaque_callback_data: None,
     }
 }
 
@@ -43,6 +47,8 @@ fn contacts_message() -> ContactsMessage {
         to: ALICE.into(),
         contacts: vec![card("Ken Watanabe")],
         reply_to: None,
+        phone_number_id: None,
+        biz_opaque_callback_data: None,
     }
 }
 
@@ -61,6 +67,8 @@ fn buttons_message() -> ButtonsMessage {
         header: None,
         footer: None,
         reply_to: None,
+        phone_number_id: None,
+        biz_opaque_callback_data: None,
     }
 }
 
@@ -84,6 +92,8 @@ fn list_message() -> ListMessage {
         header: None,
         footer: None,
         reply_to: None,
+        phone_number_id: None,
+        biz_opaque_callback_data: None,
     }
 }
 
@@ -96,6 +106,8 @@ fn cta_message() -> CtaUrlMessage {
         header: None,
         footer: None,
         reply_to: None,
+        phone_number_id: None,
+        biz_opaque_callback_data: None,
     }
 }
 
@@ -106,6 +118,8 @@ fn template_message() -> TemplateMessage {
         language: "en_US".into(),
         components: vec![],
         reply_to: None,
+        phone_number_id: None,
+        biz_opaque_callback_data: None,
     }
 }
 
@@ -114,6 +128,8 @@ fn reaction_message() -> ReactionMessage {
         to: ALICE.into(),
         message_id: "wamid.IN".into(),
         emoji: "👍".into(),
+        phone_number_id: None,
+        biz_opaque_callback_data: None,
     }
 }
 
@@ -121,6 +137,7 @@ fn receipt() -> ReadReceipt {
     ReadReceipt {
         message_id: "wamid.IN".into(),
         typing: false,
+        phone_number_id: None,
     }
 }
 
@@ -158,7 +175,7 @@ async fn every_function_fails(h: &Harness) -> anyhow::Result<Vec<SendError>> {
             .expect_err("send-template"),
         o.react(&reaction_message()).await?.expect_err("react"),
         o.mark_read(&receipt()).await?.expect_err("mark-read"),
-        o.get_self().await?.expect_err("get-self"),
+        o.get_self(None).await?.expect_err("get-self"),
     ])
 }
 
@@ -206,6 +223,43 @@ async fn both_missing_or_blank_are_both_named() -> anyhow::Result<()> {
         }
         assert!(h.graph_requests().is_empty());
     }
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_phone_number_id_is_needed_only_by_requests_naming_no_number() -> anyhow::Result<()> {
+    // Without WHATSAPP_PHONE_NUMBER_ID, a request naming its number is sent...
+    let h = harness().without_env("WHATSAPP_PHONE_NUMBER_ID");
+    let o = h.outgoing();
+    o.send_text(&TextMessage {
+        phone_number_id: Some("B".into()),
+        ..text(ALICE, "hi", TextFormat::Raw)
+    })
+    .await?
+    .expect("sent from B");
+    o.get_self(Some("B")).await?.expect("profile of B");
+    assert_eq!(h.graph_requests().len(), 2);
+    // ... and without the token, it is told only the token is missing.
+    let h = harness()
+        .without_env("WHATSAPP_ACCESS_TOKEN")
+        .without_env("WHATSAPP_PHONE_NUMBER_ID");
+    let o = h.outgoing();
+    let failure = o
+        .send_text(&TextMessage {
+            phone_number_id: Some("B".into()),
+            ..text(ALICE, "hi", TextFormat::Raw)
+        })
+        .await?
+        .expect_err("no token");
+    assert_eq!(
+        failure.error,
+        SendError::MissingConfig(vec!["WHATSAPP_ACCESS_TOKEN".into()])
+    );
+    assert_eq!(
+        o.get_self(Some("B")).await?.expect_err("no token"),
+        SendError::MissingConfig(vec!["WHATSAPP_ACCESS_TOKEN".into()])
+    );
+    assert!(h.graph_requests().is_empty());
     Ok(())
 }
 
@@ -541,6 +595,7 @@ async fn contacts_limits() -> anyhow::Result<()> {
     let bad_birthday = ContactsMessage {
         contacts: vec![ContactCard {
             birthday: Some("12/04/1985".into()),
+            vcard: None,
             ..card("Ken")
         }],
         ..contacts_message()
@@ -587,8 +642,8 @@ async fn template_reaction_and_receipt_limits() -> anyhow::Result<()> {
         components: vec![TemplateComponent {
             kind: TemplateComponentKind::Body,
             parameters: vec![
-                TemplateParameter::Text("ok".into()),
-                TemplateParameter::Image(MediaSource::Id("1".into())),
+                positional(TemplateValue::Text("ok".into())),
+                positional(TemplateValue::Image(MediaSource::Id("1".into()))),
             ],
         }],
         ..template_message()
@@ -601,7 +656,7 @@ async fn template_reaction_and_receipt_limits() -> anyhow::Result<()> {
     let button_index = TemplateMessage {
         components: vec![TemplateComponent {
             kind: TemplateComponentKind::UrlButton(10),
-            parameters: vec![TemplateParameter::Text("x".into())],
+            parameters: vec![positional(TemplateValue::Text("x".into()))],
         }],
         ..template_message()
     };
@@ -614,8 +669,8 @@ async fn template_reaction_and_receipt_limits() -> anyhow::Result<()> {
         components: vec![TemplateComponent {
             kind: TemplateComponentKind::Header,
             parameters: vec![
-                TemplateParameter::Text("a".into()),
-                TemplateParameter::Text("b".into()),
+                positional(TemplateValue::Text("a".into())),
+                positional(TemplateValue::Text("b".into())),
             ],
         }],
         ..template_message()
@@ -639,6 +694,7 @@ async fn template_reaction_and_receipt_limits() -> anyhow::Result<()> {
         .mark_read(&ReadReceipt {
             message_id: " ".into(),
             typing: true,
+            phone_number_id: None,
         })
         .await?
         .expect_err("blank message id");
@@ -709,7 +765,7 @@ async fn each_graph_error_is_reported_with_its_fields() -> anyhow::Result<()> {
 #[tokio::test(start_paused = true)]
 async fn graph_error_fields_spelled_out() -> anyhow::Result<()> {
     let h = harness().graph(|_| meta_answer(401, "error_190_token_expired.json"));
-    let error = graph_error(h.outgoing().get_self().await?);
+    let error = graph_error(h.outgoing().get_self(None).await?);
     assert_eq!(
         error,
         GraphError {
@@ -858,7 +914,7 @@ async fn other_unexpected_answers_are_bad_responses() -> anyhow::Result<()> {
     assert!(error.reason.contains("success"), "{}", error.reason);
     // A profile needs its id.
     let h = harness().graph(|_| GraphResponse::json(200, json!({"verified_name": "X"})));
-    let error = bad_response(h.outgoing().get_self().await?);
+    let error = bad_response(h.outgoing().get_self(None).await?);
     assert_eq!(error.http_status, 200);
     Ok(())
 }
@@ -989,7 +1045,7 @@ async fn mark_read_and_get_self_are_retried_after_a_read_timeout() -> anyhow::Re
     assert_eq!(requests[0].body, requests[1].body);
 
     let h = harness().graph(fail_once_then_answer(timeout()));
-    let profile = h.outgoing().get_self().await?.expect("retried");
+    let profile = h.outgoing().get_self(None).await?.expect("retried");
     assert_eq!(profile.id, PHONE_NUMBER_ID);
     assert_eq!(h.graph_requests().len(), 2);
     Ok(())

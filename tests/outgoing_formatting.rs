@@ -161,11 +161,34 @@ async fn unclosed_markers_are_kept_as_typed() -> anyhow::Result<()> {
 }
 
 #[tokio::test]
-async fn crlf_line_breaks_are_kept() -> anyhow::Result<()> {
+async fn crlf_line_breaks_are_sent_as_lf() -> anyhow::Result<()> {
     assert_eq!(
         converted("**a**\r\n- b\r\n> c\r\n# d").await?,
-        "*a*\r\n• b\r\n> c\r\n*d*"
+        "*a*\n• b\n> c\n*d*"
     );
+    assert_eq!(
+        converted("plain\r\ntext\r\n```\r\ncode\r\n```").await?,
+        "plain\ntext\n```\ncode\n```"
+    );
+    // A lone `\r` is ordinary text. Raw text is sent exactly as given, CRLF included.
+    assert_eq!(converted("a\rb").await?, "a\rb");
+    assert_eq!(
+        sent_parts("raw\r\ntext", TextFormat::Raw).await?,
+        vec!["raw\r\ntext".to_string()]
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn escaped_markers_are_never_formatting() -> anyhow::Result<()> {
+    // `*literal*` would show bold: each escaped marker is sent as a lookalike character
+    // that WhatsApp never takes for formatting.
+    assert_eq!(
+        converted(r"\*literal\* and \_this\_ and \~that\~ and \`code\`").await?,
+        "∗literal∗ and ＿this＿ and ∼that∼ and ˋcodeˋ"
+    );
+    // Real formatting next to them is still converted; other escapes give the character.
+    assert_eq!(converted(r"**5 \* 3** is \#15").await?, "*5 ∗ 3* is #15");
     Ok(())
 }
 
@@ -322,6 +345,8 @@ async fn parts_are_sent_in_order_and_only_the_first_quotes() -> anyhow::Result<(
             format: TextFormat::Markdown,
             preview_url: true,
             reply_to: Some("wamid.QUOTED".into()),
+            phone_number_id: None,
+            biz_opaque_callback_data: None,
         })
         .await?
         .map_err(|f| anyhow::anyhow!("{f:?}"))?;

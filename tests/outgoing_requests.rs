@@ -20,6 +20,7 @@ fn sent_from_fixture() -> Sent {
     Sent {
         message_ids: vec![SENT_ID.to_string()],
         wa_id: Some(ALICE.to_string()),
+        user_id: None,
     }
 }
 
@@ -36,6 +37,8 @@ async fn text_is_posted_with_the_bearer_token_preview_and_quote() -> anyhow::Res
             format: TextFormat::Raw,
             preview_url: true,
             reply_to: Some("wamid.INBOUND".into()),
+            phone_number_id: None,
+            biz_opaque_callback_data: None,
         })
         .await?;
     assert_eq!(sent, Ok(sent_from_fixture()));
@@ -128,6 +131,8 @@ fn media(kind: MediaKind, source: MediaSource) -> MediaMessage {
         caption: None,
         filename: None,
         reply_to: None,
+        phone_number_id: None,
+        biz_opaque_callback_data: None,
     }
 }
 
@@ -193,6 +198,8 @@ async fn media_reply_quotes_and_blank_caption_is_left_out() -> anyhow::Result<()
     let message = MediaMessage {
         caption: Some("   ".into()),
         reply_to: Some("wamid.Q".into()),
+        phone_number_id: None,
+        biz_opaque_callback_data: None,
         ..media(MediaKind::Image, MediaSource::Id("42".into()))
     };
     h.outgoing().send_media(&message).await?.expect("sent");
@@ -224,6 +231,8 @@ async fn location_with_name_address_and_quote() -> anyhow::Result<()> {
             name: Some("Acme Test Shop".into()),
             address: Some("1 Hacker Way, Menlo Park, CA 94025".into()),
             reply_to: Some("wamid.Q".into()),
+            phone_number_id: None,
+            biz_opaque_callback_data: None,
         })
         .await?;
     assert_eq!(sent, Ok(sent_from_fixture()));
@@ -257,6 +266,8 @@ async fn bare_location_at_the_extremes() -> anyhow::Result<()> {
             name: None,
             address: None,
             reply_to: None,
+            phone_number_id: None,
+            biz_opaque_callback_data: None,
         })
         .await?
         .expect("the poles and the antimeridian are valid");
@@ -307,6 +318,7 @@ async fn contact_cards_full_and_minimal() -> anyhow::Result<()> {
         organization: Some("Example Clinic".into()),
         urls: vec!["https://example.com/maria".into()],
         birthday: Some("1985-04-12".into()),
+        vcard: None,
     };
     let minimal = card("Ken Watanabe");
     let sent = h
@@ -315,6 +327,8 @@ async fn contact_cards_full_and_minimal() -> anyhow::Result<()> {
             to: ALICE.into(),
             contacts: vec![full, minimal],
             reply_to: None,
+            phone_number_id: None,
+            biz_opaque_callback_data: None,
         })
         .await?;
     assert_eq!(sent, Ok(sent_from_fixture()));
@@ -377,6 +391,8 @@ fn buttons(header: Option<InteractiveHeader>, footer: Option<&str>) -> ButtonsMe
         header,
         footer: footer.map(String::from),
         reply_to: None,
+        phone_number_id: None,
+        biz_opaque_callback_data: None,
     }
 }
 
@@ -395,6 +411,8 @@ async fn buttons_with_text_header_and_footer() -> anyhow::Result<()> {
         .outgoing()
         .send_buttons(&ButtonsMessage {
             reply_to: Some("wamid.Q".into()),
+            phone_number_id: None,
+            biz_opaque_callback_data: None,
             ..buttons(
                 Some(InteractiveHeader::Text("Order #8841".into())),
                 Some("Reply within 24 h"),
@@ -515,6 +533,8 @@ async fn list_with_sections_rows_header_and_footer() -> anyhow::Result<()> {
             header: Some("Shipping".into()),
             footer: Some("Prices include tax".into()),
             reply_to: Some("wamid.Q".into()),
+            phone_number_id: None,
+            biz_opaque_callback_data: None,
         })
         .await?;
     assert_eq!(sent, Ok(sent_from_fixture()));
@@ -572,6 +592,8 @@ async fn cta_url_with_header_and_footer() -> anyhow::Result<()> {
             header: Some("Shipped".into()),
             footer: Some("Acme Test Shop".into()),
             reply_to: None,
+            phone_number_id: None,
+            biz_opaque_callback_data: None,
         })
         .await?;
     assert_eq!(sent, Ok(sent_from_fixture()));
@@ -614,32 +636,34 @@ async fn template_with_every_kind_of_parameter() -> anyhow::Result<()> {
             components: vec![
                 TemplateComponent {
                     kind: TemplateComponentKind::Header,
-                    parameters: vec![TemplateParameter::Image(MediaSource::Link(
+                    parameters: vec![positional(TemplateValue::Image(MediaSource::Link(
                         "https://cdn.example.com/order.png".into(),
-                    ))],
+                    )))],
                 },
                 TemplateComponent {
                     kind: TemplateComponentKind::Body,
                     parameters: vec![
-                        TemplateParameter::Text("Alice".into()),
-                        TemplateParameter::Currency(TemplateCurrency {
+                        positional(TemplateValue::Text("Alice".into())),
+                        positional(TemplateValue::Currency(TemplateCurrency {
                             fallback: "$12.50".into(),
                             code: "USD".into(),
                             amount_1000: 12_500,
-                        }),
-                        TemplateParameter::DateTime("November 21, 2024".into()),
+                        })),
+                        positional(TemplateValue::DateTime("November 21, 2024".into())),
                     ],
                 },
                 TemplateComponent {
                     kind: TemplateComponentKind::QuickReplyButton(0),
-                    parameters: vec![TemplateParameter::Payload("CONFIRM_8841".into())],
+                    parameters: vec![positional(TemplateValue::Payload("CONFIRM_8841".into()))],
                 },
                 TemplateComponent {
                     kind: TemplateComponentKind::UrlButton(1),
-                    parameters: vec![TemplateParameter::Text("orders/8841".into())],
+                    parameters: vec![positional(TemplateValue::Text("orders/8841".into()))],
                 },
             ],
             reply_to: None,
+            phone_number_id: None,
+            biz_opaque_callback_data: None,
         })
         .await?;
     assert_eq!(
@@ -647,6 +671,7 @@ async fn template_with_every_kind_of_parameter() -> anyhow::Result<()> {
         Ok(Sent {
             message_ids: vec![TEMPLATE_SENT_ID.into()],
             wa_id: Some(ALICE.into()),
+            user_id: None,
         })
     );
     assert_post(
@@ -701,15 +726,18 @@ async fn template_media_headers_by_id_and_no_components() -> anyhow::Result<()> 
     let h = accepting();
     for (parameter, want) in [
         (
-            TemplateParameter::Video(MediaSource::Id("7001".into())),
+            positional(TemplateValue::Video(MediaSource::Id("7001".into()))),
             json!({"type": "video", "video": {"id": "7001"}}),
         ),
         (
-            TemplateParameter::Document(MediaSource::Id("7002".into())),
+            positional(TemplateValue::Document(TemplateDocument {
+                source: MediaSource::Id("7002".into()),
+                filename: None,
+            })),
             json!({"type": "document", "document": {"id": "7002"}}),
         ),
         (
-            TemplateParameter::Text("Spring sale".into()),
+            positional(TemplateValue::Text("Spring sale".into())),
             json!({"type": "text", "text": "Spring sale"}),
         ),
     ] {
@@ -724,6 +752,8 @@ async fn template_media_headers_by_id_and_no_components() -> anyhow::Result<()> 
                     parameters: vec![parameter],
                 }],
                 reply_to: Some("wamid.Q".into()),
+                phone_number_id: None,
+                biz_opaque_callback_data: None,
             })
             .await?
             .expect("sent");
@@ -751,6 +781,8 @@ async fn template_media_headers_by_id_and_no_components() -> anyhow::Result<()> 
             language: "en_US".into(),
             components: vec![],
             reply_to: None,
+            phone_number_id: None,
+            biz_opaque_callback_data: None,
         })
         .await?
         .expect("sent");
@@ -781,6 +813,8 @@ async fn reaction_and_its_removal() -> anyhow::Result<()> {
                 to: ALICE.into(),
                 message_id: inbound.into(),
                 emoji: emoji.into(),
+                phone_number_id: None,
+                biz_opaque_callback_data: None,
             })
             .await?;
         assert_eq!(sent, Ok(sent_from_fixture()), "emoji {emoji:?}");
@@ -809,6 +843,7 @@ async fn mark_read_with_and_without_typing_indicator() -> anyhow::Result<()> {
         .mark_read(&ReadReceipt {
             message_id: id.into(),
             typing: false,
+            phone_number_id: None,
         })
         .await?;
     assert_eq!(done, Ok(()));
@@ -823,6 +858,7 @@ async fn mark_read_with_and_without_typing_indicator() -> anyhow::Result<()> {
         .mark_read(&ReadReceipt {
             message_id: id.into(),
             typing: true,
+            phone_number_id: None,
         })
         .await?;
     assert_eq!(done, Ok(()));
@@ -843,7 +879,7 @@ async fn mark_read_with_and_without_typing_indicator() -> anyhow::Result<()> {
 #[tokio::test]
 async fn get_self_is_a_get_with_fields_and_reads_the_profile() -> anyhow::Result<()> {
     let h = harness().graph(|_| meta_answer(200, "phone_number.json"));
-    let profile = h.outgoing().get_self().await?;
+    let profile = h.outgoing().get_self(None).await?;
     assert_eq!(
         profile,
         Ok(BusinessProfile {
@@ -857,7 +893,7 @@ async fn get_self_is_a_get_with_fields_and_reads_the_profile() -> anyhow::Result
     assert_eq!(request.method, "GET");
     assert_eq!(request.scheme, "https");
     assert_eq!(request.authority, "graph.facebook.com");
-    assert_eq!(request.path, "/v24.0/106540352242922");
+    assert_eq!(request.path, "/v25.0/106540352242922");
     assert_eq!(
         request.query.as_deref(),
         Some("fields=verified_name,display_phone_number,quality_rating,id")
@@ -873,7 +909,7 @@ async fn get_self_is_a_get_with_fields_and_reads_the_profile() -> anyhow::Result
 // ------------------------------------------------------------- endpoint configuration
 
 #[tokio::test]
-async fn default_endpoint_is_graph_facebook_com_v24() -> anyhow::Result<()> {
+async fn default_endpoint_is_graph_facebook_com_v25() -> anyhow::Result<()> {
     let h = accepting();
     h.outgoing()
         .send_text(&text(ALICE, "hi", TextFormat::Raw))
@@ -882,19 +918,19 @@ async fn default_endpoint_is_graph_facebook_com_v24() -> anyhow::Result<()> {
     let request = only_request(&h);
     assert_eq!(request.scheme, "https");
     assert_eq!(request.authority, "graph.facebook.com");
-    assert_eq!(request.path, "/v24.0/106540352242922/messages");
+    assert_eq!(request.path, "/v25.0/106540352242922/messages");
     Ok(())
 }
 
 #[tokio::test]
 async fn api_version_override_is_honoured() -> anyhow::Result<()> {
-    for (setting, version) in [("v21.0", "v21.0"), ("22.0", "v22.0"), (" v25.0/ ", "v25.0")] {
+    for (setting, version) in [("v21.0", "v21.0"), ("22.0", "v22.0"), (" v24.0/ ", "v24.0")] {
         let h = harness().env("WHATSAPP_API_VERSION", setting);
         h.outgoing()
             .send_text(&text(ALICE, "hi", TextFormat::Raw))
             .await?
             .expect("sent");
-        h.outgoing().get_self().await?.expect("profile");
+        h.outgoing().get_self(None).await?.expect("profile");
         let requests = h.graph_requests();
         assert_eq!(
             requests[0].url,
@@ -937,7 +973,7 @@ async fn graph_api_url_override_is_honoured() -> anyhow::Result<()> {
             "text": {"body": "via the proxy", "preview_url": false}
         }),
     );
-    h.outgoing().get_self().await?.expect("profile");
+    h.outgoing().get_self(None).await?.expect("profile");
     let get = &h.graph_requests()[1];
     assert_eq!(get.scheme, "http");
     assert_eq!(get.authority, "graph-proxy.internal:8080");
@@ -954,7 +990,7 @@ async fn every_request_sets_timeouts() -> anyhow::Result<()> {
         .send_text(&text(ALICE, "hi", TextFormat::Raw))
         .await?
         .expect("sent");
-    h.outgoing().get_self().await?.expect("profile");
+    h.outgoing().get_self(None).await?.expect("profile");
     for request in h.graph_requests() {
         let first_byte = request
             .options
@@ -966,5 +1002,446 @@ async fn every_request_sets_timeouts() -> anyhow::Result<()> {
         );
         assert!(request.options.connect_timeout.is_some());
     }
+    Ok(())
+}
+
+// ----------------------------------------------------------- numbers, groups, callbacks
+
+/// The messages endpoint of business number `id`, with the default root and version.
+fn messages_url_of(id: &str) -> String {
+    format!("https://graph.facebook.com/v25.0/{id}/messages")
+}
+
+#[tokio::test]
+async fn every_request_goes_out_from_the_number_it_names() -> anyhow::Result<()> {
+    let h = harness().graph(|req| {
+        if req.method == "GET" {
+            meta_answer(200, "phone_number.json")
+        } else if req.json()["status"] == "read" {
+            meta_answer(200, "mark_read_success.json")
+        } else {
+            meta_answer(200, "send_success.json")
+        }
+    });
+    let o = h.outgoing();
+    let sent = o
+        .send_text(&TextMessage {
+            phone_number_id: Some("B".into()),
+            ..text(ALICE, "from the second number", TextFormat::Raw)
+        })
+        .await?;
+    assert_eq!(sent, Ok(sent_from_fixture()));
+    assert_post_to(
+        &only_request(&h),
+        &messages_url_of("B"),
+        &json!({
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": "16505551234",
+            "type": "text",
+            "text": {"body": "from the second number", "preview_url": false}
+        }),
+    );
+    h.clear_records();
+    o.send_media(&MediaMessage {
+        phone_number_id: Some(" 222333444555 ".into()),
+        ..media(MediaKind::Image, MediaSource::Id("M1".into()))
+    })
+    .await?
+    .expect("sent");
+    o.react(&ReactionMessage {
+        to: ALICE.into(),
+        message_id: "wamid.X".into(),
+        emoji: "👍".into(),
+        phone_number_id: Some("B".into()),
+        biz_opaque_callback_data: None,
+    })
+    .await?
+    .expect("reacted");
+    o.mark_read(&ReadReceipt {
+        message_id: "wamid.X".into(),
+        typing: false,
+        phone_number_id: Some("B".into()),
+    })
+    .await?
+    .expect("marked read");
+    // A blank number is no number: the default one.
+    o.send_text(&TextMessage {
+        phone_number_id: Some("  ".into()),
+        ..text(ALICE, "default", TextFormat::Raw)
+    })
+    .await?
+    .expect("sent");
+    let profile = o.get_self(Some("B")).await?.expect("profile");
+    assert_eq!(profile.verified_name, "Acme Test Shop");
+    o.get_self(None).await?.expect("profile");
+    let requests = h.graph_requests();
+    let urls: Vec<&str> = requests.iter().map(|r| r.url.as_str()).collect();
+    assert_eq!(
+        urls,
+        vec![
+            messages_url_of("222333444555").as_str(),
+            messages_url_of("B").as_str(),
+            messages_url_of("B").as_str(),
+            MESSAGES_URL,
+            "https://graph.facebook.com/v25.0/B?fields=verified_name,display_phone_number,quality_rating,id",
+            "https://graph.facebook.com/v25.0/106540352242922?fields=verified_name,display_phone_number,quality_rating,id",
+        ]
+    );
+    assert_eq!(requests[4].path, "/v25.0/B");
+    // The number picks the URL only: it is never part of a body.
+    for r in &requests[..4] {
+        assert!(
+            r.json().get("phone_number_id").is_none(),
+            "{}",
+            r.body_text()
+        );
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_number_named_in_the_request_cannot_change_the_path() -> anyhow::Result<()> {
+    let h = accepting();
+    h.outgoing()
+        .send_text(&TextMessage {
+            phone_number_id: Some("1/../2?x=y#z".into()),
+            ..text(ALICE, "hi", TextFormat::Raw)
+        })
+        .await?
+        .expect("sent");
+    let request = only_request(&h);
+    assert_eq!(request.path, "/v25.0/1%2F..%2F2%3Fx%3Dy%23z/messages");
+    assert_eq!(request.query, None);
+    Ok(())
+}
+
+#[tokio::test]
+async fn only_the_token_is_needed_when_the_request_names_its_number() -> anyhow::Result<()> {
+    let h = harness()
+        .without_env("WHATSAPP_PHONE_NUMBER_ID")
+        .graph(|_| meta_answer(200, "send_success.json"));
+    h.outgoing()
+        .send_text(&TextMessage {
+            phone_number_id: Some("B".into()),
+            ..text(ALICE, "hi", TextFormat::Raw)
+        })
+        .await?
+        .expect("sent without WHATSAPP_PHONE_NUMBER_ID");
+    assert_eq!(only_request(&h).url, messages_url_of("B"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_group_recipient_is_sent_as_recipient_type_group() -> anyhow::Result<()> {
+    let h = accepting();
+    h.outgoing()
+        .send_text(&TextMessage {
+            reply_to: Some("wamid.G".into()),
+            ..text(
+                "group:120363025246125486",
+                "Hello, group",
+                TextFormat::Markdown,
+            )
+        })
+        .await?
+        .expect("sent to the group");
+    assert_post(
+        &only_request(&h),
+        &json!({
+            "messaging_product": "whatsapp",
+            "recipient_type": "group",
+            "to": "120363025246125486",
+            "type": "text",
+            "text": {"body": "Hello, group", "preview_url": false},
+            "context": {"message_id": "wamid.G"}
+        }),
+    );
+    h.clear_records();
+    h.outgoing()
+        .react(&ReactionMessage {
+            to: " group:120363025246125486 ".into(),
+            message_id: "wamid.G".into(),
+            emoji: "🎉".into(),
+            phone_number_id: None,
+            biz_opaque_callback_data: None,
+        })
+        .await?
+        .expect("reacted in the group");
+    assert_post(
+        &only_request(&h),
+        &json!({
+            "messaging_product": "whatsapp",
+            "recipient_type": "group",
+            "to": "120363025246125486",
+            "type": "reaction",
+            "reaction": {"message_id": "wamid.G", "emoji": "🎉"}
+        }),
+    );
+    // A group id with whitespace, or none, is refused before sending.
+    h.clear_records();
+    for to in ["group:", "group:a b"] {
+        let error = h
+            .outgoing()
+            .send_text(&text(to, "x", TextFormat::Raw))
+            .await?
+            .expect_err(to);
+        assert!(
+            matches!(error.error, SendError::InvalidRequest(ref i) if i.field == "to"),
+            "{to}: {error:?}"
+        );
+    }
+    assert!(h.graph_requests().is_empty());
+    Ok(())
+}
+
+#[tokio::test]
+async fn callback_data_goes_in_the_body_of_every_part() -> anyhow::Result<()> {
+    let h = accepting();
+    h.outgoing()
+        .send_text(&TextMessage {
+            biz_opaque_callback_data: Some("order=8841;step=confirm".into()),
+            ..text(ALICE, "Your order is confirmed.", TextFormat::Raw)
+        })
+        .await?
+        .expect("sent");
+    assert_post(
+        &only_request(&h),
+        &json!({
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": "16505551234",
+            "type": "text",
+            "text": {"body": "Your order is confirmed.", "preview_url": false},
+            "biz_opaque_callback_data": "order=8841;step=confirm"
+        }),
+    );
+    // A long text: every part carries it.
+    h.clear_records();
+    h.outgoing()
+        .send_text(&TextMessage {
+            biz_opaque_callback_data: Some("long-1".into()),
+            ..text(ALICE, &"word ".repeat(2000), TextFormat::Raw)
+        })
+        .await?
+        .expect("sent");
+    let requests = h.graph_requests();
+    assert_eq!(requests.len(), 3);
+    for r in &requests {
+        assert_eq!(r.json()["biz_opaque_callback_data"], "long-1");
+    }
+    // Blank: left out. Over 512 characters: refused before sending.
+    h.clear_records();
+    h.outgoing()
+        .send_location(&LocationMessage {
+            to: ALICE.into(),
+            latitude: 1.0,
+            longitude: 2.0,
+            name: None,
+            address: None,
+            reply_to: None,
+            phone_number_id: None,
+            biz_opaque_callback_data: Some(" ".into()),
+        })
+        .await?
+        .expect("sent");
+    assert!(only_request(&h)
+        .json()
+        .get("biz_opaque_callback_data")
+        .is_none());
+    h.clear_records();
+    let error = invalid(
+        h.outgoing()
+            .send_media(&MediaMessage {
+                biz_opaque_callback_data: Some("é".repeat(513)),
+                ..media(MediaKind::Image, MediaSource::Id("M".into()))
+            })
+            .await?,
+    );
+    assert_eq!(error.field, "biz-opaque-callback-data");
+    assert_eq!(error.reason, "at most 512 characters, got 513");
+    assert!(h.graph_requests().is_empty());
+    Ok(())
+}
+
+#[tokio::test]
+async fn sent_carries_the_user_id_meta_answers_with() -> anyhow::Result<()> {
+    let h = harness().graph(|_| {
+        GraphResponse::json(
+            200,
+            json!({
+                "messaging_product": "whatsapp",
+                "contacts": [{"input": "US.13491208655302741918", "user_id": "US.13491208655302741918"}],
+                "messages": [{"id": "wamid.USER"}]
+            }),
+        )
+    });
+    let sent = h
+        .outgoing()
+        .send_text(&text("US.13491208655302741918", "hi", TextFormat::Raw))
+        .await?;
+    assert_eq!(
+        sent,
+        Ok(Sent {
+            message_ids: vec!["wamid.USER".into()],
+            wa_id: None,
+            user_id: Some("US.13491208655302741918".into()),
+        })
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn named_template_with_new_parameter_kinds() -> anyhow::Result<()> {
+    let h = harness().graph(|_| meta_answer(200, "send_success_template_accepted.json"));
+    let sent = h
+        .outgoing()
+        .send_template(&TemplateMessage {
+            to: ALICE.into(),
+            name: "order_ready".into(),
+            language: "en_US".into(),
+            components: vec![
+                TemplateComponent {
+                    kind: TemplateComponentKind::Header,
+                    parameters: vec![positional(TemplateValue::Location(TemplateLocation {
+                        latitude: 37.483307,
+                        longitude: -122.148981,
+                        name: Some("Acme Pickup".into()),
+                        address: Some("1 Hacker Way, Menlo Park, CA 94025".into()),
+                    }))],
+                },
+                TemplateComponent {
+                    kind: TemplateComponentKind::Body,
+                    parameters: vec![
+                        named("first_name", TemplateValue::Text("Alice".into())),
+                        named(
+                            "order_total",
+                            TemplateValue::Currency(TemplateCurrency {
+                                fallback: "$12.50".into(),
+                                code: "USD".into(),
+                                amount_1000: 12_500,
+                            }),
+                        ),
+                    ],
+                },
+                TemplateComponent {
+                    kind: TemplateComponentKind::CopyCodeButton(0),
+                    parameters: vec![positional(TemplateValue::CouponCode("SAVE20".into()))],
+                },
+                TemplateComponent {
+                    kind: TemplateComponentKind::FlowButton(1),
+                    parameters: vec![positional(TemplateValue::FlowAction(TemplateFlowAction {
+                        flow_token: Some("flow-8841".into()),
+                        action_data_json: Some(r#"{"order_id": "8841"}"#.into()),
+                    }))],
+                },
+                TemplateComponent {
+                    kind: TemplateComponentKind::CatalogButton(2),
+                    parameters: vec![],
+                },
+            ],
+            reply_to: None,
+            phone_number_id: Some("B".into()),
+            biz_opaque_callback_data: Some("tpl-8841".into()),
+        })
+        .await?;
+    assert_eq!(
+        sent,
+        Ok(Sent {
+            message_ids: vec![TEMPLATE_SENT_ID.into()],
+            wa_id: Some(ALICE.into()),
+            user_id: None,
+        })
+    );
+    assert_post_to(
+        &only_request(&h),
+        &messages_url_of("B"),
+        &json!({
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": "16505551234",
+            "type": "template",
+            "template": {
+                "name": "order_ready",
+                "language": {"code": "en_US"},
+                "components": [
+                    {
+                        "type": "header",
+                        "parameters": [{
+                            "type": "location",
+                            "location": {
+                                "latitude": 37.483307,
+                                "longitude": -122.148981,
+                                "name": "Acme Pickup",
+                                "address": "1 Hacker Way, Menlo Park, CA 94025"
+                            }
+                        }]
+                    },
+                    {
+                        "type": "body",
+                        "parameters": [
+                            {"type": "text", "text": "Alice", "parameter_name": "first_name"},
+                            {
+                                "type": "currency",
+                                "currency": {"fallback_value": "$12.50", "code": "USD", "amount_1000": 12500},
+                                "parameter_name": "order_total"
+                            }
+                        ]
+                    },
+                    {
+                        "type": "button",
+                        "sub_type": "copy_code",
+                        "index": "0",
+                        "parameters": [{"type": "coupon_code", "coupon_code": "SAVE20"}]
+                    },
+                    {
+                        "type": "button",
+                        "sub_type": "flow",
+                        "index": "1",
+                        "parameters": [{
+                            "type": "action",
+                            "action": {"flow_token": "flow-8841", "flow_action_data": {"order_id": "8841"}}
+                        }]
+                    },
+                    {"type": "button", "sub_type": "catalog", "index": "2"}
+                ]
+            },
+            "biz_opaque_callback_data": "tpl-8841"
+        }),
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn named_and_positional_parameters_in_one_component_are_refused() -> anyhow::Result<()> {
+    let h = accepting();
+    let error = invalid(
+        h.outgoing()
+            .send_template(&TemplateMessage {
+                to: ALICE.into(),
+                name: "order_ready".into(),
+                language: "en_US".into(),
+                components: vec![TemplateComponent {
+                    kind: TemplateComponentKind::Body,
+                    parameters: vec![
+                        named("first_name", TemplateValue::Text("Alice".into())),
+                        positional(TemplateValue::Text("8841".into())),
+                    ],
+                }],
+                reply_to: None,
+                phone_number_id: None,
+                biz_opaque_callback_data: None,
+            })
+            .await?,
+    );
+    assert_eq!(error.field, "components[0].parameters");
+    assert!(
+        error
+            .reason
+            .contains("Meta refuses mixing named and positional parameters in one component"),
+        "{}",
+        error.reason
+    );
+    assert!(h.graph_requests().is_empty());
     Ok(())
 }

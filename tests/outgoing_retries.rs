@@ -97,6 +97,8 @@ fn media_message() -> MediaMessage {
         caption: None,
         filename: Some("invoice.pdf".into()),
         reply_to: None,
+        phone_number_id: None,
+        biz_opaque_callback_data: None,
     }
 }
 
@@ -188,6 +190,7 @@ async fn a_transient_error_then_success_returns_the_late_id() -> anyhow::Result<
         Ok(Sent {
             message_ids: vec![SENT_ID.into()],
             wa_id: Some(ALICE.into()),
+            user_id: None,
         })
     );
     let requests = h.graph_requests();
@@ -238,6 +241,8 @@ async fn the_pair_rate_limit_waits_at_least_six_seconds() -> anyhow::Result<()> 
                 to: ALICE.into(),
                 message_id: "wamid.IN".into(),
                 emoji: "👍".into(),
+                phone_number_id: None,
+                biz_opaque_callback_data: None,
             })
             .await?,
     );
@@ -469,6 +474,7 @@ async fn mark_read_retries_on_the_same_schedule() -> anyhow::Result<()> {
         .mark_read(&ReadReceipt {
             message_id: "wamid.IN".into(),
             typing: true,
+            phone_number_id: None,
         })
         .await?;
     assert_eq!(done, Ok(()));

@@ -53,6 +53,8 @@ fn media_message() -> MediaMessage {
         caption: None,
         filename: None,
         reply_to: None,
+        phone_number_id: None,
+        biz_opaque_callback_data: None,
     }
 }
 
@@ -60,6 +62,7 @@ fn receipt() -> ReadReceipt {
     ReadReceipt {
         message_id: "wamid.IN".into(),
         typing: false,
+        phone_number_id: None,
     }
 }
 
@@ -75,7 +78,7 @@ async fn send_all(h: &Harness) -> anyhow::Result<Vec<String>> {
         ),
         format!("{:?}", o.send_media(&media_message()).await?),
         format!("{:?}", o.mark_read(&receipt()).await?),
-        format!("{:?}", o.get_self().await?),
+        format!("{:?}", o.get_self(None).await?),
     ])
 }
 
@@ -212,6 +215,7 @@ async fn failing_consumer_actions_log_no_token() -> anyhow::Result<()> {
                     quote: true,
                     format: TextFormat::Markdown,
                     preview_url: false,
+                    biz_opaque_callback_data: None,
                 }),
                 Action::React("👍".into()),
                 Action::SendMedia(MediaMessage {
@@ -221,6 +225,8 @@ async fn failing_consumer_actions_log_no_token() -> anyhow::Result<()> {
                     caption: None,
                     filename: None,
                     reply_to: None,
+                    phone_number_id: None,
+                    biz_opaque_callback_data: None,
                 }),
             ]
         })

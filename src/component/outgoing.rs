@@ -51,7 +51,8 @@ impl Transport for WasiTransport {
 /// The sender every call uses: configuration from the environment.
 pub type WasiSender = Sender<WasiTransport>;
 
-/// A sender configured from the environment.
+/// A sender configured from the environment: `WHATSAPP_ACCESS_TOKEN` is required, and
+/// `WHATSAPP_PHONE_NUMBER_ID` is the number of requests that name none.
 pub fn sender() -> WasiSender {
     Sender::new(GraphConfig::from_env(super::platform::env), WasiTransport)
 }
@@ -97,7 +98,7 @@ impl Guest for super::Component {
         sender().mark_read(&receipt)
     }
 
-    fn get_self() -> Result<BusinessProfile, SendError> {
-        sender().get_self()
+    fn get_self(phone_number_id: Option<String>) -> Result<BusinessProfile, SendError> {
+        sender().get_self(phone_number_id.as_deref())
     }
 }

@@ -192,8 +192,9 @@ fn common(status: u16, content_type: Option<&str>, body: &[u8]) -> Result<Value,
 
 /// Reads the answer to a send (`POST /<phone-number-id>/messages`).
 ///
-/// 2xx with `messages[].id` gives [`Sent`] (every id, in order, normally one) and
-/// `contacts[0].wa_id`; 2xx that is not JSON or has no id is a bad response; an error
+/// 2xx with `messages[].id` gives [`Sent`] (every id, in order, normally one),
+/// `contacts[0].wa_id` and `contacts[0].user_id` (either may be absent: a message sent
+/// to a business-scoped user id may come back with only the user id); 2xx that is not JSON or has no id is a bad response; an error
 /// object is a Graph error; any other answer is a bad response with its status.
 pub fn parse_send_response(
     status: u16,
@@ -217,12 +218,17 @@ pub fn parse_send_response(
     if message_ids.is_empty() {
         return Err(bad_response(status, content_type, "no message id"));
     }
-    let wa_id = json
+    let contact = json
         .get("contacts")
         .and_then(Value::as_array)
-        .and_then(|contacts| contacts.first())
-        .and_then(|contact| string_field(contact.get("wa_id")));
-    Ok(Sent { message_ids, wa_id })
+        .and_then(|contacts| contacts.first());
+    let wa_id = contact.and_then(|contact| string_field(contact.get("wa_id")));
+    let user_id = contact.and_then(|contact| string_field(contact.get("user_id")));
+    Ok(Sent {
+        message_ids,
+        wa_id,
+        user_id,
+    })
 }
 
 /// Reads the answer to a read receipt, which must be `{"success": true}`.
@@ -513,6 +519,7 @@ mod tests {
             vec!["wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBI5QTNDQTVCM0Q0Q0Q2RTY3RTcA".to_string()]
         );
         assert_eq!(sent.wa_id.as_deref(), Some("15550100"));
+        assert_eq!(sent.user_id, None);
     }
 
     #[test]
@@ -552,6 +559,32 @@ mod tests {
             sent.message_ids,
             vec!["wamid.1".to_string(), "wamid.2".to_string()]
         );
+    }
+
+    #[test]
+    fn send_success_with_user_ids() {
+        // Sent to a business-scoped user id: Meta answers with the user id, and the phone
+        // number only when the user shares it.
+        let body = br#"{"messaging_product":"whatsapp","contacts":[{"input":"US.13491208655302741918","user_id":"US.13491208655302741918"}],"messages":[{"id":"wamid.U"}]}"#;
+        let sent = parse_send_response(200, JSON, body).expect("sent");
+        assert_eq!(sent.message_ids, vec!["wamid.U".to_string()]);
+        assert_eq!(sent.wa_id, None);
+        assert_eq!(sent.user_id.as_deref(), Some("US.13491208655302741918"));
+        let body = br#"{"contacts":[{"input":"+1 555 0100","wa_id":"15550100","user_id":"US.1"},{"user_id":"US.2"}],"messages":[{"id":"wamid.B"}]}"#;
+        let sent = parse_send_response(200, JSON, body).expect("sent");
+        assert_eq!(sent.wa_id.as_deref(), Some("15550100"));
+        assert_eq!(sent.user_id.as_deref(), Some("US.1"));
+        // Only the first contact counts; null or empty is absent.
+        for contacts in [
+            r#"[{"user_id":null}]"#,
+            r#"[{"user_id":""}]"#,
+            r#"[{"wa_id":"1"},{"user_id":"US.2"}]"#,
+            r#"[]"#,
+        ] {
+            let body = format!(r#"{{"messages":[{{"id":"wamid.A"}}],"contacts":{contacts}}}"#);
+            let sent = parse_send_response(200, JSON, body.as_bytes()).expect("sent");
+            assert_eq!(sent.user_id, None, "{contacts}");
+        }
     }
 
     #[test]

@@ -17,14 +17,17 @@
 //!   rejected, and an optional text that is empty or only whitespace counts as absent
 //!   (the request builders in [`crate::outbound::graph`] leave it out). Values are never trimmed
 //!   or otherwise changed: what passes is sent as given.
-//! - The recipient (`to`) is not checked here: [`crate::outbound::graph::normalize_recipient`]
-//!   does that, because in a consumer's action an empty `to` means "the sender" and is
-//!   resolved before the request is built.
+//! - The recipient (`to`) is not checked here: [`crate::outbound::graph::parse_recipient`]
+//!   does that (phone number, business-scoped user id or `group:` id), because in a
+//!   consumer's action an empty `to` means "the chat of the message" and is resolved
+//!   before the request is built. Nor is the sending number, which only picks the URL.
+//! - `biz-opaque-callback-data`, on every send, is at most [`CALLBACK_DATA_MAX`]
+//!   characters ([`validate_callback_data`]).
 
 use crate::types::{
     ButtonsMessage, ContactCard, ContactsMessage, CtaUrlMessage, InteractiveHeader, InvalidRequest,
     ListMessage, LocationMessage, MediaKind, MediaMessage, MediaSource, ReactionMessage,
-    ReadReceipt, TemplateComponentKind, TemplateMessage, TemplateParameter,
+    ReadReceipt, TemplateComponent, TemplateComponentKind, TemplateMessage, TemplateValue,
 };
 
 /// Most characters in one text message; longer texts are split into parts.
@@ -67,6 +70,10 @@ pub const CONTACTS_MAX: usize = 257;
 pub const TEMPLATE_HEADER_PARAMETERS_MAX: usize = 1;
 /// Highest template button index Meta accepts (buttons are numbered 0 to 9).
 pub const TEMPLATE_BUTTON_INDEX_MAX: u32 = 9;
+/// Most characters in the code a template's copy-code button copies.
+pub const COUPON_CODE_MAX: usize = 15;
+/// Most characters in `biz_opaque_callback_data`.
+pub const CALLBACK_DATA_MAX: usize = 512;
 
 /// Length of `s` as these checks count it: Unicode scalar values.
 pub fn char_count(s: &str) -> usize {
@@ -175,6 +182,12 @@ pub fn validate_text_part(body: &str) -> Result<(), InvalidRequest> {
 /// care of the length).
 pub fn validate_text_body(body: &str) -> Result<(), InvalidRequest> {
     not_blank("body", body)
+}
+
+/// Checks the `biz-opaque-callback-data` of a send: when present (not blank), at most
+/// [`CALLBACK_DATA_MAX`] characters. A blank one is left out of the request.
+pub fn validate_callback_data(value: &Option<String>) -> Result<(), InvalidRequest> {
+    optional("biz-opaque-callback-data", value, CALLBACK_DATA_MAX)
 }
 
 /// Checks a media message: the source, and a caption or file name only where Meta
@@ -415,72 +428,236 @@ pub fn validate_cta_url(message: &CtaUrlMessage) -> Result<(), InvalidRequest> {
     Ok(())
 }
 
-fn template_parameter(
-    path: &str,
-    kind: &TemplateComponentKind,
-    parameter: &TemplateParameter,
-) -> Result<(), InvalidRequest> {
-    let is_button = matches!(
-        kind,
-        TemplateComponentKind::QuickReplyButton(_) | TemplateComponentKind::UrlButton(_)
-    );
-    match parameter {
-        TemplateParameter::Text(text) | TemplateParameter::Payload(text) => {
-            if matches!(parameter, TemplateParameter::Payload(_)) && !is_button {
-                return Err(invalid(
-                    path,
-                    "a payload parameter belongs to a quick-reply or URL button",
-                ));
-            }
-            not_blank(path, text)
-        }
-        TemplateParameter::Currency(currency) => {
-            if is_button {
-                return Err(invalid(path, "a button takes a text or payload parameter"));
-            }
-            not_blank(&format!("{path}.fallback"), &currency.fallback)?;
-            not_blank(&format!("{path}.code"), &currency.code)
-        }
-        TemplateParameter::DateTime(fallback) => {
-            if is_button {
-                return Err(invalid(path, "a button takes a text or payload parameter"));
-            }
-            not_blank(path, fallback)
-        }
-        TemplateParameter::Image(source)
-        | TemplateParameter::Video(source)
-        | TemplateParameter::Document(source) => {
-            if !matches!(kind, TemplateComponentKind::Header) {
-                return Err(invalid(path, "media parameters belong to the header"));
-            }
-            validate_media_source(path, source)
-        }
+/// What a template component is, in words, for error reasons.
+fn component_name(kind: &TemplateComponentKind) -> &'static str {
+    match kind {
+        TemplateComponentKind::Header => "the header",
+        TemplateComponentKind::Body => "the body",
+        TemplateComponentKind::QuickReplyButton(_) => "a quick-reply button",
+        TemplateComponentKind::UrlButton(_) => "a URL button",
+        TemplateComponentKind::CopyCodeButton(_) => "a copy-code button",
+        TemplateComponentKind::FlowButton(_) => "a flow button",
+        TemplateComponentKind::CatalogButton(_) => "a catalog button",
     }
 }
 
-/// Checks a template message: name and language not blank; a header with at most one
-/// parameter; media parameters only in the header; payload parameters only on
-/// buttons; buttons numbered 0 to 9 with text or payload parameters; no blank values.
+/// The parameter kinds a component takes, in words, for error reasons.
+fn component_takes(kind: &TemplateComponentKind) -> &'static str {
+    match kind {
+        TemplateComponentKind::Header => {
+            "text, currency, date-time, image, video, document or location parameters"
+        }
+        TemplateComponentKind::Body => "text, currency or date-time parameters",
+        TemplateComponentKind::QuickReplyButton(_) | TemplateComponentKind::UrlButton(_) => {
+            "a text or payload parameter"
+        }
+        TemplateComponentKind::CopyCodeButton(_) => "a coupon-code parameter",
+        TemplateComponentKind::FlowButton(_) => "a flow-action parameter",
+        TemplateComponentKind::CatalogButton(_) => "a catalog-thumbnail parameter",
+    }
+}
+
+/// The WIT name of a template value's case.
+pub fn template_value_name(value: &TemplateValue) -> &'static str {
+    match value {
+        TemplateValue::Text(_) => "text",
+        TemplateValue::Currency(_) => "currency",
+        TemplateValue::DateTime(_) => "date-time",
+        TemplateValue::Image(_) => "image",
+        TemplateValue::Video(_) => "video",
+        TemplateValue::Document(_) => "document",
+        TemplateValue::Location(_) => "location",
+        TemplateValue::Payload(_) => "payload",
+        TemplateValue::CouponCode(_) => "coupon-code",
+        TemplateValue::FlowAction(_) => "flow-action",
+        TemplateValue::CatalogThumbnail(_) => "catalog-thumbnail",
+    }
+}
+
+/// Whether Meta takes a value of this kind in this component: text, currency and
+/// date-time in the header and the body; media and location in the header; text or
+/// payload on quick-reply and URL buttons; a coupon code on a copy-code button; a flow
+/// action on a flow button; a catalog thumbnail on a catalog button.
+fn allowed_in(kind: &TemplateComponentKind, value: &TemplateValue) -> bool {
+    use TemplateComponentKind as K;
+    use TemplateValue as V;
+    match value {
+        V::Text(_) => matches!(
+            kind,
+            K::Header | K::Body | K::QuickReplyButton(_) | K::UrlButton(_)
+        ),
+        V::Currency(_) | V::DateTime(_) => matches!(kind, K::Header | K::Body),
+        V::Image(_) | V::Video(_) | V::Document(_) | V::Location(_) => {
+            matches!(kind, K::Header)
+        }
+        V::Payload(_) => matches!(kind, K::QuickReplyButton(_) | K::UrlButton(_)),
+        V::CouponCode(_) => matches!(kind, K::CopyCodeButton(_)),
+        V::FlowAction(_) => matches!(kind, K::FlowButton(_)),
+        V::CatalogThumbnail(_) => matches!(kind, K::CatalogButton(_)),
+    }
+}
+
+/// True for a name Meta accepts for a named parameter (`{{first_name}}`): lowercase
+/// ASCII letters, digits and underscores, starting with a letter.
+pub fn is_parameter_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    bytes.next().is_some_and(|b| b.is_ascii_lowercase())
+        && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// Checks the value of one template parameter, at `path`.
+fn template_value(
+    path: &str,
+    kind: &TemplateComponentKind,
+    value: &TemplateValue,
+) -> Result<(), InvalidRequest> {
+    if !allowed_in(kind, value) {
+        return Err(invalid(
+            path,
+            format!(
+                "{} takes {}, not {}",
+                component_name(kind),
+                component_takes(kind),
+                template_value_name(value)
+            ),
+        ));
+    }
+    match value {
+        TemplateValue::Text(text)
+        | TemplateValue::Payload(text)
+        | TemplateValue::DateTime(text) => not_blank(path, text),
+        TemplateValue::Currency(currency) => {
+            not_blank(&format!("{path}.fallback"), &currency.fallback)?;
+            not_blank(&format!("{path}.code"), &currency.code)
+        }
+        TemplateValue::Image(source) | TemplateValue::Video(source) => {
+            validate_media_source(path, source)
+        }
+        TemplateValue::Document(document) => validate_media_source(path, &document.source),
+        TemplateValue::Location(location) => {
+            coordinate(&format!("{path}.latitude"), location.latitude, 90.0)?;
+            coordinate(&format!("{path}.longitude"), location.longitude, 180.0)
+        }
+        TemplateValue::CouponCode(code) => required(path, code, COUPON_CODE_MAX),
+        TemplateValue::FlowAction(action) => match present(&action.action_data_json) {
+            Some(data) => match serde_json::from_str::<serde_json::Value>(data) {
+                Ok(serde_json::Value::Object(_)) => Ok(()),
+                Ok(_) => Err(invalid(
+                    format!("{path}.action-data-json"),
+                    "must be a JSON object, got another JSON value",
+                )),
+                Err(_) => Err(invalid(
+                    format!("{path}.action-data-json"),
+                    "must be a JSON object, got text that is not JSON",
+                )),
+            },
+            None => Ok(()),
+        },
+        TemplateValue::CatalogThumbnail(retailer_id) => not_blank(path, retailer_id),
+    }
+}
+
+/// Checks the parameters' names in one component, at `path` (`components[i]`): all
+/// named or all positional, names as Meta accepts them, unique, and only on text,
+/// currency and date-time parameters of the header and the body.
+fn parameter_names(path: &str, component: &TemplateComponent) -> Result<(), InvalidRequest> {
+    let named = component
+        .parameters
+        .iter()
+        .filter(|p| present(&p.name).is_some())
+        .count();
+    if named == 0 {
+        return Ok(());
+    }
+    if named < component.parameters.len() {
+        return Err(invalid(
+            format!("{path}.parameters"),
+            format!(
+                "Meta refuses mixing named and positional parameters in one component: {named} of {} are named; name all of them or none",
+                component.parameters.len()
+            ),
+        ));
+    }
+    for (p, parameter) in component.parameters.iter().enumerate() {
+        let Some(name) = present(&parameter.name) else {
+            continue;
+        };
+        let field = format!("{path}.parameters[{p}].name");
+        let nameable = matches!(
+            component.kind,
+            TemplateComponentKind::Header | TemplateComponentKind::Body
+        ) && matches!(
+            parameter.value,
+            TemplateValue::Text(_) | TemplateValue::Currency(_) | TemplateValue::DateTime(_)
+        );
+        if !nameable {
+            return Err(invalid(
+                field,
+                "only text, currency and date-time parameters of the header and the body have names",
+            ));
+        }
+        if !is_parameter_name(name) {
+            return Err(invalid(
+                field,
+                "must be lowercase letters, digits and underscores, starting with a letter",
+            ));
+        }
+        let earlier = component
+            .parameters
+            .iter()
+            .take(p)
+            .position(|other| present(&other.name) == Some(name));
+        if let Some(first) = earlier {
+            return Err(invalid(
+                field,
+                format!("duplicate name, already used by parameters[{first}]"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// How many parameters a component takes: `(least, most)`.
+fn parameter_count(kind: &TemplateComponentKind) -> (usize, usize) {
+    match kind {
+        TemplateComponentKind::Header => (0, TEMPLATE_HEADER_PARAMETERS_MAX),
+        TemplateComponentKind::Body => (0, usize::MAX),
+        TemplateComponentKind::QuickReplyButton(_)
+        | TemplateComponentKind::UrlButton(_)
+        | TemplateComponentKind::CopyCodeButton(_)
+        | TemplateComponentKind::FlowButton(_) => (1, 1),
+        TemplateComponentKind::CatalogButton(_) => (0, 1),
+    }
+}
+
+/// Checks a template message:
+///
+/// - name and language not blank;
+/// - buttons numbered 0 to 9; a header with at most one parameter; quick-reply, URL,
+///   copy-code and flow buttons with exactly one, a catalog button with at most one
+///   (without one, Meta shows the catalog's first product);
+/// - each kind of value only where Meta takes it (see `allowed_in`): media and location
+///   in the header, text, currency and date-time in the header and body, text or payload
+///   on quick-reply and URL buttons, a coupon code (1 to 15 characters) on a copy-code
+///   button, a flow action on a flow button (its `action-data-json` a JSON object), a
+///   catalog thumbnail on a catalog button;
+/// - no blank values, coordinates in range, media sources valid;
+/// - parameter names: a component's parameters are all named or all positional (Meta
+///   refuses a mix), names are lowercase letters, digits and underscores starting with
+///   a letter, unique in the component, and only text, currency and date-time parameters
+///   of the header and body have one. A blank name counts as none.
 pub fn validate_template(message: &TemplateMessage) -> Result<(), InvalidRequest> {
     not_blank("name", &message.name)?;
     not_blank("language", &message.language)?;
     for (c, component) in message.components.iter().enumerate() {
         let path = format!("components[{c}]");
         match component.kind {
-            TemplateComponentKind::Header => {
-                let count = component.parameters.len();
-                if count > TEMPLATE_HEADER_PARAMETERS_MAX {
-                    return Err(invalid(
-                        format!("{path}.parameters"),
-                        format!(
-                            "a header takes at most {TEMPLATE_HEADER_PARAMETERS_MAX} parameter, got {count}"
-                        ),
-                    ));
-                }
-            }
-            TemplateComponentKind::Body => {}
+            TemplateComponentKind::Header | TemplateComponentKind::Body => {}
             TemplateComponentKind::QuickReplyButton(index)
-            | TemplateComponentKind::UrlButton(index) => {
+            | TemplateComponentKind::UrlButton(index)
+            | TemplateComponentKind::CopyCodeButton(index)
+            | TemplateComponentKind::FlowButton(index)
+            | TemplateComponentKind::CatalogButton(index) => {
                 if index > TEMPLATE_BUTTON_INDEX_MAX {
                     return Err(invalid(
                         format!("{path}.kind"),
@@ -489,19 +666,37 @@ pub fn validate_template(message: &TemplateMessage) -> Result<(), InvalidRequest
                         ),
                     ));
                 }
-                if component.parameters.is_empty() {
-                    return Err(invalid(
-                        format!("{path}.parameters"),
-                        "a button component needs its parameter",
-                    ));
-                }
             }
         }
+        let count = component.parameters.len();
+        let (least, most) = parameter_count(&component.kind);
+        if count < least {
+            return Err(invalid(
+                format!("{path}.parameters"),
+                format!(
+                    "{} needs its parameter: {}",
+                    component_name(&component.kind),
+                    component_takes(&component.kind)
+                ),
+            ));
+        }
+        if count > most {
+            let reason = if matches!(component.kind, TemplateComponentKind::Header) {
+                format!("a header takes at most {most} parameter, got {count}")
+            } else {
+                format!(
+                    "{} takes at most {most} parameter, got {count}",
+                    component_name(&component.kind)
+                )
+            };
+            return Err(invalid(format!("{path}.parameters"), reason));
+        }
+        parameter_names(&path, component)?;
         for (p, parameter) in component.parameters.iter().enumerate() {
-            template_parameter(
+            template_value(
                 &format!("{path}.parameters[{p}]"),
                 &component.kind,
-                parameter,
+                &parameter.value,
             )?;
         }
     }
@@ -523,8 +718,8 @@ pub fn validate_read_receipt(receipt: &ReadReceipt) -> Result<(), InvalidRequest
 mod tests {
     use super::*;
     use crate::types::{
-        ContactEmail, ContactPhone, ListRow, ListSection, ReplyButton, TemplateComponent,
-        TemplateCurrency,
+        ContactEmail, ContactPhone, ListRow, ListSection, ReplyButton, TemplateCurrency,
+        TemplateDocument, TemplateFlowAction, TemplateLocation, TemplateParameter,
     };
 
     fn s(n: usize) -> String {
@@ -636,6 +831,8 @@ mod tests {
             caption: None,
             filename: None,
             reply_to: None,
+            phone_number_id: None,
+            biz_opaque_callback_data: None,
         }
     }
 
@@ -727,6 +924,8 @@ mod tests {
             name: None,
             address: None,
             reply_to: None,
+            phone_number_id: None,
+            biz_opaque_callback_data: None,
         }
     }
 
@@ -784,6 +983,7 @@ mod tests {
             organization: None,
             urls: vec![],
             birthday: None,
+            vcard: None,
         }
     }
 
@@ -792,6 +992,8 @@ mod tests {
             to: "1".into(),
             contacts: cards,
             reply_to: None,
+            phone_number_id: None,
+            biz_opaque_callback_data: None,
         }
     }
 
@@ -899,6 +1101,8 @@ mod tests {
             header: None,
             footer: None,
             reply_to: None,
+            phone_number_id: None,
+            biz_opaque_callback_data: None,
         }
     }
 
@@ -1047,6 +1251,8 @@ mod tests {
             header: None,
             footer: None,
             reply_to: None,
+            phone_number_id: None,
+            biz_opaque_callback_data: None,
         }
     }
 
@@ -1218,6 +1424,8 @@ mod tests {
             header: None,
             footer: None,
             reply_to: None,
+            phone_number_id: None,
+            biz_opaque_callback_data: None,
         }
     }
 
@@ -1289,14 +1497,88 @@ mod tests {
             language: "en_US".into(),
             components,
             reply_to: None,
+            phone_number_id: None,
+            biz_opaque_callback_data: None,
         }
     }
 
-    fn component(
-        kind: TemplateComponentKind,
-        parameters: Vec<TemplateParameter>,
-    ) -> TemplateComponent {
-        TemplateComponent { kind, parameters }
+    fn component(kind: TemplateComponentKind, values: Vec<TemplateValue>) -> TemplateComponent {
+        TemplateComponent {
+            kind,
+            parameters: values
+                .into_iter()
+                .map(|value| TemplateParameter { name: None, value })
+                .collect(),
+        }
+    }
+
+    fn named(kind: TemplateComponentKind, pairs: Vec<(&str, TemplateValue)>) -> TemplateComponent {
+        TemplateComponent {
+            kind,
+            parameters: pairs
+                .into_iter()
+                .map(|(name, value)| TemplateParameter {
+                    name: Some(name.into()),
+                    value,
+                })
+                .collect(),
+        }
+    }
+
+    fn one(component: TemplateComponent) -> Result<(), InvalidRequest> {
+        validate_template(&template(vec![component]))
+    }
+
+    fn text(s: &str) -> TemplateValue {
+        TemplateValue::Text(s.into())
+    }
+
+    fn image() -> TemplateValue {
+        TemplateValue::Image(MediaSource::Link("https://x/a.png".into()))
+    }
+
+    fn currency() -> TemplateValue {
+        TemplateValue::Currency(TemplateCurrency {
+            fallback: "$1.50".into(),
+            code: "USD".into(),
+            amount_1000: 1500,
+        })
+    }
+
+    fn place(latitude: f64, longitude: f64) -> TemplateValue {
+        TemplateValue::Location(TemplateLocation {
+            latitude,
+            longitude,
+            name: None,
+            address: None,
+        })
+    }
+
+    fn flow(token: Option<&str>, data: Option<&str>) -> TemplateValue {
+        TemplateValue::FlowAction(TemplateFlowAction {
+            flow_token: token.map(str::to_string),
+            action_data_json: data.map(str::to_string),
+        })
+    }
+
+    /// One value of every kind.
+    fn every_value() -> Vec<TemplateValue> {
+        vec![
+            text("t"),
+            currency(),
+            TemplateValue::DateTime("May 1".into()),
+            image(),
+            TemplateValue::Video(MediaSource::Id("1".into())),
+            TemplateValue::Document(TemplateDocument {
+                source: MediaSource::Id("1".into()),
+                filename: None,
+            }),
+            place(1.0, 2.0),
+            TemplateValue::Payload("p".into()),
+            TemplateValue::CouponCode("SAVE20".into()),
+            flow(None, None),
+            TemplateValue::CatalogThumbnail("SKU-1".into()),
+        ]
     }
 
     #[test]
@@ -1312,136 +1594,205 @@ mod tests {
 
     #[test]
     fn template_parameters_by_component() {
-        let image = || TemplateParameter::Image(MediaSource::Link("https://x/a.png".into()));
-        let currency = || {
-            TemplateParameter::Currency(TemplateCurrency {
-                fallback: "$1.50".into(),
-                code: "USD".into(),
-                amount_1000: 1500,
-            })
-        };
         assert_ok(validate_template(&template(vec![
             component(TemplateComponentKind::Header, vec![image()]),
             component(
                 TemplateComponentKind::Body,
                 vec![
-                    TemplateParameter::Text("Ann".into()),
+                    text("Ann"),
                     currency(),
-                    TemplateParameter::DateTime("May 1".into()),
+                    TemplateValue::DateTime("May 1".into()),
                 ],
             ),
             component(
                 TemplateComponentKind::QuickReplyButton(0),
-                vec![TemplateParameter::Payload("yes".into())],
+                vec![TemplateValue::Payload("yes".into())],
+            ),
+            component(TemplateComponentKind::UrlButton(9), vec![text("abc")]),
+            component(
+                TemplateComponentKind::CopyCodeButton(1),
+                vec![TemplateValue::CouponCode("SAVE20".into())],
             ),
             component(
-                TemplateComponentKind::UrlButton(9),
-                vec![TemplateParameter::Text("abc".into())],
+                TemplateComponentKind::FlowButton(2),
+                vec![flow(Some("tok"), Some(r#"{"screen": "A", "n": [1]}"#))],
             ),
+            component(
+                TemplateComponentKind::CatalogButton(3),
+                vec![TemplateValue::CatalogThumbnail("SKU-1".into())],
+            ),
+            component(TemplateComponentKind::CatalogButton(4), vec![]),
         ])));
         assert_invalid(
-            validate_template(&template(vec![component(
+            one(component(
                 TemplateComponentKind::Header,
-                vec![
-                    TemplateParameter::Text("a".into()),
-                    TemplateParameter::Text("b".into()),
-                ],
-            )])),
+                vec![text("a"), text("b")],
+            )),
             "components[0].parameters",
             "a header takes at most 1 parameter, got 2",
         );
         assert_invalid(
-            validate_template(&template(vec![component(
+            one(component(
                 TemplateComponentKind::Body,
-                vec![TemplateParameter::Text("a".into()), image()],
-            )])),
+                vec![text("a"), image()],
+            )),
             "components[0].parameters[1]",
-            "media parameters belong to the header",
+            "the body takes text, currency or date-time parameters, not image",
         );
         assert_invalid(
-            validate_template(&template(vec![component(
+            one(component(
                 TemplateComponentKind::Body,
-                vec![TemplateParameter::Payload("p".into())],
-            )])),
+                vec![TemplateValue::Payload("p".into())],
+            )),
             "components[0].parameters[0]",
-            "a payload parameter belongs to a quick-reply or URL button",
+            "the body takes text, currency or date-time parameters, not payload",
         );
         assert_invalid(
-            validate_template(&template(vec![component(
+            one(component(
                 TemplateComponentKind::QuickReplyButton(0),
                 vec![currency()],
-            )])),
+            )),
             "components[0].parameters[0]",
-            "a button takes a text or payload parameter",
+            "a quick-reply button takes a text or payload parameter, not currency",
         );
         assert_invalid(
-            validate_template(&template(vec![component(
+            one(component(
                 TemplateComponentKind::UrlButton(1),
-                vec![TemplateParameter::DateTime("x".into())],
-            )])),
+                vec![TemplateValue::DateTime("x".into())],
+            )),
             "components[0].parameters[0]",
-            "a button takes a text or payload parameter",
+            "a URL button takes a text or payload parameter, not date-time",
         );
         assert_invalid(
-            validate_template(&template(vec![component(
+            one(component(
                 TemplateComponentKind::UrlButton(10),
-                vec![TemplateParameter::Text("x".into())],
-            )])),
+                vec![text("x")],
+            )),
             "components[0].kind",
             "button index must be 0 to 9, got 10",
         );
+        for kind in [
+            TemplateComponentKind::CopyCodeButton(10),
+            TemplateComponentKind::FlowButton(10),
+            TemplateComponentKind::CatalogButton(10),
+        ] {
+            assert_field(one(component(kind, vec![])), "components[0].kind");
+        }
         assert_invalid(
-            validate_template(&template(vec![component(
+            one(component(
                 TemplateComponentKind::QuickReplyButton(0),
                 vec![],
-            )])),
+            )),
             "components[0].parameters",
-            "a button component needs its parameter",
+            "a quick-reply button needs its parameter: a text or payload parameter",
         );
+        assert_invalid(
+            one(component(TemplateComponentKind::FlowButton(0), vec![])),
+            "components[0].parameters",
+            "a flow button needs its parameter: a flow-action parameter",
+        );
+        assert_invalid(
+            one(component(
+                TemplateComponentKind::CopyCodeButton(0),
+                vec![
+                    TemplateValue::CouponCode("A".into()),
+                    TemplateValue::CouponCode("B".into()),
+                ],
+            )),
+            "components[0].parameters",
+            "a copy-code button takes at most 1 parameter, got 2",
+        );
+        assert_invalid(
+            one(component(
+                TemplateComponentKind::CatalogButton(0),
+                vec![
+                    TemplateValue::CatalogThumbnail("A".into()),
+                    TemplateValue::CatalogThumbnail("B".into()),
+                ],
+            )),
+            "components[0].parameters",
+            "a catalog button takes at most 1 parameter, got 2",
+        );
+    }
+
+    #[test]
+    fn each_value_kind_only_where_meta_takes_it() {
+        use TemplateComponentKind as K;
+        // (component, the value names it takes)
+        let table: [(K, &[&str]); 7] = [
+            (
+                K::Header,
+                &[
+                    "text",
+                    "currency",
+                    "date-time",
+                    "image",
+                    "video",
+                    "document",
+                    "location",
+                ],
+            ),
+            (K::Body, &["text", "currency", "date-time"]),
+            (K::QuickReplyButton(0), &["text", "payload"]),
+            (K::UrlButton(0), &["text", "payload"]),
+            (K::CopyCodeButton(0), &["coupon-code"]),
+            (K::FlowButton(0), &["flow-action"]),
+            (K::CatalogButton(0), &["catalog-thumbnail"]),
+        ];
+        for (kind, takes) in table {
+            for value in every_value() {
+                let name = template_value_name(&value);
+                let result = one(component(kind, vec![value]));
+                if takes.contains(&name) {
+                    assert_ok(result);
+                } else {
+                    let e = result.expect_err(name);
+                    assert_eq!(e.field, "components[0].parameters[0]", "{name}");
+                    assert!(e.reason.ends_with(&format!(", not {name}")), "{}", e.reason);
+                }
+            }
+        }
     }
 
     #[test]
     fn template_parameter_values() {
         assert_invalid(
-            validate_template(&template(vec![component(
+            one(component(
                 TemplateComponentKind::Body,
-                vec![
-                    TemplateParameter::Text("ok".into()),
-                    TemplateParameter::Text(" ".into()),
-                ],
-            )])),
+                vec![text("ok"), text(" ")],
+            )),
             "components[0].parameters[1]",
             "must not be empty",
         );
         assert_invalid(
-            validate_template(&template(vec![component(
+            one(component(
                 TemplateComponentKind::Body,
-                vec![TemplateParameter::Currency(TemplateCurrency {
+                vec![TemplateValue::Currency(TemplateCurrency {
                     fallback: "".into(),
                     code: "USD".into(),
                     amount_1000: 1,
                 })],
-            )])),
+            )),
             "components[0].parameters[0].fallback",
             "must not be empty",
         );
         assert_invalid(
-            validate_template(&template(vec![component(
+            one(component(
                 TemplateComponentKind::Body,
-                vec![TemplateParameter::Currency(TemplateCurrency {
+                vec![TemplateValue::Currency(TemplateCurrency {
                     fallback: "1".into(),
                     code: "".into(),
                     amount_1000: 1,
                 })],
-            )])),
+            )),
             "components[0].parameters[0].code",
             "must not be empty",
         );
         assert_invalid(
-            validate_template(&template(vec![component(
+            one(component(
                 TemplateComponentKind::Body,
-                vec![TemplateParameter::DateTime("".into())],
-            )])),
+                vec![TemplateValue::DateTime("".into())],
+            )),
             "components[0].parameters[0]",
             "must not be empty",
         );
@@ -1450,13 +1801,261 @@ mod tests {
                 component(TemplateComponentKind::Body, vec![]),
                 component(
                     TemplateComponentKind::Header,
-                    vec![TemplateParameter::Document(MediaSource::Link(
-                        "nope".into(),
-                    ))],
+                    vec![TemplateValue::Document(TemplateDocument {
+                        source: MediaSource::Link("nope".into()),
+                        filename: Some("a.pdf".into()),
+                    })],
                 ),
             ])),
             "components[1].parameters[0].link",
             "must be an http:// or https:// URL without spaces",
+        );
+        assert_invalid(
+            one(component(
+                TemplateComponentKind::Header,
+                vec![TemplateValue::Video(MediaSource::Id(" ".into()))],
+            )),
+            "components[0].parameters[0].id",
+            "must not be empty",
+        );
+        assert_invalid(
+            one(component(
+                TemplateComponentKind::QuickReplyButton(0),
+                vec![TemplateValue::Payload("".into())],
+            )),
+            "components[0].parameters[0]",
+            "must not be empty",
+        );
+        assert_invalid(
+            one(component(
+                TemplateComponentKind::CatalogButton(0),
+                vec![TemplateValue::CatalogThumbnail(" ".into())],
+            )),
+            "components[0].parameters[0]",
+            "must not be empty",
+        );
+    }
+
+    #[test]
+    fn template_location_coordinates() {
+        for (lat, lon) in [(90.0, 180.0), (-90.0, -180.0), (0.0, 0.0), (37.48, -122.15)] {
+            assert_ok(one(component(
+                TemplateComponentKind::Header,
+                vec![place(lat, lon)],
+            )));
+        }
+        assert_invalid(
+            one(component(
+                TemplateComponentKind::Header,
+                vec![place(90.5, 0.0)],
+            )),
+            "components[0].parameters[0].latitude",
+            "must be between -90 and 90, got 90.5",
+        );
+        assert_invalid(
+            one(component(
+                TemplateComponentKind::Header,
+                vec![place(0.0, -180.01)],
+            )),
+            "components[0].parameters[0].longitude",
+            "must be between -180 and 180, got -180.01",
+        );
+        assert_invalid(
+            one(component(
+                TemplateComponentKind::Header,
+                vec![place(f64::NAN, 0.0)],
+            )),
+            "components[0].parameters[0].latitude",
+            "must be a finite number",
+        );
+        assert_invalid(
+            one(component(
+                TemplateComponentKind::Header,
+                vec![place(0.0, f64::INFINITY)],
+            )),
+            "components[0].parameters[0].longitude",
+            "must be a finite number",
+        );
+    }
+
+    #[test]
+    fn template_coupon_codes() {
+        let code = |c: &str| {
+            one(component(
+                TemplateComponentKind::CopyCodeButton(0),
+                vec![TemplateValue::CouponCode(c.into())],
+            ))
+        };
+        assert_ok(code("SAVE20"));
+        assert_ok(code(&"9".repeat(COUPON_CODE_MAX)));
+        assert_invalid(
+            code(" "),
+            "components[0].parameters[0]",
+            "must not be empty",
+        );
+        assert_invalid(
+            code(&"9".repeat(COUPON_CODE_MAX + 1)),
+            "components[0].parameters[0]",
+            "at most 15 characters, got 16",
+        );
+    }
+
+    #[test]
+    fn template_flow_actions() {
+        let button = |value| one(component(TemplateComponentKind::FlowButton(0), vec![value]));
+        assert_ok(button(flow(None, None)));
+        assert_ok(button(flow(Some("t"), Some("{}"))));
+        assert_ok(button(flow(None, Some(" \n "))));
+        assert_ok(button(flow(None, Some(r#" {"a": {"b": [1, "x"]}} "#))));
+        for data in [r#"[1, 2]"#, "42", r#""text""#, "null", "true"] {
+            assert_invalid(
+                button(flow(None, Some(data))),
+                "components[0].parameters[0].action-data-json",
+                "must be a JSON object, got another JSON value",
+            );
+        }
+        for data in ["{", "{a: 1}", "{} {}", "not json"] {
+            assert_invalid(
+                button(flow(Some("t"), Some(data))),
+                "components[0].parameters[0].action-data-json",
+                "must be a JSON object, got text that is not JSON",
+            );
+        }
+    }
+
+    #[test]
+    fn named_parameters() {
+        assert_ok(one(named(
+            TemplateComponentKind::Body,
+            vec![
+                ("first_name", text("Ann")),
+                ("order_total", currency()),
+                ("due", TemplateValue::DateTime("May 1".into())),
+                ("x2", text("y")),
+            ],
+        )));
+        assert_ok(one(named(
+            TemplateComponentKind::Header,
+            vec![("shop", text("Lucky Shrub"))],
+        )));
+        // Each component decides for itself: a named body and a positional header.
+        assert_ok(validate_template(&template(vec![
+            component(TemplateComponentKind::Header, vec![text("h")]),
+            named(TemplateComponentKind::Body, vec![("a", text("b"))]),
+        ])));
+        for bad in [
+            "First_name",
+            "1st",
+            "_x",
+            "first-name",
+            "first name",
+            "é",
+            " a",
+            "a ",
+        ] {
+            assert_invalid(
+                one(named(TemplateComponentKind::Body, vec![(bad, text("v"))])),
+                "components[0].parameters[0].name",
+                "must be lowercase letters, digits and underscores, starting with a letter",
+            );
+        }
+        assert_invalid(
+            one(named(
+                TemplateComponentKind::Body,
+                vec![("a", text("1")), ("b", text("2")), ("a", text("3"))],
+            )),
+            "components[0].parameters[2].name",
+            "duplicate name, already used by parameters[0]",
+        );
+        for (kind, value) in [
+            (TemplateComponentKind::Header, image()),
+            (TemplateComponentKind::Header, place(1.0, 1.0)),
+            (
+                TemplateComponentKind::QuickReplyButton(0),
+                TemplateValue::Payload("p".into()),
+            ),
+            (TemplateComponentKind::UrlButton(0), text("x")),
+            (
+                TemplateComponentKind::CopyCodeButton(0),
+                TemplateValue::CouponCode("C".into()),
+            ),
+        ] {
+            assert_invalid(
+                one(named(kind, vec![("name", value)])),
+                "components[0].parameters[0].name",
+                "only text, currency and date-time parameters of the header and the body have names",
+            );
+        }
+        // A blank name counts as none.
+        assert_ok(one(named(
+            TemplateComponentKind::Body,
+            vec![("", text("a")), (" ", text("b"))],
+        )));
+        assert!(is_parameter_name("a"));
+        assert!(is_parameter_name("a_1_b"));
+        assert!(!is_parameter_name(""));
+    }
+
+    #[test]
+    fn named_and_positional_parameters_do_not_mix() {
+        let mixed = TemplateComponent {
+            kind: TemplateComponentKind::Body,
+            parameters: vec![
+                TemplateParameter {
+                    name: None,
+                    value: text("Ann"),
+                },
+                TemplateParameter {
+                    name: Some("order".into()),
+                    value: text("42"),
+                },
+                TemplateParameter {
+                    name: None,
+                    value: text("x"),
+                },
+            ],
+        };
+        let e = one(mixed).expect_err("mixed");
+        assert_eq!(e.field, "components[0].parameters");
+        assert!(
+            e.reason.starts_with(
+                "Meta refuses mixing named and positional parameters in one component"
+            ),
+            "{}",
+            e.reason
+        );
+        assert!(e.reason.contains("1 of 3 are named"), "{}", e.reason);
+        // The mix is found before any parameter's own problem.
+        let mixed_and_blank = TemplateComponent {
+            kind: TemplateComponentKind::Body,
+            parameters: vec![
+                TemplateParameter {
+                    name: Some("BAD NAME".into()),
+                    value: text(""),
+                },
+                TemplateParameter {
+                    name: None,
+                    value: text(""),
+                },
+            ],
+        };
+        assert_field(one(mixed_and_blank), "components[0].parameters");
+    }
+
+    // ------------------------------------------------------------ callback data
+
+    #[test]
+    fn callback_data() {
+        assert_ok(validate_callback_data(&None));
+        assert_ok(validate_callback_data(&Some(String::new())));
+        assert_ok(validate_callback_data(&Some(" ".repeat(600))));
+        assert_ok(validate_callback_data(&Some(
+            "😀".repeat(CALLBACK_DATA_MAX),
+        )));
+        assert_invalid(
+            validate_callback_data(&Some("é".repeat(CALLBACK_DATA_MAX + 1))),
+            "biz-opaque-callback-data",
+            "at most 512 characters, got 513",
         );
     }
 
@@ -1468,6 +2067,8 @@ mod tests {
             to: "1".into(),
             message_id: "wamid.X".into(),
             emoji: "👍".into(),
+            phone_number_id: None,
+            biz_opaque_callback_data: None,
         };
         assert_ok(validate_reaction(&r));
         r.emoji = String::new();
@@ -1478,6 +2079,7 @@ mod tests {
         let mut receipt = ReadReceipt {
             message_id: "wamid.X".into(),
             typing: true,
+            phone_number_id: None,
         };
         assert_ok(validate_read_receipt(&receipt));
         receipt.message_id = String::new();

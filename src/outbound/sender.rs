@@ -1,5 +1,7 @@
-//! Sending through the Graph API: configuration, validation, Markdown conversion and
-//! chunking, bounded retries with backoff, and the consumer's actions.
+//! Sending through the Graph API: configuration and the business number each request
+//! goes out from, validation, Markdown conversion and chunking, bounded retries with
+//! backoff, and the consumer's actions with their defaults ([`ActionDefaults`]: the
+//! message's chat and the number that received it).
 //!
 //! I/O goes through [`Transport`], so this module knows nothing of wasm: the component
 //! implements it with wasi:http and wasi:clocks, tests with a scripted stand-in for Meta.
@@ -141,6 +143,12 @@ pub fn describe_action(action: &Action) -> &'static str {
 
 type Parse<R> = fn(u16, Option<&str>, &[u8]) -> Result<R, SendError>;
 
+/// What a request goes out with: the configuration and the business phone number id.
+struct Route {
+    config: GraphConfig,
+    phone_number_id: String,
+}
+
 /// Sends messages with one configuration and transport.
 pub struct Sender<T: Transport> {
     config: Result<GraphConfig, Vec<String>>,
@@ -149,8 +157,9 @@ pub struct Sender<T: Transport> {
 }
 
 impl<T: Transport> Sender<T> {
-    /// A sender; `config` is `Err(missing variable names)` when unconfigured, which
-    /// makes every call return [`SendError::MissingConfig`].
+    /// A sender; `config` is `Err(missing variable names)` when the access token is not
+    /// configured ([`GraphConfig::from_env`]), which makes every call return
+    /// [`SendError::MissingConfig`].
     pub fn new(config: Result<GraphConfig, Vec<String>>, transport: T) -> Self {
         Sender {
             config,
@@ -170,8 +179,36 @@ impl<T: Transport> Sender<T> {
         &self.transport
     }
 
-    fn config(&self) -> Result<GraphConfig, SendError> {
-        self.config.clone().map_err(SendError::MissingConfig)
+    /// The configuration and number for a request naming `requested` (or no number).
+    ///
+    /// Missing configuration: without the token, the configured error names (less
+    /// `WHATSAPP_PHONE_NUMBER_ID` when the request names its number); with the token but
+    /// no number from either the request or `WHATSAPP_PHONE_NUMBER_ID`, that name alone.
+    fn route(&self, requested: Option<&str>) -> Result<Route, SendError> {
+        let requested = graph::requested_phone_number_id(requested);
+        match &self.config {
+            Ok(config) => match config.resolve_phone_number_id(requested) {
+                Some(phone_number_id) => Ok(Route {
+                    config: config.clone(),
+                    phone_number_id,
+                }),
+                None => Err(SendError::MissingConfig(vec![
+                    graph::ENV_PHONE_NUMBER_ID.to_string()
+                ])),
+            },
+            Err(names) => {
+                let needed: Vec<String> = names
+                    .iter()
+                    .filter(|name| requested.is_none() || *name != graph::ENV_PHONE_NUMBER_ID)
+                    .cloned()
+                    .collect();
+                Err(SendError::MissingConfig(if needed.is_empty() {
+                    names.clone()
+                } else {
+                    needed
+                }))
+            }
+        }
     }
 
     /// Sends one request, retrying transient failures within the policy's bounds.
@@ -226,23 +263,26 @@ impl<T: Transport> Sender<T> {
         }
     }
 
+    /// Sends one message from `phone_number_id` (or the default number).
     fn post(
         &mut self,
+        phone_number_id: Option<&str>,
         build: impl FnOnce() -> Result<Value, InvalidRequest>,
     ) -> Result<Sent, SendError> {
-        let config = self.config()?;
+        let route = self.route(phone_number_id)?;
         let body = build().map_err(SendError::InvalidRequest)?;
         self.exchange(
-            &config.post_message(&body),
-            &config.access_token,
+            &route.config.post_message(&route.phone_number_id, &body),
+            &route.config.access_token,
             false,
             parse_send_response,
         )
     }
 
     /// Sends a text: Markdown converted unless raw, split into parts of at most 4096
-    /// characters (UTF-16 units), sent in order; the quote goes on the first part. On a
-    /// failure the rest are not sent.
+    /// characters (UTF-16 units), sent in order from the message's number; the quote
+    /// goes on the first part, the callback data on every part. On a failure the rest
+    /// are not sent.
     pub fn send_text(&mut self, message: &TextMessage) -> Result<Sent, TextFailure> {
         let fail = |error: SendError| TextFailure {
             error,
@@ -250,37 +290,37 @@ impl<T: Transport> Sender<T> {
             parts: 1,
             sent: Vec::new(),
         };
-        let config = self.config().map_err(fail)?;
-        graph::parse_recipient(&message.to).map_err(|e| fail(SendError::InvalidRequest(e)))?;
+        let invalid = |e: InvalidRequest| fail(SendError::InvalidRequest(e));
+        let route = self
+            .route(message.phone_number_id.as_deref())
+            .map_err(fail)?;
+        graph::parse_recipient(&message.to).map_err(invalid)?;
+        limits::validate_callback_data(&message.biz_opaque_callback_data).map_err(invalid)?;
         let text = match message.format {
             TextFormat::Markdown => markdown_to_whatsapp(&message.body),
             TextFormat::Raw => message.body.clone(),
         };
         if limits::is_blank(&text) {
-            return Err(fail(SendError::InvalidRequest(InvalidRequest {
+            return Err(invalid(InvalidRequest {
                 field: "body".into(),
                 reason: "must not be empty".into(),
-            })));
+            }));
         }
         let parts = chunk::split(&text, MAX_TEXT);
         let total = u32::try_from(parts.len()).unwrap_or(u32::MAX);
         let mut sent = Sent {
             message_ids: Vec::new(),
             wa_id: None,
+            user_id: None,
         };
         for (index, part) in parts.iter().enumerate() {
             let number = u32::try_from(index).unwrap_or(u32::MAX).saturating_add(1);
-            let reply_to = if index == 0 {
-                message.reply_to.as_deref()
-            } else {
-                None
-            };
-            let result = graph::text_body(&message.to, part, message.preview_url, reply_to)
+            let result = graph::text_body(message, part, index == 0)
                 .map_err(SendError::InvalidRequest)
                 .and_then(|body| {
                     self.exchange(
-                        &config.post_message(&body),
-                        &config.access_token,
+                        &route.config.post_message(&route.phone_number_id, &body),
+                        &route.config.access_token,
                         false,
                         parse_send_response,
                     )
@@ -289,6 +329,7 @@ impl<T: Transport> Sender<T> {
                 Ok(part_sent) => {
                     sent.message_ids.extend(part_sent.message_ids);
                     sent.wa_id = sent.wa_id.or(part_sent.wa_id);
+                    sent.user_id = sent.user_id.or(part_sent.user_id);
                 }
                 Err(error) => {
                     return Err(TextFailure {
@@ -305,124 +346,294 @@ impl<T: Transport> Sender<T> {
 
     /// Sends media.
     pub fn send_media(&mut self, message: &MediaMessage) -> Result<Sent, SendError> {
-        self.post(|| graph::media_body(message))
+        self.post(message.phone_number_id.as_deref(), || {
+            graph::media_body(message)
+        })
     }
 
     /// Sends a location.
     pub fn send_location(&mut self, message: &LocationMessage) -> Result<Sent, SendError> {
-        self.post(|| graph::location_body(message))
+        self.post(message.phone_number_id.as_deref(), || {
+            graph::location_body(message)
+        })
     }
 
     /// Sends contact cards.
     pub fn send_contacts(&mut self, message: &ContactsMessage) -> Result<Sent, SendError> {
-        self.post(|| graph::contacts_body(message))
+        self.post(message.phone_number_id.as_deref(), || {
+            graph::contacts_body(message)
+        })
     }
 
     /// Sends reply buttons.
     pub fn send_buttons(&mut self, message: &ButtonsMessage) -> Result<Sent, SendError> {
-        self.post(|| graph::buttons_body(message))
+        self.post(message.phone_number_id.as_deref(), || {
+            graph::buttons_body(message)
+        })
     }
 
     /// Sends a list.
     pub fn send_list(&mut self, message: &ListMessage) -> Result<Sent, SendError> {
-        self.post(|| graph::list_body(message))
+        self.post(message.phone_number_id.as_deref(), || {
+            graph::list_body(message)
+        })
     }
 
     /// Sends a call-to-action URL button.
     pub fn send_cta_url(&mut self, message: &CtaUrlMessage) -> Result<Sent, SendError> {
-        self.post(|| graph::cta_url_body(message))
+        self.post(message.phone_number_id.as_deref(), || {
+            graph::cta_url_body(message)
+        })
     }
 
     /// Sends a template.
     pub fn send_template(&mut self, message: &TemplateMessage) -> Result<Sent, SendError> {
-        self.post(|| graph::template_body(message))
+        self.post(message.phone_number_id.as_deref(), || {
+            graph::template_body(message)
+        })
     }
 
     /// Sends (or removes, with an empty emoji) a reaction.
     pub fn react(&mut self, message: &ReactionMessage) -> Result<Sent, SendError> {
-        self.post(|| graph::reaction_body(message))
+        self.post(message.phone_number_id.as_deref(), || {
+            graph::reaction_body(message)
+        })
     }
 
-    /// Marks a message read (and shows the typing indicator when asked). Retried like
-    /// any idempotent request.
+    /// Marks a message read (and shows the typing indicator when asked), from the
+    /// receipt's number (the one that received the message) or the default number.
+    /// Retried like any idempotent request.
     pub fn mark_read(&mut self, receipt: &ReadReceipt) -> Result<(), SendError> {
-        let config = self.config()?;
-        let request = config
-            .mark_read(receipt)
+        let route = self.route(receipt.phone_number_id.as_deref())?;
+        let request = route
+            .config
+            .mark_read(&route.phone_number_id, receipt)
             .map_err(SendError::InvalidRequest)?;
         self.exchange(
             &request,
-            &config.access_token,
+            &route.config.access_token,
             true,
             parse_mark_read_response,
         )
     }
 
-    /// Describes the business phone number.
-    pub fn get_self(&mut self) -> Result<BusinessProfile, SendError> {
-        let config = self.config()?;
+    /// Describes a business phone number: `phone_number_id`, or the default number
+    /// when it is absent or blank.
+    pub fn get_self(
+        &mut self,
+        phone_number_id: Option<&str>,
+    ) -> Result<BusinessProfile, SendError> {
+        let route = self.route(phone_number_id)?;
         self.exchange(
-            &config.get_self(),
-            &config.access_token,
+            &route.config.get_self(&route.phone_number_id),
+            &route.config.access_token,
             true,
             parse_profile_response,
         )
     }
 
-    /// Carries out one consumer action for `message`. An empty `to` means the sender of
-    /// `message` (its phone number, else its business-scoped user id).
+    /// Carries out one consumer action for `message`, with the defaults of
+    /// [`ActionDefaults`]: an empty `to` means the message's chat, an absent
+    /// `phone-number-id` the number that received it.
+    ///
+    /// - `reply` sends a text to the chat from the receiving number, quoting the message
+    ///   when asked, with its callback data;
+    /// - `react` reacts to the message in its chat from the receiving number;
+    /// - the `send-*` actions and `send-reaction` send their record with the defaults
+    ///   filled in; `mark-read` defaults its number likewise.
+    ///
+    /// An empty `to` when the chat is unknown (no group, phone or user id) is an
+    /// invalid request on `to`, and nothing is sent.
     pub fn run_action(&mut self, message: &Message, action: Action) -> Result<(), ActionError> {
-        let sender = if message.sender.is_empty() {
-            message.sender_user_id.clone().unwrap_or_default()
-        } else {
-            message.sender.clone()
-        };
-        let to = |to: String| {
-            if to.trim().is_empty() {
-                sender.clone()
-            } else {
-                to
-            }
-        };
+        let defaults = ActionDefaults::of(message);
         let send = |r: Result<Sent, SendError>| r.map(drop).map_err(ActionError::Send);
+        let bad_to = |e: InvalidRequest| ActionError::Send(SendError::InvalidRequest(e));
         match action {
-            Action::Reply(reply) => self
-                .send_text(&TextMessage {
-                    to: sender.clone(),
+            Action::Reply(reply) => {
+                let to = defaults.chat().map_err(|e| {
+                    ActionError::Text(TextFailure {
+                        error: SendError::InvalidRequest(e),
+                        part: 1,
+                        parts: 1,
+                        sent: Vec::new(),
+                    })
+                })?;
+                self.send_text(&TextMessage {
+                    to,
                     body: reply.body,
                     format: reply.format,
                     preview_url: reply.preview_url,
                     reply_to: reply.quote.then(|| message.id.clone()),
+                    phone_number_id: defaults.phone_number_id(None),
+                    biz_opaque_callback_data: reply.biz_opaque_callback_data,
                 })
                 .map(drop)
-                .map_err(ActionError::Text),
-            Action::React(emoji) => send(self.react(&ReactionMessage {
-                to: sender.clone(),
-                message_id: message.id.clone(),
-                emoji,
-            })),
-            Action::SendText(m) => self
-                .send_text(&TextMessage { to: to(m.to), ..m })
+                .map_err(ActionError::Text)
+            }
+            Action::React(emoji) => {
+                let to = defaults.chat().map_err(bad_to)?;
+                send(self.react(&ReactionMessage {
+                    to,
+                    message_id: message.id.clone(),
+                    emoji,
+                    phone_number_id: defaults.phone_number_id(None),
+                    biz_opaque_callback_data: None,
+                }))
+            }
+            Action::SendText(m) => {
+                let to = defaults.to(m.to).map_err(|e| {
+                    ActionError::Text(TextFailure {
+                        error: SendError::InvalidRequest(e),
+                        part: 1,
+                        parts: 1,
+                        sent: Vec::new(),
+                    })
+                })?;
+                let phone_number_id = defaults.phone_number_id(m.phone_number_id);
+                self.send_text(&TextMessage {
+                    to,
+                    phone_number_id,
+                    ..m
+                })
                 .map(drop)
-                .map_err(ActionError::Text),
-            Action::SendMedia(m) => send(self.send_media(&MediaMessage { to: to(m.to), ..m })),
+                .map_err(ActionError::Text)
+            }
+            Action::SendMedia(m) => {
+                let to = defaults.to(m.to).map_err(bad_to)?;
+                let phone_number_id = defaults.phone_number_id(m.phone_number_id);
+                send(self.send_media(&MediaMessage {
+                    to,
+                    phone_number_id,
+                    ..m
+                }))
+            }
             Action::SendLocation(m) => {
-                send(self.send_location(&LocationMessage { to: to(m.to), ..m }))
+                let to = defaults.to(m.to).map_err(bad_to)?;
+                let phone_number_id = defaults.phone_number_id(m.phone_number_id);
+                send(self.send_location(&LocationMessage {
+                    to,
+                    phone_number_id,
+                    ..m
+                }))
             }
             Action::SendContacts(m) => {
-                send(self.send_contacts(&ContactsMessage { to: to(m.to), ..m }))
+                let to = defaults.to(m.to).map_err(bad_to)?;
+                let phone_number_id = defaults.phone_number_id(m.phone_number_id);
+                send(self.send_contacts(&ContactsMessage {
+                    to,
+                    phone_number_id,
+                    ..m
+                }))
             }
             Action::SendButtons(m) => {
-                send(self.send_buttons(&ButtonsMessage { to: to(m.to), ..m }))
+                let to = defaults.to(m.to).map_err(bad_to)?;
+                let phone_number_id = defaults.phone_number_id(m.phone_number_id);
+                send(self.send_buttons(&ButtonsMessage {
+                    to,
+                    phone_number_id,
+                    ..m
+                }))
             }
-            Action::SendList(m) => send(self.send_list(&ListMessage { to: to(m.to), ..m })),
-            Action::SendCtaUrl(m) => send(self.send_cta_url(&CtaUrlMessage { to: to(m.to), ..m })),
+            Action::SendList(m) => {
+                let to = defaults.to(m.to).map_err(bad_to)?;
+                let phone_number_id = defaults.phone_number_id(m.phone_number_id);
+                send(self.send_list(&ListMessage {
+                    to,
+                    phone_number_id,
+                    ..m
+                }))
+            }
+            Action::SendCtaUrl(m) => {
+                let to = defaults.to(m.to).map_err(bad_to)?;
+                let phone_number_id = defaults.phone_number_id(m.phone_number_id);
+                send(self.send_cta_url(&CtaUrlMessage {
+                    to,
+                    phone_number_id,
+                    ..m
+                }))
+            }
             Action::SendTemplate(m) => {
-                send(self.send_template(&TemplateMessage { to: to(m.to), ..m }))
+                let to = defaults.to(m.to).map_err(bad_to)?;
+                let phone_number_id = defaults.phone_number_id(m.phone_number_id);
+                send(self.send_template(&TemplateMessage {
+                    to,
+                    phone_number_id,
+                    ..m
+                }))
             }
-            Action::SendReaction(m) => send(self.react(&ReactionMessage { to: to(m.to), ..m })),
-            Action::MarkRead(r) => self.mark_read(&r).map_err(ActionError::Send),
+            Action::SendReaction(m) => {
+                let to = defaults.to(m.to).map_err(bad_to)?;
+                let phone_number_id = defaults.phone_number_id(m.phone_number_id);
+                send(self.react(&ReactionMessage {
+                    to,
+                    phone_number_id,
+                    ..m
+                }))
+            }
+            Action::MarkRead(r) => {
+                let phone_number_id = defaults.phone_number_id(r.phone_number_id);
+                self.mark_read(&ReadReceipt {
+                    phone_number_id,
+                    ..r
+                })
+                .map_err(ActionError::Send)
+            }
         }
+    }
+}
+
+/// The defaults of an action for the message being handled.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActionDefaults {
+    /// The chat: `group:<group-id>` for a group message, else the sender's phone number,
+    /// else the sender's business-scoped user id; `None` when the message has none.
+    pub chat: Option<String>,
+    /// The business number that received the message, when not blank.
+    pub phone_number_id: Option<String>,
+}
+
+impl ActionDefaults {
+    /// The defaults for `message`. Blank ids count as absent.
+    pub fn of(message: &Message) -> Self {
+        let non_blank = |value: Option<&String>| {
+            value
+                .map(|v| v.trim())
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
+        let chat = match non_blank(message.group_id.as_ref()) {
+            Some(group) => Some(format!("{}{group}", graph::GROUP_PREFIX)),
+            None => non_blank(message.sender.phone.as_ref())
+                .or_else(|| non_blank(message.sender.user_id.as_ref())),
+        };
+        ActionDefaults {
+            chat,
+            phone_number_id: non_blank(Some(&message.phone_number_id)),
+        }
+    }
+
+    /// The chat, or an invalid request on `to` when the message has none.
+    pub fn chat(&self) -> Result<String, InvalidRequest> {
+        self.chat.clone().ok_or_else(|| InvalidRequest {
+            field: "to".into(),
+            reason: "empty, and the message being handled has no group, phone number or user id to answer".into(),
+        })
+    }
+
+    /// `to`, or the chat when `to` is empty or only whitespace.
+    pub fn to(&self, to: String) -> Result<String, InvalidRequest> {
+        if limits::is_blank(&to) {
+            self.chat()
+        } else {
+            Ok(to)
+        }
+    }
+
+    /// `requested` when it is present and not blank, else the receiving number.
+    pub fn phone_number_id(&self, requested: Option<String>) -> Option<String> {
+        requested
+            .filter(|id| !limits::is_blank(id))
+            .or_else(|| self.phone_number_id.clone())
     }
 }
 
@@ -498,6 +709,8 @@ mod tests {
             format: TextFormat::Markdown,
             preview_url: false,
             reply_to: Some("wamid.Q".into()),
+            phone_number_id: None,
+            biz_opaque_callback_data: None,
         }
     }
 
@@ -557,6 +770,8 @@ mod tests {
             caption: None,
             filename: None,
             reply_to: None,
+            phone_number_id: None,
+            biz_opaque_callback_data: None,
         });
         assert!(sent.is_ok());
         assert_eq!(s.transport().requests.len(), 4);
@@ -573,6 +788,8 @@ mod tests {
                 to: "1".into(),
                 message_id: "wamid.X".into(),
                 emoji: "👍".into(),
+                phone_number_id: None,
+                biz_opaque_callback_data: None,
             })
             .unwrap_err();
         assert!(matches!(error, SendError::Graph(ref g) if g.code == 2 && g.retryable));
@@ -613,7 +830,7 @@ mod tests {
         assert!(
             matches!(failure.error, SendError::MissingConfig(ref n) if n == &["WHATSAPP_ACCESS_TOKEN"])
         );
-        assert!(matches!(s.get_self(), Err(SendError::MissingConfig(_))));
+        assert!(matches!(s.get_self(None), Err(SendError::MissingConfig(_))));
         assert!(s.transport().requests.is_empty());
     }
 
@@ -653,5 +870,478 @@ mod tests {
         let failure = s.send_text(&text("hi")).unwrap_err();
         assert!(!describe_error(&failure.error).contains("SECRET-TOKEN"));
         assert!(!format!("{:?}", failure).contains("SECRET-TOKEN"));
+    }
+
+    // ------------------------------------------------------------ numbers
+
+    const MESSAGES: &str = "https://graph.facebook.com/v25.0/PNID/messages";
+
+    fn url_of(s: &Sender<Scripted>, n: usize) -> &str {
+        &s.transport().requests[n].url
+    }
+
+    #[test]
+    fn a_send_goes_out_from_the_number_it_names() {
+        let mut s = sender(vec![]);
+        s.send_text(&TextMessage {
+            phone_number_id: Some(" 222333444 ".into()),
+            ..text("hi")
+        })
+        .unwrap();
+        s.send_text(&TextMessage {
+            phone_number_id: Some(" ".into()),
+            ..text("hi")
+        })
+        .unwrap();
+        s.send_text(&text("hi")).unwrap();
+        assert_eq!(
+            url_of(&s, 0),
+            "https://graph.facebook.com/v25.0/222333444/messages"
+        );
+        assert_eq!(url_of(&s, 1), MESSAGES);
+        assert_eq!(url_of(&s, 2), MESSAGES);
+        s.mark_read(&ReadReceipt {
+            message_id: "wamid.A".into(),
+            typing: false,
+            phone_number_id: Some("B".into()),
+        })
+        .unwrap_err(); // the scripted answer is a send's, not `{"success":true}`
+        assert_eq!(url_of(&s, 3), "https://graph.facebook.com/v25.0/B/messages");
+        let _ = s.get_self(Some("B"));
+        assert_eq!(
+            url_of(&s, 4),
+            "https://graph.facebook.com/v25.0/B?fields=verified_name,display_phone_number,quality_rating,id"
+        );
+        let _ = s.get_self(None);
+        assert_eq!(
+            url_of(&s, 5),
+            "https://graph.facebook.com/v25.0/PNID?fields=verified_name,display_phone_number,quality_rating,id"
+        );
+    }
+
+    fn token_only() -> Sender<Scripted> {
+        let config = GraphConfig {
+            phone_number_id: None,
+            ..GraphConfig::new("", "SECRET-TOKEN")
+        };
+        Sender::new(Ok(config), Scripted::default())
+    }
+
+    fn missing(error: &SendError) -> Vec<String> {
+        match error {
+            SendError::MissingConfig(names) => names.clone(),
+            other => panic!("expected missing-config, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_default_number_is_needed_only_by_requests_naming_none() {
+        let mut s = token_only();
+        let failure = s.send_text(&text("hi")).unwrap_err();
+        assert_eq!(missing(&failure.error), vec!["WHATSAPP_PHONE_NUMBER_ID"]);
+        assert_eq!(
+            missing(&s.get_self(None).unwrap_err()),
+            vec!["WHATSAPP_PHONE_NUMBER_ID"]
+        );
+        let receipt = ReadReceipt {
+            message_id: "wamid.A".into(),
+            typing: false,
+            phone_number_id: None,
+        };
+        assert_eq!(
+            missing(&s.mark_read(&receipt).unwrap_err()),
+            vec!["WHATSAPP_PHONE_NUMBER_ID"]
+        );
+        assert!(s.transport().requests.is_empty());
+        // Naming a number is enough.
+        assert!(s
+            .send_text(&TextMessage {
+                phone_number_id: Some("B".into()),
+                ..text("hi")
+            })
+            .is_ok());
+        assert_eq!(url_of(&s, 0), "https://graph.facebook.com/v25.0/B/messages");
+    }
+
+    #[test]
+    fn without_a_token_nothing_is_sent_and_the_error_says_what_to_set() {
+        let both = vec![
+            "WHATSAPP_ACCESS_TOKEN".to_string(),
+            "WHATSAPP_PHONE_NUMBER_ID".to_string(),
+        ];
+        let mut s = Sender::new(Err(both.clone()), Scripted::default());
+        assert_eq!(missing(&s.send_text(&text("hi")).unwrap_err().error), both);
+        // A request naming its number needs only the token.
+        let named = TextMessage {
+            phone_number_id: Some("B".into()),
+            ..text("hi")
+        };
+        assert_eq!(
+            missing(&s.send_text(&named).unwrap_err().error),
+            vec!["WHATSAPP_ACCESS_TOKEN"]
+        );
+        assert_eq!(
+            missing(&s.get_self(Some("B")).unwrap_err()),
+            vec!["WHATSAPP_ACCESS_TOKEN"]
+        );
+        assert!(s.transport().requests.is_empty());
+    }
+
+    #[test]
+    fn callback_data_goes_on_every_part_and_is_checked_first() {
+        let mut s = sender(vec![]);
+        let m = TextMessage {
+            biz_opaque_callback_data: Some("campaign-7".into()),
+            ..text(&"word ".repeat(2000))
+        };
+        s.send_text(&m).unwrap();
+        let bodies: Vec<Value> = s.transport().requests.iter().map(body_json).collect();
+        assert_eq!(bodies.len(), 3);
+        for b in &bodies {
+            assert_eq!(b["biz_opaque_callback_data"], "campaign-7");
+        }
+        let mut s = sender(vec![]);
+        let too_long = TextMessage {
+            biz_opaque_callback_data: Some("x".repeat(513)),
+            ..text("hi")
+        };
+        let failure = s.send_text(&too_long).unwrap_err();
+        assert!(matches!(
+            failure.error,
+            SendError::InvalidRequest(ref i) if i.field == "biz-opaque-callback-data"
+        ));
+        assert!(s.transport().requests.is_empty());
+    }
+
+    #[test]
+    fn sent_carries_the_user_id() {
+        let answer = Ok(json(
+            200,
+            r#"{"contacts":[{"input":"US.1","user_id":"US.1"}],"messages":[{"id":"wamid.U"}]}"#,
+        ));
+        let mut s = sender(vec![answer]);
+        let sent = s
+            .send_text(&TextMessage {
+                to: "US.1".into(),
+                ..text("hi")
+            })
+            .unwrap();
+        assert_eq!(sent.user_id.as_deref(), Some("US.1"));
+        assert_eq!(sent.wa_id, None);
+        let body = body_json(&s.transport().requests[0]);
+        assert_eq!(body["recipient"], "US.1");
+        assert!(body.get("to").is_none());
+    }
+
+    // ------------------------------------------------------------ actions
+
+    fn user(phone: Option<&str>, user_id: Option<&str>) -> crate::types::User {
+        crate::types::User {
+            phone: phone.map(str::to_string),
+            user_id: user_id.map(str::to_string),
+            parent_user_id: None,
+            username: None,
+            name: None,
+        }
+    }
+
+    fn inbound(sender: crate::types::User, group_id: Option<&str>, number: &str) -> Message {
+        Message {
+            id: "wamid.IN".into(),
+            sender,
+            timestamp: 1,
+            business_account_id: "WABA".into(),
+            phone_number_id: number.into(),
+            display_phone_number: "15550000".into(),
+            group_id: group_id.map(str::to_string),
+            context: None,
+            content: crate::types::Content::Text("hello".into()),
+            text: "hello".into(),
+            referral: None,
+            errors: vec![],
+            raw_json: "{}".into(),
+        }
+    }
+
+    fn alice() -> Message {
+        inbound(user(Some("16505551234"), Some("US.77")), None, "PNID")
+    }
+
+    fn reply(body: &str, quote: bool) -> Action {
+        Action::Reply(crate::types::Reply {
+            body: body.into(),
+            quote,
+            format: TextFormat::Markdown,
+            preview_url: false,
+            biz_opaque_callback_data: None,
+        })
+    }
+
+    #[test]
+    fn a_reply_goes_to_the_sender_from_the_receiving_number() {
+        let mut s = sender(vec![]);
+        s.run_action(&alice(), reply("**hi**", true)).unwrap();
+        let r = &s.transport().requests[0];
+        assert_eq!(r.url, MESSAGES);
+        assert_eq!(
+            body_json(r),
+            serde_json::json!({
+                "messaging_product": "whatsapp",
+                "recipient_type": "individual",
+                "to": "16505551234",
+                "type": "text",
+                "text": {"body": "*hi*", "preview_url": false},
+                "context": {"message_id": "wamid.IN"}
+            })
+        );
+    }
+
+    #[test]
+    fn actions_on_a_group_message_go_to_the_group() {
+        let mut s = sender(vec![]);
+        let m = inbound(
+            user(Some("16505551234"), None),
+            Some("120363025246125486"),
+            "PNID",
+        );
+        s.run_action(
+            &m,
+            Action::Reply(crate::types::Reply {
+                body: "hello group".into(),
+                quote: false,
+                format: TextFormat::Raw,
+                preview_url: false,
+                biz_opaque_callback_data: Some("g-1".into()),
+            }),
+        )
+        .unwrap();
+        s.run_action(&m, Action::React("👍".into())).unwrap();
+        let bodies: Vec<Value> = s.transport().requests.iter().map(body_json).collect();
+        assert_eq!(
+            bodies[0],
+            serde_json::json!({
+                "messaging_product": "whatsapp",
+                "recipient_type": "group",
+                "to": "120363025246125486",
+                "type": "text",
+                "text": {"body": "hello group", "preview_url": false},
+                "biz_opaque_callback_data": "g-1"
+            })
+        );
+        assert_eq!(
+            bodies[1],
+            serde_json::json!({
+                "messaging_product": "whatsapp",
+                "recipient_type": "group",
+                "to": "120363025246125486",
+                "type": "reaction",
+                "reaction": {"message_id": "wamid.IN", "emoji": "👍"}
+            })
+        );
+        // An explicit `to` still wins.
+        s.run_action(
+            &m,
+            Action::SendText(TextMessage {
+                to: "+1 555 0100".into(),
+                ..text("direct")
+            }),
+        )
+        .unwrap();
+        assert_eq!(body_json(&s.transport().requests[2])["to"], "15550100");
+        assert_eq!(
+            body_json(&s.transport().requests[2])["recipient_type"],
+            "individual"
+        );
+    }
+
+    #[test]
+    fn a_username_only_sender_is_answered_by_user_id() {
+        let mut s = sender(vec![]);
+        let m = inbound(user(None, Some("US.13491208655302741918")), None, "PNID");
+        s.run_action(&m, reply("hi", false)).unwrap();
+        s.run_action(
+            &m,
+            Action::SendText(TextMessage {
+                to: " ".into(),
+                ..text("again")
+            }),
+        )
+        .unwrap();
+        for r in &s.transport().requests {
+            let body = body_json(r);
+            assert_eq!(body["recipient"], "US.13491208655302741918");
+            assert_eq!(body["recipient_type"], "individual");
+            assert!(body.get("to").is_none(), "{body}");
+        }
+        // A blank phone counts as none.
+        let m = inbound(user(Some(" "), Some("US.9")), None, "PNID");
+        s.run_action(&m, Action::React("👍".into())).unwrap();
+        assert_eq!(body_json(&s.transport().requests[2])["recipient"], "US.9");
+    }
+
+    #[test]
+    fn a_message_with_no_chat_cannot_be_answered() {
+        let mut s = sender(vec![]);
+        let m = inbound(user(None, Some(" ")), None, "PNID");
+        match s.run_action(&m, reply("hi", false)) {
+            Err(ActionError::Text(t)) => assert!(matches!(
+                t.error,
+                SendError::InvalidRequest(ref i) if i.field == "to"
+            )),
+            other => panic!("{other:?}"),
+        }
+        match s.run_action(&m, Action::React("👍".into())) {
+            Err(ActionError::Send(SendError::InvalidRequest(i))) => assert_eq!(i.field, "to"),
+            other => panic!("{other:?}"),
+        }
+        // With an explicit recipient it works.
+        s.run_action(
+            &m,
+            Action::SendText(TextMessage {
+                to: "15550100".into(),
+                ..text("x")
+            }),
+        )
+        .unwrap();
+        assert_eq!(s.transport().requests.len(), 1);
+    }
+
+    #[test]
+    fn actions_go_out_from_the_number_that_received_the_message() {
+        let mut s = sender(vec![]);
+        let m = inbound(user(Some("16505551234"), None), None, "SECOND");
+        s.run_action(&m, reply("hi", false)).unwrap();
+        s.run_action(&m, Action::React("👍".into())).unwrap();
+        s.run_action(
+            &m,
+            Action::SendMedia(MediaMessage {
+                to: String::new(),
+                kind: crate::types::MediaKind::Image,
+                source: crate::types::MediaSource::Id("M".into()),
+                caption: None,
+                filename: None,
+                reply_to: None,
+                phone_number_id: None,
+                biz_opaque_callback_data: None,
+            }),
+        )
+        .unwrap();
+        let mark = Action::MarkRead(ReadReceipt {
+            message_id: "wamid.IN".into(),
+            typing: true,
+            phone_number_id: None,
+        });
+        let _ = s.run_action(&m, mark); // answered with a send's JSON: a bad response
+        let second = "https://graph.facebook.com/v25.0/SECOND/messages";
+        for n in 0..4 {
+            assert_eq!(url_of(&s, n), second, "request {n}");
+        }
+        assert_eq!(body_json(&s.transport().requests[2])["to"], "16505551234");
+        assert_eq!(
+            body_json(&s.transport().requests[3])["typing_indicator"]["type"],
+            "text"
+        );
+    }
+
+    #[test]
+    fn an_explicit_number_overrides_the_receiving_one() {
+        let mut s = sender(vec![]);
+        let m = inbound(user(Some("16505551234"), None), None, "SECOND");
+        s.run_action(
+            &m,
+            Action::SendText(TextMessage {
+                to: String::new(),
+                phone_number_id: Some("THIRD".into()),
+                ..text("hi")
+            }),
+        )
+        .unwrap();
+        s.run_action(
+            &m,
+            Action::SendReaction(ReactionMessage {
+                to: String::new(),
+                message_id: "wamid.OTHER".into(),
+                emoji: "❤".into(),
+                phone_number_id: Some(" ".into()), // blank: the receiving number
+                biz_opaque_callback_data: None,
+            }),
+        )
+        .unwrap();
+        let _ = s.run_action(
+            &m,
+            Action::MarkRead(ReadReceipt {
+                message_id: "wamid.IN".into(),
+                typing: false,
+                phone_number_id: Some("THIRD".into()),
+            }),
+        );
+        assert_eq!(
+            url_of(&s, 0),
+            "https://graph.facebook.com/v25.0/THIRD/messages"
+        );
+        assert_eq!(
+            url_of(&s, 1),
+            "https://graph.facebook.com/v25.0/SECOND/messages"
+        );
+        assert_eq!(
+            url_of(&s, 2),
+            "https://graph.facebook.com/v25.0/THIRD/messages"
+        );
+    }
+
+    #[test]
+    fn a_message_without_a_receiving_number_uses_the_default() {
+        let mut s = sender(vec![]);
+        let m = inbound(user(Some("16505551234"), None), None, " ");
+        s.run_action(&m, reply("hi", false)).unwrap();
+        assert_eq!(url_of(&s, 0), MESSAGES);
+        // Neither known: missing configuration, nothing sent.
+        let mut s = token_only();
+        match s.run_action(&m, reply("hi", false)) {
+            Err(ActionError::Text(t)) => {
+                assert_eq!(missing(&t.error), vec!["WHATSAPP_PHONE_NUMBER_ID"])
+            }
+            other => panic!("{other:?}"),
+        }
+        match s.run_action(&m, Action::React("👍".into())) {
+            Err(ActionError::Send(e)) => {
+                assert_eq!(missing(&e), vec!["WHATSAPP_PHONE_NUMBER_ID"])
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(s.transport().requests.is_empty());
+        // The receiving number is enough when the default is not configured.
+        let m = inbound(user(Some("16505551234"), None), None, "SECOND");
+        s.run_action(&m, reply("hi", false)).unwrap();
+        assert_eq!(
+            url_of(&s, 0),
+            "https://graph.facebook.com/v25.0/SECOND/messages"
+        );
+    }
+
+    #[test]
+    fn action_defaults() {
+        let d = ActionDefaults::of(&inbound(
+            user(Some(" 1555 "), Some("US.1")),
+            Some(" G1 "),
+            " P ",
+        ));
+        assert_eq!(d.chat.as_deref(), Some("group:G1"));
+        assert_eq!(d.phone_number_id.as_deref(), Some("P"));
+        assert_eq!(d.to("".into()).as_deref().ok(), Some("group:G1"));
+        assert_eq!(d.to("1".into()).as_deref().ok(), Some("1"));
+        assert_eq!(d.phone_number_id(Some("Q".into())).as_deref(), Some("Q"));
+        assert_eq!(d.phone_number_id(Some("".into())).as_deref(), Some("P"));
+        assert_eq!(d.phone_number_id(None).as_deref(), Some("P"));
+        let d = ActionDefaults::of(&inbound(user(Some("1555"), Some("US.1")), Some(""), ""));
+        assert_eq!(d.chat.as_deref(), Some("1555"));
+        assert_eq!(d.phone_number_id, None);
+        let d = ActionDefaults::of(&inbound(user(None, None), None, "P"));
+        assert_eq!(d.chat, None);
+        assert_eq!(d.to("x".into()).ok().as_deref(), Some("x"));
+        assert_eq!(
+            d.to(" ".into()).err().map(|e| e.field).as_deref(),
+            Some("to")
+        );
     }
 }

@@ -11,7 +11,7 @@ pub const PHONE_NUMBER_ID: &str = "106540352242922";
 /// A distinctive access token: tests assert where it goes and where it must not.
 pub const TOKEN: &str = "EAAJtestTOKEN7f3c9d2b1aZZsecretZZ";
 /// The messages endpoint with the default root URL and version.
-pub const MESSAGES_URL: &str = "https://graph.facebook.com/v24.0/106540352242922/messages";
+pub const MESSAGES_URL: &str = "https://graph.facebook.com/v25.0/106540352242922/messages";
 /// The message id of the first message of `send_success.json`.
 pub const SENT_ID: &str = "wamid.HBgLMTY1MDU1NTEyMzQVAgARGBI4MjVFOTk1MTRENjJGN0I4MTEA";
 /// The message id of `send_success_template_accepted.json`.
@@ -120,6 +120,7 @@ pub fn card(name: &str) -> ContactCard {
         organization: None,
         urls: vec![],
         birthday: None,
+        vcard: None,
     }
 }
 
@@ -131,6 +132,8 @@ pub fn text(to: &str, body: &str, format: TextFormat) -> TextMessage {
         format,
         preview_url: false,
         reply_to: None,
+        phone_number_id: None,
+        biz_opaque_callback_data: None,
     }
 }
 
@@ -167,5 +170,18 @@ pub fn bad_response<T: std::fmt::Debug>(result: Result<T, SendError>) -> BadResp
     match result {
         Err(SendError::BadResponse(b)) => b,
         other => panic!("expected a bad response, got {other:?}"),
+    }
+}
+
+/// A positional template parameter (no name).
+pub fn positional(value: TemplateValue) -> TemplateParameter {
+    TemplateParameter { name: None, value }
+}
+
+/// A named template parameter (`{{name}}`).
+pub fn named(name: &str, value: TemplateValue) -> TemplateParameter {
+    TemplateParameter {
+        name: Some(name.into()),
+        value,
     }
 }

@@ -6,6 +6,17 @@ use std::collections::BTreeMap;
 
 use super::{MAX_DEST_LEN, MAX_DEST_PARENS, MAX_LINK_DEPTH};
 
+/// The character an escaped WhatsApp marker is sent as: a lookalike that WhatsApp never
+/// takes for formatting (see the parent module's documentation).
+pub(super) fn literal_marker(marker: u8) -> char {
+    match marker {
+        b'*' => '\u{2217}', // ∗ ASTERISK OPERATOR
+        b'_' => '\u{FF3F}', // ＿ FULLWIDTH LOW LINE
+        b'~' => '\u{223C}', // ∼ TILDE OPERATOR
+        _ => '\u{02CB}',    // ˋ MODIFIER LETTER GRAVE ACCENT, for the backtick
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Strong,
@@ -191,15 +202,23 @@ impl<'a> Inline<'a> {
         let mut text_start = 0;
         while let Some(&b) = bytes.get(i) {
             match b {
-                b'\\' => {
-                    if bytes.get(i + 1).is_some_and(u8::is_ascii_punctuation) {
+                b'\\' => match bytes.get(i + 1) {
+                    // An escaped marker: sent as a lookalike that is never formatting
+                    // (WhatsApp has no escape; see the module documentation).
+                    Some(&marker @ (b'*' | b'_' | b'~' | b'`')) => {
+                        self.flush(text_start, i);
+                        let mut literal = [0u8; 4];
+                        self.push_text(literal_marker(marker).encode_utf8(&mut literal));
+                        i += 2;
+                        text_start = i;
+                    }
+                    Some(next) if next.is_ascii_punctuation() => {
                         self.flush(text_start, i);
                         text_start = i + 1;
                         i += 2;
-                    } else {
-                        i += 1;
                     }
-                }
+                    _ => i += 1,
+                },
                 b'`' => {
                     let n = run_len(bytes, i, b'`');
                     match self.code_close(i + n, n) {

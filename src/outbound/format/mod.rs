@@ -6,7 +6,8 @@
 //!
 //! # Rules
 //!
-//! Block level (a "line" ends at `\n`; a `\r` right before the `\n` is part of the line break):
+//! Block level (a "line" ends at `\n`; a `\r` right before the `\n` is part of the line break,
+//! which is sent as `\n`):
 //!
 //! | Markdown                                   | WhatsApp                                        |
 //! |--------------------------------------------|-------------------------------------------------|
@@ -30,7 +31,8 @@
 //! | `![alt](url)`                    | `alt (url)`, or just `url` when `alt` is empty / equals the URL |
 //! | `<https://x>`, `<a@b.c>`         | `https://x`, `a@b.c`        |
 //! | `<br>`, `<br/>`, `<br />`        | a line break (`\n`)         |
-//! | `\*` (backslash + ASCII punctuation) | `*` (the bare character; WhatsApp has no escape, so it may still format it) |
+//! | `\*`, `\_`, `\~`, `` \` `` (an escaped marker) | a lookalike that is never formatting: `∗` (U+2217), `＿` (U+FF3F), `∼` (U+223C), `ˋ` (U+02CB); `\*literal\*` -> `∗literal∗` (see below) |
+//! | `\#`, `\\`, ... (backslash + other ASCII punctuation) | the bare character (`#`, `\`) |
 //!
 //! Emphasis follows the CommonMark delimiter-run algorithm (left/right flanking, intraword `_`
 //! is never emphasis, the "rule of 3", nesting). Unmatched or non-flanking markers are copied
@@ -42,22 +44,35 @@
 //! whitespace or `<`, minus trailing `?!.,:;*_~'"` and unbalanced `)`). Backslash escapes in a
 //! link destination are resolved (`(a\_b)` -> `a_b`), in a bare URL they are kept.
 //!
-//! Line breaks: every `\n` and `\r\n` of the input is copied as typed (no normalisation), a
-//! lone `\r` is ordinary text. Not recognised (copied as typed, inline-converted): setext
-//! headings, indented code blocks, reference links, HTML other than `<br>`, tables (rows are
-//! kept with their `|`), fences inside block quotes. Link destinations longer than 2048 bytes
-//! are not recognised as links.
+//! Escaped markers: WhatsApp has no escape character, and a bare `*literal*` is shown bold.
+//! Invisible characters around the marker (a zero width space) do not reliably stop it: they
+//! are neither letters nor spaces, so `*` after one still opens a bold run under the
+//! word-boundary rule WhatsApp (and the sandbox's chat page) apply. So an escaped marker is
+//! sent as a lookalike character that WhatsApp never takes for a marker. Unescaped markers
+//! that do not form emphasis (`2 * 3`, `snake_case`) are copied as typed.
+//!
+//! Line breaks: the converted text has `\n` line breaks only. Every `\r\n` of the input becomes
+//! `\n` (also inside code blocks); a lone `\r` is ordinary text and copied, except where it would
+//! end up right before a `\n` of the output (`a\r<br>`, the end of an unclosed fence): there it is
+//! dropped, so that no `\r\n` is ever sent.
+//!
+//! Not recognised (copied as typed, inline-converted): setext headings, indented code blocks,
+//! reference links, HTML other than `<br>`, tables (rows are kept with their `|`), fences inside
+//! block quotes. Link destinations longer than 2048 bytes are not recognised as links.
 //!
 //! # Identity invariant
 //!
 //! A text is *plain* ([`is_plain`]) when
-//! 1. it contains none of the characters `` * _ ~ ` [ \ < ``, and
+//! 1. it contains none of the characters `` * _ ~ ` [ \ < ``,
 //! 2. no line (lines are separated by `\n`) has `#`, `>`, `-` or `+` as its first character
-//!    other than space and tab.
+//!    other than space and tab, and
+//! 3. it contains no `\r\n` (a lone `\r` is fine).
 //!
 //! For every plain text `t`, `markdown_to_whatsapp(t) == t`, byte for byte (digits, `.`, `)`,
-//! `!`, `]`, `|`, `#`/`-`/`+`/`>` after the first character of a line, emoji, URLs, `\r\n`,
-//! any Unicode are all plain).
+//! `!`, `]`, `|`, `#`/`-`/`+`/`>` after the first character of a line, emoji, URLs, a lone `\r`,
+//! any Unicode are all plain). For a text `t` that is plain once its `\r\n` are replaced by
+//! `\n`, `markdown_to_whatsapp(t)` is that replaced text. And for every text, the output has no
+//! `\r\n` and at least as many `\n` as the input.
 
 mod inline;
 
@@ -104,13 +119,40 @@ pub fn markdown_to_whatsapp(md: &str) -> String {
         }
         out.push_str("```");
     }
+    // A lone `\r` of the input right before a line break of the output (`a\r<br>`, an
+    // unclosed fence's last line, `\r\r\n`): no `\r\n` is sent.
+    if out.contains("\r\n") {
+        out = drop_cr_before_lf(&out);
+    }
+    out
+}
+
+/// `s` without the `\r`s that come right before a `\n` (any number of them).
+fn drop_cr_before_lf(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut pending_cr = 0usize;
+    for c in s.chars() {
+        match c {
+            '\r' => pending_cr += 1,
+            '\n' => {
+                pending_cr = 0;
+                out.push('\n');
+            }
+            _ => {
+                out.extend(std::iter::repeat_n('\r', pending_cr));
+                pending_cr = 0;
+                out.push(c);
+            }
+        }
+    }
+    out.extend(std::iter::repeat_n('\r', pending_cr));
     out
 }
 
 /// Whether `text` is *plain* in the sense of the identity invariant (module documentation):
 /// for such text [`markdown_to_whatsapp`] returns the input unchanged.
 pub fn is_plain(text: &str) -> bool {
-    if text.contains(['*', '_', '~', '`', '[', '\\', '<']) {
+    if text.contains(['*', '_', '~', '`', '[', '\\', '<']) || text.contains("\r\n") {
         return false;
     }
     text.split('\n').all(|line| {
@@ -121,11 +163,12 @@ pub fn is_plain(text: &str) -> bool {
     })
 }
 
-/// Lines with their terminator (`"\n"`, `"\r\n"` or `""` for the last line).
+/// Lines with the terminator to emit (`"\n"` for both `\n` and `\r\n`, `""` for the last
+/// line).
 fn lines(s: &str) -> impl Iterator<Item = (&str, &str)> {
     s.split_inclusive('\n').map(|l| {
         if let Some(body) = l.strip_suffix("\r\n") {
-            (body, "\r\n")
+            (body, "\n")
         } else if let Some(body) = l.strip_suffix('\n') {
             (body, "\n")
         } else {
@@ -367,12 +410,43 @@ mod tests {
 
     #[test]
     fn backslash_escapes() {
-        assert_eq!(md(r"\*not italic\*"), "*not italic*");
-        assert_eq!(md(r"\_x\_"), "_x_");
         assert_eq!(md(r"a \# b \\ c"), r"a # b \ c");
         assert_eq!(md(r"C:\Users\me"), r"C:\Users\me");
         assert_eq!(md(r"\# not a header"), "# not a header");
         assert_eq!(md("trailing \\"), "trailing \\");
+        assert_eq!(md(r"\[not a link](x)"), "[not a link](x)");
+        assert_eq!(md(r"1\. not a list"), "1. not a list");
+    }
+
+    #[test]
+    fn escaped_markers_are_sent_as_lookalikes_that_never_format() {
+        // Sent as `*literal*`, WhatsApp would show it bold.
+        assert_eq!(md(r"\*literal\*"), "\u{2217}literal\u{2217}");
+        assert_eq!(md(r"\_x\_"), "\u{FF3F}x\u{FF3F}");
+        assert_eq!(md(r"\~gone\~"), "\u{223C}gone\u{223C}");
+        assert_eq!(md(r"\`code\`"), "\u{02CB}code\u{02CB}");
+        assert_eq!(md(r"\*\*not bold\*\*"), "∗∗not bold∗∗");
+        // Next to real formatting, which is still converted.
+        assert_eq!(md(r"**5 \* 3**"), "*5 ∗ 3*");
+        assert_eq!(md(r"_a\_b_"), "_a＿b_");
+        assert_eq!(md(r"# \*H\*"), "*∗H∗*");
+        assert_eq!(md(r"- \_item\_"), "• ＿item＿");
+        assert_eq!(md(r"[\*x\*](https://u.v)"), "∗x∗ (https://u.v)");
+        // Only the markers: other escapes give the bare character, and an escaped
+        // backslash leaves the marker after it a marker.
+        assert_eq!(md(r"\#\>\-"), "#>-");
+        assert_eq!(md(r"\\*it*"), r"\_it_");
+        // Not in code, not in link destinations, not in bare URLs.
+        assert_eq!(md(r"`a\*b`"), r"`a\*b`");
+        assert_eq!(md("```\n\\*x\\*\n```"), "```\n\\*x\\*\n```");
+        assert_eq!(md(r"[a](https://u.v/x\_y)"), "a (https://u.v/x_y)");
+        assert_eq!(md(r"see https://u.v/\*x"), r"see https://u.v/\*x");
+        // Where the input escaped a marker, the output has no marker at all.
+        for m in ['*', '_', '~', '`'] {
+            let out = md(&format!("a \\{m}b\\{m} c"));
+            assert_eq!(out.matches(m).count(), 0, "{out}");
+            assert_eq!(out.chars().count(), "a xbx c".chars().count(), "{out}");
+        }
     }
 
     // ---- code -------------------------------------------------------------------------
@@ -511,12 +585,28 @@ mod tests {
     // ---- line breaks ---------------------------------------------------------------------
 
     #[test]
-    fn crlf_preserved_and_handled() {
-        assert_eq!(md("# H\r\n**b**\r\n"), "*H*\r\n*b*\r\n");
-        assert_eq!(md("```py\r\na_b\r\n```\r\nx"), "```\r\na_b\r\n```\r\nx");
-        assert_eq!(md("- a\r\n- b"), "• a\r\n• b");
-        assert_eq!(md("plain\r\ntext\r\n"), "plain\r\ntext\r\n");
+    fn crlf_is_sent_as_lf() {
+        assert_eq!(md("# H\r\n**b**\r\n"), "*H*\n*b*\n");
+        assert_eq!(md("```py\r\na_b\r\n```\r\nx"), "```\na_b\n```\nx");
+        assert_eq!(md("- a\r\n- b"), "• a\n• b");
+        assert_eq!(md("plain\r\ntext\r\n"), "plain\ntext\n");
+        assert_eq!(md("> q\r\n\r\n---\r\n"), format!("> q\n\n{RULE}\n"));
+        assert_eq!(md("mixed\nbreaks\r\nhere"), "mixed\nbreaks\nhere");
+        // An unclosed fence is closed after a `\n`.
+        assert_eq!(md("```\r\ncode\r\n"), "```\ncode\n```");
+    }
+
+    #[test]
+    fn a_lone_cr_is_ordinary_text() {
         assert_eq!(md("lone\rcr"), "lone\rcr");
+        assert_eq!(md("\r"), "\r");
+        assert_eq!(md("a\r b **c**\r"), "a\r b *c*\r");
+        // ... unless the output would put it right before a line break: no `\r\n` is sent.
+        assert_eq!(md("a\r<br>b"), "a\nb");
+        assert_eq!(md("a\r\r\nb"), "a\nb");
+        assert_eq!(md(">\r\r\r\n>x\r"), "> \n> x\r");
+        assert_eq!(drop_cr_before_lf("\r\ra\r\r\r\nb\r\n\r"), "\r\ra\nb\n\r");
+        assert_eq!(md("```\ncode\r"), "```\ncode\n```");
     }
 
     #[test]
@@ -670,6 +760,11 @@ mod tests {
                 plain += 1;
                 assert_eq!(md(&s), s, "plain input changed: {s:?}");
             }
+            // Plain once its CRLFs are LFs: converted to exactly that.
+            let lf = s.replace("\r\n", "\n");
+            if is_plain(&lf) {
+                assert_eq!(md(&s), lf, "plain-but-CRLF input: {s:?}");
+            }
         }
         assert!(
             plain > 1500,
@@ -680,7 +775,9 @@ mod tests {
     #[test]
     fn is_plain_definition() {
         assert!(is_plain("hello, world! 1. 2) a-b # c > d + e |x|"));
-        assert!(is_plain("line\r\n  indented\n"));
+        assert!(is_plain("line\n  indented\n"));
+        assert!(is_plain("lone\rcr"));
+        assert!(!is_plain("line\r\n"));
         assert!(!is_plain("a*b"));
         assert!(!is_plain("a_b"));
         assert!(!is_plain("x\n  - y"));
@@ -750,6 +847,12 @@ mod tests {
             let out = md(&s);
             // Deterministic, and text without any marker characters survives.
             assert_eq!(out, md(&s));
+            // Only `\n` line breaks, none lost.
+            assert!(!out.contains("\r\n"), "{s:?} -> {out:?}");
+            assert!(
+                out.matches('\n').count() >= s.matches('\n').count(),
+                "{s:?}"
+            );
             // Code spans and fences: what is inside a 1-backtick span is copied.
             let _ = out.len();
         }
