@@ -4,6 +4,7 @@
 //! webhooks (`tests/fixtures/webhook/text.json`, Alice's "Hi! Do you ship to
 //! Canada?") and a scripted consumer.
 
+mod common;
 mod outgoing_support;
 
 use host_test::*;
@@ -61,6 +62,7 @@ fn reply(body: &str, quote: bool) -> Action {
         quote,
         format: TextFormat::Markdown,
         preview_url: false,
+        biz_opaque_callback_data: None,
     })
 }
 
@@ -81,6 +83,8 @@ fn buttons_to(to: &str) -> ButtonsMessage {
         header: None,
         footer: Some("Free over $50".into()),
         reply_to: None,
+        phone_number_id: None,
+        biz_opaque_callback_data: None,
     }
 }
 
@@ -113,6 +117,8 @@ fn invalid_list() -> ListMessage {
         header: None,
         footer: None,
         reply_to: None,
+        phone_number_id: None,
+        biz_opaque_callback_data: None,
     }
 }
 
@@ -123,6 +129,8 @@ fn text_action(to: &str, body: &str) -> Action {
         format: TextFormat::Raw,
         preview_url: true,
         reply_to: None,
+        phone_number_id: None,
+        biz_opaque_callback_data: None,
     })
 }
 
@@ -239,6 +247,8 @@ async fn an_empty_to_means_the_sender_for_every_kind_of_action() -> anyhow::Resu
                 caption: None,
                 filename: None,
                 reply_to: None,
+                phone_number_id: None,
+                biz_opaque_callback_data: None,
             }),
             Action::SendLocation(LocationMessage {
                 to: String::new(),
@@ -247,6 +257,8 @@ async fn an_empty_to_means_the_sender_for_every_kind_of_action() -> anyhow::Resu
                 name: Some("Toronto warehouse".into()),
                 address: None,
                 reply_to: None,
+                phone_number_id: None,
+                biz_opaque_callback_data: None,
             }),
             Action::SendContacts(ContactsMessage {
                 to: String::new(),
@@ -255,6 +267,8 @@ async fn an_empty_to_means_the_sender_for_every_kind_of_action() -> anyhow::Resu
                     ..card("Acme Support")
                 }],
                 reply_to: None,
+                phone_number_id: None,
+                biz_opaque_callback_data: None,
             }),
             Action::SendButtons(buttons_to("")),
             Action::SendList(ListMessage {
@@ -276,6 +290,8 @@ async fn an_empty_to_means_the_sender_for_every_kind_of_action() -> anyhow::Resu
                 header: None,
                 footer: None,
                 reply_to: None,
+                phone_number_id: None,
+                biz_opaque_callback_data: None,
             }),
             Action::SendTemplate(TemplateMessage {
                 to: String::new(),
@@ -283,11 +299,15 @@ async fn an_empty_to_means_the_sender_for_every_kind_of_action() -> anyhow::Resu
                 language: "en_US".into(),
                 components: vec![],
                 reply_to: None,
+                phone_number_id: None,
+                biz_opaque_callback_data: None,
             }),
             Action::SendReaction(ReactionMessage {
                 to: String::new(),
                 message_id: INBOUND.into(),
                 emoji: "🚚".into(),
+                phone_number_id: None,
+                biz_opaque_callback_data: None,
             }),
         ]
     });
@@ -346,6 +366,7 @@ async fn reply_quotes_only_when_asked_and_honours_its_format() -> anyhow::Result
                 quote: true,
                 format: TextFormat::Raw,
                 preview_url: true,
+                biz_opaque_callback_data: None,
             }),
         ]
     });
@@ -429,11 +450,14 @@ async fn explicit_mark_read_and_reaction_actions() -> anyhow::Result<()> {
             Action::MarkRead(ReadReceipt {
                 message_id: "wamid.EARLIER".into(),
                 typing: true,
+                phone_number_id: None,
             }),
             Action::SendReaction(ReactionMessage {
                 to: "15550123".into(),
                 message_id: "wamid.OTHER".into(),
                 emoji: String::new(),
+                phone_number_id: None,
+                biz_opaque_callback_data: None,
             }),
             Action::React(String::new()),
         ]
@@ -503,5 +527,144 @@ async fn without_outgoing_configuration_actions_fail_by_name() -> anyhow::Result
             "{action}:\n{logs}"
         );
     }
+    Ok(())
+}
+
+// ------------------------------------------------------------------ the chat and the number
+
+/// Delivers a webhook fixture, signed; returns the messages the consumer received.
+async fn deliver_fixture(h: &Harness, name: &str) -> anyhow::Result<Vec<Message>> {
+    let r = h
+        .request(HttpRequest::signed_post(
+            "/",
+            SECRET.as_bytes(),
+            fixture_bytes("webhook", name),
+        ))
+        .await?;
+    assert_eq!(r.status, 200, "{name}: {}", h.logs());
+    Ok(h.messages())
+}
+
+/// The messages endpoint of another business number (same root URL and version).
+fn messages_url_of(phone_number_id: &str) -> String {
+    MESSAGES_URL.replace(PHONE_NUMBER_ID, phone_number_id)
+}
+
+fn read_receipt_of(message_id: &str) -> Value {
+    json!({"messaging_product": "whatsapp", "status": "read", "message_id": message_id})
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_username_only_sender_is_marked_read_and_answered_at_its_user_id() -> anyhow::Result<()> {
+    let h = consumer(|_| {
+        vec![
+            reply("Yes, the blue mug is back!", true),
+            Action::React("👍".into()),
+        ]
+    });
+    let messages = deliver_fixture(&h, "username_only_text.json").await?;
+    assert_eq!(messages.len(), 1, "{}", h.logs());
+    let id = messages[0].id.clone();
+    let requests = h.graph_requests();
+    assert_eq!(requests.len(), 3, "{}", h.logs());
+    assert_post(&requests[0], &read_receipt_of(&id));
+    assert_post(
+        &requests[1],
+        &json!({
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "recipient": common::DANA_USER_ID,
+            "type": "text",
+            "text": {"body": "Yes, the blue mug is back!", "preview_url": false},
+            "context": {"message_id": id}
+        }),
+    );
+    assert_post(
+        &requests[2],
+        &json!({
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "recipient": common::DANA_USER_ID,
+            "type": "reaction",
+            "reaction": {"message_id": id, "emoji": "👍"}
+        }),
+    );
+    for request in &requests[1..] {
+        assert!(
+            request.json().get("to").is_none(),
+            "{}",
+            request.body_text()
+        );
+    }
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_reply_to_a_group_message_goes_to_the_group() -> anyhow::Result<()> {
+    let h = consumer(|_| vec![reply("Pickup is at 10:00 on Friday.", true)]);
+    let messages = deliver_fixture(&h, "group_text.json").await?;
+    assert_eq!(messages.len(), 1, "{}", h.logs());
+    let id = messages[0].id.clone();
+    let requests = h.graph_requests();
+    assert_eq!(requests.len(), 2, "{}", h.logs());
+    assert_post(&requests[0], &read_receipt_of(&id));
+    assert_post(
+        &requests[1],
+        &json!({
+            "messaging_product": "whatsapp",
+            "recipient_type": "group",
+            "to": common::GROUP_ID,
+            "type": "text",
+            "text": {"body": "Pickup is at 10:00 on Friday.", "preview_url": false},
+            "context": {"message_id": id}
+        }),
+    );
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn receipts_and_replies_go_out_from_the_number_that_received_each_message(
+) -> anyhow::Result<()> {
+    let h = consumer(|m| {
+        vec![Action::Reply(Reply {
+            body: format!("Re: {}", m.text),
+            quote: false,
+            format: TextFormat::Raw,
+            preview_url: false,
+            biz_opaque_callback_data: Some(format!("number={}", m.phone_number_id)),
+        })]
+    });
+    let messages = deliver_fixture(&h, "two_business_numbers.json").await?;
+    assert_eq!(messages.len(), 2, "{}", h.logs());
+    let requests = h.graph_requests();
+    assert_eq!(requests.len(), 4, "{}", h.logs());
+    let first = messages_url_of(common::BUSINESS_PHONE_ID);
+    let second = messages_url_of(common::SECOND_PHONE_ID);
+    assert_post_to(&requests[0], &first, &read_receipt_of(&messages[0].id));
+    assert_post_to(
+        &requests[1],
+        &first,
+        &json!({
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": common::ALICE,
+            "type": "text",
+            "text": {"body": "Re: Has my order shipped yet?", "preview_url": false},
+            "biz_opaque_callback_data": "number=106540352242922"
+        }),
+    );
+    assert_post_to(&requests[2], &second, &read_receipt_of(&messages[1].id));
+    assert_post_to(
+        &requests[3],
+        &second,
+        &json!({
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": common::BRUNO,
+            "type": "text",
+            "text": {"body": "Re: Vocês entregam no sábado?", "preview_url": false},
+            "biz_opaque_callback_data": "number=106540352242977"
+        }),
+    );
     Ok(())
 }

@@ -87,8 +87,32 @@ async fn signed_message_is_acknowledged_then_dispatched() -> anyhow::Result<()> 
     let calls = h.message_calls();
     assert_eq!(calls.len(), 1, "{}", h.logs());
     assert!(calls[0].acked_before_dispatch, "{:#?}", h.events());
-    assert_eq!(calls[0].message.sender, "16505551234");
+    assert_eq!(
+        calls[0].message.sender.phone.as_deref(),
+        Some("16505551234")
+    );
     assert_eq!(calls[0].message.text, "Hi! Do you ship to Canada?");
     assert_eq!(calls[0].instance, r.instance);
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn signed_update_is_recorded_by_on_update_after_the_acknowledgement() -> anyhow::Result<()> {
+    let h = Harness::new()?.env("WHATSAPP_APP_SECRET", "app-secret");
+    let body = br#"{"object":"whatsapp_business_account","entry":[{"id":"104583920176234","time":1732150000,"changes":[{"field":"phone_number_quality_update","value":{"display_phone_number":"15550100","event":"FLAGGED","current_limit":"TIER_10K"}}]}]}"#;
+    let r = h
+        .request(HttpRequest::signed_post("/", b"app-secret", body))
+        .await?;
+    assert_eq!(r.status, 200, "{}", h.logs());
+    let calls = h.update_calls();
+    assert_eq!(calls.len(), 1, "{}", h.logs());
+    assert!(calls[0].acked_before_dispatch, "{:#?}", h.events());
+    assert_eq!(calls[0].instance, r.instance);
+    assert_eq!(calls[0].update.field, "phone_number_quality_update");
+    assert!(h.event_kinds().contains(&EventKind::OnUpdate {
+        field: "phone_number_quality_update".into(),
+        acked: true
+    }));
+    assert!(h.messages().is_empty() && h.statuses().is_empty());
     Ok(())
 }

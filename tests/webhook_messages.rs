@@ -5,8 +5,6 @@ mod common;
 use common::*;
 use host_test::*;
 
-const BUSINESS_PHONE_ID: &str = "106540352242922";
-
 #[tokio::test]
 async fn text_carries_ids_sender_timestamp_and_raw_json() {
     let m = one_message("text.json").await;
@@ -14,10 +12,11 @@ async fn text_carries_ids_sender_timestamp_and_raw_json() {
         m.id,
         "wamid.HBgLMTY1MDU1NTEyMzQVAgASGBQzNzJFQTA4Q0FCMzNFNzFDMDJDNgA="
     );
-    assert_eq!(m.sender, "16505551234");
-    assert_eq!(m.sender_name.as_deref(), Some("Alice Johnson"));
+    assert_eq!(m.sender, phone_user(ALICE, Some("Alice Johnson")));
+    assert_eq!(m.business_account_id, WABA);
     assert_eq!(m.phone_number_id, BUSINESS_PHONE_ID);
     assert_eq!(m.display_phone_number, "15550100");
+    assert_eq!(m.group_id, None);
     assert!(m.timestamp >= 1_732_147_200, "timestamp {}", m.timestamp);
     assert_eq!(
         m.content,
@@ -38,6 +37,7 @@ async fn a_quoted_reply_carries_its_context() {
     assert!(context.message_id.starts_with("wamid."));
     assert_eq!(context.author, "15550100");
     assert!(!context.forwarded && !context.frequently_forwarded);
+    assert_eq!(context.referred_product, None);
     assert_eq!(m.text, "Yes, the blue one please");
 }
 
@@ -66,7 +66,12 @@ async fn an_ad_referral_is_typed() {
     assert!(!r.source_id.is_empty());
     assert!(r.headline.is_some() && r.body.is_some() && r.ctwa_clid.is_some());
     assert!(r.video_url.is_some() && r.thumbnail_url.is_some());
-    assert_eq!(m.sender_name.as_deref(), Some("Bruno Araújo"));
+    assert_eq!(
+        r.welcome_message.as_deref(),
+        Some("Hi there! Let us know how we can help!")
+    );
+    assert_eq!(r.ref_.as_deref(), Some("mugs_spring_promo"));
+    assert_eq!(m.sender, phone_user(BRUNO, Some("Bruno Araújo")));
     assert_eq!(m.text, "Olá! Vi o anúncio, ainda tem em estoque?");
 }
 
@@ -80,7 +85,7 @@ async fn non_ascii_text_survives_metas_escaping_and_the_signature() {
         .contains("Olá José! Ça coûte 12,50 € — très bien 😀👍🏽 中文测试"));
     assert!(escaped.text.contains("https://example.com/a/b?x=1&y=2"));
     assert!(escaped.text.contains('\u{2028}'));
-    assert_eq!(escaped.sender_name.as_deref(), Some("Zoë Ångström"));
+    assert_eq!(escaped.sender.name.as_deref(), Some("Zoë Ångström"));
 }
 
 #[tokio::test]
@@ -174,9 +179,11 @@ async fn contact_cards_are_typed() {
     assert_eq!(maria.organization.as_deref(), Some("Example Clinic"));
     assert_eq!(maria.urls, vec!["https://example.com/maria".to_string()]);
     assert_eq!(maria.birthday.as_deref(), Some("1985-04-12"));
+    assert_eq!(maria.vcard, None);
     let ken = &cards[1];
     assert_eq!(ken.emails[0].kind, None);
     assert_eq!(ken.urls.len(), 2);
+    assert_eq!(ken.vcard, None);
 }
 
 #[tokio::test]
@@ -263,28 +270,89 @@ async fn an_order_is_typed() {
     assert_eq!(m.text, "Please deliver after 6pm");
 }
 
+/// The `system` notice of a message (fails on any other content).
+#[track_caller]
+fn notice(m: &Message) -> SystemNotice {
+    match &m.content {
+        Content::System(s) => s.clone(),
+        other => panic!("not a system notice: {other:?}"),
+    }
+}
+
 #[tokio::test]
-async fn system_notices_are_typed_in_both_shapes() {
+async fn number_changes_give_the_new_number_in_both_shapes() {
     let m = one_message("system_customer_changed_number.json").await;
-    assert!(
-        matches!(&m.content, Content::System(s) if s.kind == "customer_changed_number" && s.new_wa_id.as_deref() == Some("16505559876"))
+    let s = notice(&m);
+    assert_eq!(s.kind, "customer_changed_number");
+    assert_eq!(s.new_wa_id.as_deref(), Some("16505559876"));
+    assert_eq!(
+        (s.new_user_id, s.new_parent_user_id, s.previous_user_id),
+        (None, None, None)
     );
-    assert_eq!(m.sender_name, None);
+    assert!(
+        s.body.starts_with("Alice Johnson changed from"),
+        "{}",
+        s.body
+    );
+    // System messages carry no contacts: the sender is only a number.
+    assert_eq!(m.sender, phone_user(ALICE, None));
+    assert_eq!(m.text, "");
     let m = one_message("system_user_changed_number.json").await;
-    assert!(
-        matches!(&m.content, Content::System(s) if s.kind == "user_changed_number" && s.new_wa_id.as_deref() == Some("16505559876"))
-    );
+    let s = notice(&m);
+    assert_eq!(s.kind, "user_changed_number");
+    assert_eq!(s.new_wa_id.as_deref(), Some("16505559876"));
+    assert_eq!(s.new_user_id, None);
     let m = one_message("system_identity_changed.json").await;
-    assert!(
-        matches!(&m.content, Content::System(s) if s.kind == "customer_identity_changed" && s.new_wa_id.is_none())
+    let s = notice(&m);
+    assert_eq!(s.kind, "customer_identity_changed");
+    assert_eq!(s.body, "Alice Johnson's security code changed");
+    assert_eq!((s.new_wa_id, s.new_user_id), (None, None));
+}
+
+#[tokio::test]
+async fn a_number_change_also_gives_the_new_user_ids() {
+    let m = one_message("system_user_changed_number_user_id.json").await;
+    assert_eq!(
+        notice(&m),
+        SystemNotice {
+            kind: "user_changed_number".into(),
+            body: "User Alice Johnson changed from 16505551234 to 16505559876".into(),
+            new_wa_id: Some("16505559876".into()),
+            new_user_id: Some("US.10483920571635284099".into()),
+            new_parent_user_id: Some("US.ENT.10958371640298316499".into()),
+            previous_user_id: None,
+        }
     );
+    assert_eq!(
+        m.sender,
+        user(Some(ALICE), Some(ALICE_USER_ID), None, None, None)
+    );
+}
+
+#[tokio::test]
+async fn a_user_id_change_gives_the_new_and_the_previous_user_id() {
+    let m = one_message("system_user_changed_user_id.json").await;
+    assert_eq!(
+        notice(&m),
+        SystemNotice {
+            kind: "user_changed_user_id".into(),
+            body: "User Dana Kim changed their business-scoped user ID".into(),
+            new_wa_id: None,
+            new_user_id: Some("US.40817365920471836251".into()),
+            new_parent_user_id: Some(DANA_PARENT_ID.into()),
+            previous_user_id: Some(DANA_USER_ID.into()),
+        }
+    );
+    // No `from`, no contacts: the sender is the user id the message came from.
+    assert_eq!(m.sender, user(None, Some(DANA_USER_ID), None, None, None));
+    assert_eq!(m.text, "");
 }
 
 #[tokio::test]
 async fn a_first_contact_is_request_welcome() {
     let m = one_message("request_welcome.json").await;
     assert_eq!(m.content, Content::RequestWelcome);
-    assert_eq!(m.sender, "5511987654321");
+    assert_eq!(m.sender, phone_user(BRUNO, Some("Bruno Araújo")));
 }
 
 #[tokio::test]
@@ -317,10 +385,10 @@ async fn types_not_modelled_yet_arrive_with_their_raw_json() {
     let raw: serde_json::Value = serde_json::from_str(&m.raw_json).unwrap();
     assert!(raw.get("poll_vote").is_some());
     let m = one_message("interactive_unknown_subtype.json").await;
-    assert_eq!(
-        m.content,
-        Content::Unknown("interactive/call_permission_reply".into())
-    );
+    assert_eq!(m.content, Content::Unknown("interactive/poll_reply".into()));
+    let raw: serde_json::Value = serde_json::from_str(&m.raw_json).unwrap();
+    assert_eq!(raw["interactive"]["poll_reply"]["poll_id"], "poll_8841");
+    assert_eq!(m.text, "");
     let m = one_message("interactive_missing_object.json").await;
     assert_eq!(m.content, Content::Unknown("interactive".into()));
 }
@@ -332,8 +400,231 @@ async fn unknown_fields_everywhere_are_ignored() {
         m.content,
         Content::Text("Unknown fields should be ignored".into())
     );
-    assert_eq!(m.sender_name.as_deref(), Some("Alice Johnson"));
-    assert_eq!(m.context.map(|c| c.author).as_deref(), Some("15550100"));
+    // Sender ids from the message and its contact; the username as Meta gives it.
+    assert_eq!(
+        m.sender,
+        user(
+            Some(ALICE),
+            Some(ALICE_USER_ID),
+            Some(ALICE_PARENT_ID),
+            Some("alice.j"),
+            Some("Alice Johnson")
+        )
+    );
+    let context = m.context.expect("context");
+    assert_eq!(context.author, "15550100");
+    assert_eq!(
+        context.referred_product,
+        Some(ReferredProduct {
+            catalog_id: "987654321098765".into(),
+            product_retailer_id: "SKU-MUG-01".into(),
+        })
+    );
+}
+
+// ------------------------------------------------------------------ users and groups
+
+#[tokio::test]
+async fn a_username_only_sender_arrives_with_user_ids_username_and_name_and_no_phone() {
+    let m = one_message("username_only_text.json").await;
+    assert_eq!(m.sender, dana());
+    assert_eq!(m.text, "Hi, is the blue mug back in stock?");
+    assert_eq!(m.phone_number_id, BUSINESS_PHONE_ID);
+    let raw: serde_json::Value = serde_json::from_str(&m.raw_json).unwrap();
+    assert_eq!(raw.get("from"), None);
+    assert_eq!(raw["from_user_id"], DANA_USER_ID);
+}
+
+#[tokio::test]
+async fn a_sender_without_from_user_id_gets_its_ids_from_its_own_contact_entry() {
+    // The contacts are listed Bruno first, the messages Alice first: matched by wa_id.
+    let h = harness();
+    deliver(&h, "user_id_from_contacts.json").await;
+    let senders: Vec<User> = h.messages().into_iter().map(|m| m.sender).collect();
+    assert_eq!(
+        senders,
+        [
+            user(
+                Some(ALICE),
+                Some(ALICE_USER_ID),
+                Some(ALICE_PARENT_ID),
+                None,
+                Some("Alice Johnson")
+            ),
+            user(
+                Some(BRUNO),
+                Some(BRUNO_USER_ID),
+                Some(BRUNO_PARENT_ID),
+                None,
+                Some("Bruno Araújo")
+            ),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_group_message_carries_its_group_and_its_author() {
+    let m = one_message("group_text.json").await;
+    assert_eq!(m.group_id.as_deref(), Some(GROUP_ID));
+    assert_eq!(
+        m.sender,
+        user(
+            Some(ALICE),
+            Some(ALICE_USER_ID),
+            Some(ALICE_PARENT_ID),
+            None,
+            Some("Alice Johnson")
+        )
+    );
+    assert_eq!(m.text, "Can someone confirm Friday's pickup time?");
+}
+
+#[tokio::test]
+async fn messages_on_two_business_numbers_each_name_their_own_number() {
+    let h = harness();
+    deliver(&h, "two_business_numbers.json").await;
+    let numbers: Vec<(String, String, String)> = h
+        .messages()
+        .into_iter()
+        .map(|m| (m.text, m.phone_number_id, m.display_phone_number))
+        .collect();
+    assert_eq!(
+        numbers,
+        [
+            (
+                "Has my order shipped yet?".to_string(),
+                BUSINESS_PHONE_ID.to_string(),
+                BUSINESS_DISPLAY.to_string()
+            ),
+            (
+                "Vocês entregam no sábado?".to_string(),
+                SECOND_PHONE_ID.to_string(),
+                SECOND_DISPLAY.to_string()
+            ),
+        ]
+    );
+    assert!(h.messages().iter().all(|m| m.business_account_id == WABA));
+}
+
+// ------------------------------------------------------------------ edits and deletions
+
+#[tokio::test]
+async fn an_edit_names_the_original_message_and_gives_the_new_text() {
+    let m = one_message("edit_text.json").await;
+    assert_eq!(
+        m.content,
+        Content::Edit(Edit {
+            original_message_id: "wamid.HBgLMTY1MDU1NTEyMzQVAgASGBQzNjBCQTkyREVFNjQ1NDRGOTY2NAA="
+                .into(),
+            content: EditedContent::Text("I need 3 mugs, not 2".into()),
+        })
+    );
+    assert_eq!(m.text, "I need 3 mugs, not 2");
+    assert_eq!(m.sender, phone_user(ALICE, Some("Alice Johnson")));
+}
+
+#[tokio::test]
+async fn a_caption_edit_gives_the_media_with_its_new_caption() {
+    let m = one_message("edit_image_caption.json").await;
+    assert_eq!(
+        m.content,
+        Content::Edit(Edit {
+            original_message_id: "wamid.HBgLMTY1MDU1NTEyMzQVAgASGBRCMEQ3NEI4N0MzQjVDRTIxMjZFMwA="
+                .into(),
+            content: EditedContent::Image(Media {
+                id: "1608273549102837".into(),
+                mime_type: "image/jpeg".into(),
+                sha256: "q9Lx2Wc0mVh3PzT8sYk1bN4rE6uJ7aD5fG0hI2jK3lM=".into(),
+                caption: Some("The crack is on the handle, see photo".into()),
+                filename: None,
+                url: None,
+            }),
+        })
+    );
+    assert_eq!(m.text, "The crack is on the handle, see photo");
+}
+
+#[tokio::test]
+async fn a_deletion_names_the_original_message_and_has_no_text() {
+    let m = one_message("revoke.json").await;
+    assert_eq!(
+        m.content,
+        Content::Revoke(Revoke {
+            original_message_id: "wamid.HBgLMTY1MDU1NTEyMzQVAgASGBQzNjBCQTkyREVFNjQ1NDRGOTY2NAA="
+                .into(),
+        })
+    );
+    assert_eq!(m.text, "");
+}
+
+// ------------------------------------------------------------------ calls, products, ads
+
+#[tokio::test]
+async fn a_call_permission_acceptance_gives_its_expiry() {
+    let m = one_message("interactive_call_permission_accept.json").await;
+    assert_eq!(
+        m.content,
+        Content::CallPermissionReply(CallPermissionReply {
+            accepted: true,
+            permanent: false,
+            expires_at: Some(1_732_752_255),
+            source: Some("user_action".into()),
+        })
+    );
+    assert_eq!(m.text, "");
+    assert_eq!(
+        m.context.map(|c| c.message_id).as_deref(),
+        Some("wamid.HBgLMTY1MDU1NTEyMzQVAgARGBI1N0I3N0VCODMxOTg4RTAxNzYA")
+    );
+}
+
+#[tokio::test]
+async fn a_call_permission_rejection_is_not_accepted_and_has_no_expiry() {
+    let m = one_message("interactive_call_permission_reject.json").await;
+    assert_eq!(
+        m.content,
+        Content::CallPermissionReply(CallPermissionReply {
+            accepted: false,
+            permanent: false,
+            expires_at: None,
+            source: Some("user_action".into()),
+        })
+    );
+    assert_eq!(m.text, "");
+}
+
+#[tokio::test]
+async fn a_question_about_a_product_names_the_product() {
+    let m = one_message("text_referred_product.json").await;
+    let context = m.context.expect("context");
+    assert_eq!(
+        context.referred_product,
+        Some(ReferredProduct {
+            catalog_id: "987654321098765".into(),
+            product_retailer_id: "SKU-MUG-01".into(),
+        })
+    );
+    assert_eq!(context.author, "15550100");
+    assert!(context.message_id.starts_with("wamid."));
+    assert_eq!(m.text, "Essa caneca vem em outras cores?");
+}
+
+#[tokio::test]
+async fn a_card_with_only_a_vcard_is_named_from_its_fn_and_keeps_the_vcard() {
+    let m = one_message("contacts_vcard_only.json").await;
+    let Content::Contacts(cards) = &m.content else {
+        panic!("{:?}", m.content)
+    };
+    assert_eq!(cards.len(), 1);
+    let card = &cards[0];
+    // `FN;CHARSET=UTF-8:佐藤 由紀\, Example` folded onto ` KK`: unfolded, unescaped.
+    assert_eq!(card.formatted_name, "佐藤 由紀, Example KK");
+    let raw = change_value("contacts_vcard_only.json", 0, 0);
+    let vcard = raw["messages"][0]["contacts"][0]["vcard"].as_str().unwrap();
+    assert_eq!(card.vcard.as_deref(), Some(vcard));
+    assert_eq!((&card.first_name, &card.last_name), (&None, &None));
+    assert!(card.phones.is_empty() && card.emails.is_empty());
+    assert_eq!(m.text, "");
 }
 
 // ----------------------------------------------------------------------------- statuses
@@ -347,7 +638,9 @@ async fn sent_status_carries_conversation_and_pricing() {
         "wamid.HBgLMTY1MDU1NTEyMzQVAgARGBIzNkIyNDU0QzYzNkZFQzlBREYA"
     );
     assert_eq!(s.timestamp, 1_732_147_500);
-    assert_eq!(s.recipient, "16505551234");
+    assert_eq!(s.recipient, phone_user(ALICE, None));
+    assert_eq!(s.group_id, None);
+    assert_eq!(s.business_account_id, WABA);
     assert_eq!(s.phone_number_id, BUSINESS_PHONE_ID);
     let c = s.conversation.expect("conversation");
     assert_eq!(c.origin.as_deref(), Some("utility"));
@@ -405,4 +698,67 @@ async fn statuses_are_not_marked_read_or_answered() {
     assert_eq!(h.statuses().len(), 1);
     assert!(h.graph_requests().is_empty(), "{:?}", h.graph_requests());
     assert!(h.status_calls()[0].acked_before_dispatch);
+}
+
+#[tokio::test]
+async fn group_read_receipts_are_about_each_participant_in_the_group() {
+    let h = harness();
+    deliver(&h, "status_group_read.json").await;
+    let statuses = h.statuses();
+    let recipients: Vec<(User, Option<String>, u64)> = statuses
+        .iter()
+        .map(|s| (s.recipient.clone(), s.group_id.clone(), s.timestamp))
+        .collect();
+    let group = Some(GROUP_ID.to_string());
+    assert_eq!(
+        recipients,
+        [
+            (
+                user(
+                    Some(ALICE),
+                    Some(ALICE_USER_ID),
+                    Some(ALICE_PARENT_ID),
+                    None,
+                    Some("Alice Johnson")
+                ),
+                group.clone(),
+                1_732_149_050
+            ),
+            (
+                user(
+                    Some(BRUNO),
+                    Some(BRUNO_USER_ID),
+                    Some(BRUNO_PARENT_ID),
+                    None,
+                    Some("Bruno Araújo")
+                ),
+                group.clone(),
+                1_732_149_052
+            ),
+            (dana(), group, 1_732_149_055),
+        ]
+    );
+    let first = &statuses[0];
+    assert!(statuses.iter().all(|s| s.message_id == first.message_id
+        && s.status == DeliveryStatus::Read
+        && s.phone_number_id == BUSINESS_PHONE_ID));
+}
+
+#[tokio::test]
+async fn a_status_of_a_message_sent_to_a_user_id_names_the_user_by_its_ids() {
+    let h = harness();
+    deliver(&h, "status_user_id_only.json").await;
+    let statuses = h.statuses();
+    assert_eq!(statuses.len(), 2, "{statuses:#?}");
+    // Delivered: ids from the status, name and username from its contact.
+    assert_eq!(statuses[0].status, DeliveryStatus::Delivered);
+    assert_eq!(statuses[0].recipient, dana());
+    assert_eq!(statuses[0].group_id, None);
+    // Failed: Meta sends no contacts, so only the user id is known.
+    assert_eq!(statuses[1].status, DeliveryStatus::Failed);
+    assert_eq!(
+        statuses[1].recipient,
+        user(None, Some(DANA_USER_ID), None, None, None)
+    );
+    assert_eq!(statuses[1].errors[0].code, 131026);
 }

@@ -18,6 +18,7 @@ fn no_traps(h: &Harness) {
 fn nothing_dispatched(h: &Harness) {
     assert!(h.messages().is_empty(), "{:?}", h.messages());
     assert!(h.statuses().is_empty());
+    assert!(h.updates().is_empty(), "{:?}", h.updates());
     assert!(h.graph_requests().is_empty());
 }
 
@@ -198,6 +199,25 @@ async fn without_an_app_secret_every_post_is_refused() {
     assert_eq!(r.status, 503);
     nothing_dispatched(&h);
     assert!(h.logs().contains("WHATSAPP_APP_SECRET is not set"));
+}
+
+#[tokio::test]
+async fn an_update_of_another_field_is_dispatched_only_when_its_signature_matches() {
+    let h = harness();
+    let body = fixture("update_account_disabled.json");
+    let forged = [
+        HttpRequest::post("/", &[], &body),
+        HttpRequest::signed_post("/", b"another-secret", &body),
+    ];
+    for request in forged {
+        assert_eq!(h.request(request).await.unwrap().status, 401);
+    }
+    nothing_dispatched(&h);
+    let r = h.request(signed(&body)).await.unwrap();
+    assert_eq!(r.status, 200, "{}", h.logs());
+    let fields: Vec<String> = h.updates().into_iter().map(|u| u.field).collect();
+    assert_eq!(fields, ["account_update"]);
+    no_traps(&h);
 }
 
 // --------------------------------------------------------------------------------- bodies

@@ -320,7 +320,12 @@ fn on_update(update: &WebhookUpdate, config: &WebhookConfig, dedup: &mut Dedup) 
             "Meta reported errors for a change: codes {codes:?}"
         ));
     }
-    let key = update_key(&update.business_account_id, &update.field, &update.raw_json);
+    let key = update_key(
+        &update.business_account_id,
+        &update.field,
+        update.timestamp,
+        &update.raw_json,
+    );
     if !dedup.first(&key) {
         log(&format!(
             "update of field {:?} was already dispatched; redelivery ignored",

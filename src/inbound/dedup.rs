@@ -33,11 +33,13 @@ pub fn status_key(message_id: &str, status: &str, recipient: &str) -> String {
 }
 
 /// The dedup key of a webhook update of another field (or of a change's errors): a digest
-/// of the account, the field and the change's value as Meta sent it, since such changes
-/// carry no id of their own. The same change redelivered has the same key.
-pub fn update_key(business_account_id: &str, field: &str, raw_json: &str) -> String {
+/// of the account, the field, the time Meta gives the entry and the change's value as Meta
+/// sent it, since such changes carry no id of their own. The same change redelivered has
+/// the same key; the same event sent again later (a number flagged a second time) has not.
+pub fn update_key(business_account_id: &str, field: &str, time: u64, raw_json: &str) -> String {
     let mut hasher = Sha256::new();
-    for part in [business_account_id, field, raw_json] {
+    let time = time.to_string();
+    for part in [business_account_id, field, time.as_str(), raw_json] {
         hasher.update(part.len().to_le_bytes());
         hasher.update(part.as_bytes());
     }
@@ -279,6 +281,7 @@ mod tests {
         let approved = update_key(
             "WABA",
             "message_template_status_update",
+            7,
             r#"{"event":"APPROVED"}"#,
         );
         assert_eq!(
@@ -286,6 +289,7 @@ mod tests {
             update_key(
                 "WABA",
                 "message_template_status_update",
+                7,
                 r#"{"event":"APPROVED"}"#
             )
         );
@@ -294,6 +298,7 @@ mod tests {
             update_key(
                 "WABA",
                 "message_template_status_update",
+                7,
                 r#"{"event":"REJECTED"}"#
             )
         );
@@ -302,11 +307,17 @@ mod tests {
             update_key(
                 "WABA2",
                 "message_template_status_update",
+                7,
                 r#"{"event":"APPROVED"}"#
             )
         );
         // Field and value cannot trade bytes: lengths are part of the digest.
-        assert_ne!(update_key("a", "bc", "d"), update_key("a", "b", "cd"));
+        assert_ne!(update_key("a", "bc", 0, "d"), update_key("a", "b", 0, "cd"));
+        // A later sending of the same event is another update.
+        assert_ne!(
+            update_key("W", "phone_number_quality_update", 1, "{}"),
+            update_key("W", "phone_number_quality_update", 2, "{}")
+        );
         assert!(approved.starts_with("u:") && approved.len() == 66);
     }
 }

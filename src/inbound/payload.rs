@@ -143,19 +143,30 @@ impl<'a> Contacts<'a> {
         )
     }
 
-    /// The entry whose `wa_id` or `user_id` is one of `ids`; the only entry when there
-    /// is exactly one and it names none of them.
+    /// The entry whose `wa_id` or `user_id` is `phone` or `user_id`; else the only entry,
+    /// when there is exactly one and it names no other user (an entry with another phone
+    /// number or user id is someone else: its ids must not become the sender's).
     fn find(&self, phone: Option<&str>, user_id: Option<&str>) -> Option<&'a Map<String, Value>> {
+        let id = |c: &Map<String, Value>, key: &str| -> Option<String> {
+            c.get(key)
+                .and_then(Value::as_str)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
         let matches = |c: &&Map<String, Value>| {
-            phone.is_some_and(|p| c.get("wa_id").and_then(Value::as_str) == Some(p))
-                || user_id.is_some_and(|u| c.get("user_id").and_then(Value::as_str) == Some(u))
+            phone.is_some_and(|p| id(c, "wa_id").as_deref() == Some(p))
+                || user_id.is_some_and(|u| id(c, "user_id").as_deref() == Some(u))
+        };
+        let compatible = |c: &Map<String, Value>| {
+            phone.is_none_or(|p| id(c, "wa_id").is_none_or(|w| w == p))
+                && user_id.is_none_or(|u| id(c, "user_id").is_none_or(|w| w == u))
         };
         self.0
             .iter()
             .copied()
             .find(matches)
             .or(match self.0.as_slice() {
-                [only] => Some(*only),
+                [only] if compatible(only) => Some(*only),
                 _ => None,
             })
     }
@@ -218,7 +229,9 @@ fn parse_messages(value: &Map<String, Value>, origin: &Origin, batch: &mut Batch
             phone_number_id: Some(origin.phone_number_id.clone()).filter(|p| !p.is_empty()),
             timestamp: origin.time,
             details: UpdateDetails::Errors(parse_errors(Some(errors))),
-            raw_json: compact_json(errors),
+            // The whole change's value, as for every update: its metadata says which
+            // number the errors are about.
+            raw_json: compact_json(&Value::Object(value.clone())),
         })));
     }
 }
@@ -1004,6 +1017,22 @@ mod tests {
                 (Some("US.1".into()), Some("Al".into())),
                 (Some("US.2".into()), Some("Bo".into())),
             ]
+        );
+    }
+
+    #[test]
+    fn a_lone_contact_of_another_user_is_not_the_senders() {
+        let batch = batch_of(serde_json::json!({
+            "contacts": [{"profile": {"name": "Bo"}, "wa_id": "2", "user_id": "US.2"}],
+            "messages": [{"from": "1", "id": "wamid.1", "type": "text", "text": {"body": "a"}}]
+        }));
+        let [Event::Message(m)] = batch.events.as_slice() else {
+            panic!("{batch:?}")
+        };
+        assert_eq!(m.sender.phone.as_deref(), Some("1"));
+        assert_eq!(
+            (m.sender.user_id.clone(), m.sender.name.clone()),
+            (None, None)
         );
     }
 
