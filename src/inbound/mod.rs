@@ -2,6 +2,8 @@
 
 pub mod allowlist;
 pub mod dedup;
+mod lenient;
 pub mod payload;
 pub mod signature;
+mod update;
 pub mod verify;

@@ -7,13 +7,17 @@
 
 use serde_json::{Map, Value};
 
+use super::lenient::{
+    bool_at, compact_json, float_at, int_at, opt_str, opt_str_map, str_at, string_id, timestamp,
+    truncate,
+};
+use super::update::parse_update;
 use crate::types::{
-    AccountEvent, AccountRestriction, Audio, ButtonReply, CallPermissionReply, ContactCard,
-    ContactEmail, ContactPhone, Content, Conversation, DeliveryStatus, Edit, EditedContent,
-    ErrorDetail, FlowReply, ListReply, Location, Media, Message, Order, OrderItem,
-    PhoneNumberQuality, Pricing, Reaction, Referral, ReferredProduct, ReplyContext, Revoke,
-    StatusUpdate, Sticker, SystemNotice, TemplateButton, TemplateStatus, Unsupported,
-    UpdateDetails, User, UserIdChange, UserPreference, WebhookUpdate,
+    Audio, ButtonReply, CallPermissionReply, ContactCard, ContactEmail, ContactPhone, Content,
+    Conversation, DeliveryStatus, Edit, EditedContent, ErrorDetail, FlowReply, ListReply, Location,
+    Media, Message, Order, OrderItem, Pricing, Reaction, Referral, ReferredProduct, ReplyContext,
+    Revoke, StatusUpdate, Sticker, SystemNotice, TemplateButton, Unsupported, UpdateDetails, User,
+    WebhookUpdate,
 };
 
 /// One update to hand to the consumer.
@@ -75,11 +79,11 @@ impl PayloadError {
 
 /// Where a change comes from: the account (`entry[].id`, `entry[].time`) and, for a
 /// `messages` change, the business number that received it (`value.metadata`).
-struct Origin<'a> {
-    business_account_id: &'a str,
-    time: u64,
-    phone_number_id: String,
-    display_phone_number: String,
+pub(super) struct Origin<'a> {
+    pub(super) business_account_id: &'a str,
+    pub(super) time: u64,
+    pub(super) phone_number_id: String,
+    pub(super) display_phone_number: String,
 }
 
 /// Parses a webhook body (the raw bytes whose signature was checked).
@@ -128,10 +132,10 @@ pub fn parse(body: &[u8]) -> Result<Batch, PayloadError> {
 }
 
 /// The identities of the `contacts[]` entries of a change, looked up by any id.
-struct Contacts<'a>(Vec<&'a Map<String, Value>>);
+pub(super) struct Contacts<'a>(pub(super) Vec<&'a Map<String, Value>>);
 
 impl<'a> Contacts<'a> {
-    fn of(value: &'a Map<String, Value>) -> Self {
+    pub(super) fn of(value: &'a Map<String, Value>) -> Self {
         Contacts(
             value
                 .get("contacts")
@@ -173,7 +177,7 @@ impl<'a> Contacts<'a> {
 
     /// A user from the ids given in a message or status, completed from the matching
     /// `contacts[]` entry (ids the message lacks, the name and the username).
-    fn user(
+    pub(super) fn user(
         &self,
         phone: Option<String>,
         user_id: Option<String>,
@@ -603,107 +607,6 @@ fn parse_status(raw: &Value, origin: &Origin, contacts: &Contacts) -> Option<Sta
     })
 }
 
-/// A change of a field other than `messages`: typed when the field is known, with its raw
-/// value in every case.
-fn parse_update(field: &str, value: &Value, origin: &Origin) -> WebhookUpdate {
-    let details = match field {
-        "message_template_status_update" => UpdateDetails::TemplateStatus(TemplateStatus {
-            event: str_at(Some(value), "event"),
-            template_id: str_at(Some(value), "message_template_id"),
-            name: str_at(Some(value), "message_template_name"),
-            language: str_at(Some(value), "message_template_language"),
-            reason: opt_str(Some(value), "reason"),
-            category: opt_str(Some(value), "message_template_category"),
-            detail: opt_str(value.get("rejection_info"), "reason")
-                .or_else(|| opt_str(value.get("other_info"), "description")),
-        }),
-        "user_preferences" => {
-            let contacts = value
-                .as_object()
-                .map(Contacts::of)
-                .unwrap_or(Contacts(Vec::new()));
-            UpdateDetails::UserPreferences(
-                value
-                    .get("user_preferences")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .map(|p| UserPreference {
-                        user: contacts.user(
-                            opt_str(Some(p), "wa_id"),
-                            opt_str(Some(p), "user_id"),
-                            opt_str(Some(p), "parent_user_id"),
-                        ),
-                        value: str_at(Some(p), "value"),
-                        category: str_at(Some(p), "category"),
-                        detail: str_at(Some(p), "detail"),
-                        timestamp: timestamp(p.get("timestamp")),
-                    })
-                    .collect(),
-            )
-        }
-        "account_update" => UpdateDetails::Account(AccountEvent {
-            event: str_at(Some(value), "event"),
-            phone_number: opt_str(Some(value), "phone_number"),
-            violation: opt_str(value.get("violation_info"), "violation_type"),
-            restrictions: value
-                .get("restriction_info")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .map(|r| AccountRestriction {
-                    kind: str_at(Some(r), "restriction_type"),
-                    expires_at: r
-                        .get("expiration")
-                        .map(|t| timestamp(Some(t)))
-                        .filter(|t| *t > 0),
-                })
-                .collect(),
-            ban_state: opt_str(value.get("ban_info"), "waba_ban_state"),
-        }),
-        "phone_number_quality_update" => UpdateDetails::PhoneNumberQuality(PhoneNumberQuality {
-            display_phone_number: str_at(Some(value), "display_phone_number"),
-            event: str_at(Some(value), "event"),
-            current_limit: opt_str(Some(value), "current_limit"),
-            old_limit: opt_str(Some(value), "old_limit"),
-        }),
-        "user_id_update" => {
-            // A list under `user_id_update` (as `user_preferences` has its own), or the
-            // value itself describing one change.
-            let changes: Vec<&Value> = match value.get("user_id_update") {
-                Some(Value::Array(list)) => list.iter().collect(),
-                Some(one @ Value::Object(_)) => vec![one],
-                _ => vec![value],
-            };
-            UpdateDetails::UserIdChanges(
-                changes
-                    .into_iter()
-                    .map(|c| UserIdChange {
-                        phone: opt_str(Some(c), "wa_id"),
-                        previous_user_id: opt_str(Some(c), "previous_user_id")
-                            .or_else(|| opt_str(c.get("user_id"), "previous")),
-                        user_id: match c.get("user_id") {
-                            Some(Value::Object(_)) => opt_str(c.get("user_id"), "current"),
-                            _ => opt_str(Some(c), "user_id"),
-                        },
-                        parent_user_id: opt_str(Some(c), "parent_user_id"),
-                        timestamp: timestamp(c.get("timestamp")),
-                    })
-                    .collect(),
-            )
-        }
-        _ => UpdateDetails::Other,
-    };
-    WebhookUpdate {
-        field: truncate(field, 64),
-        business_account_id: origin.business_account_id.to_string(),
-        phone_number_id: Some(origin.phone_number_id.clone()).filter(|p| !p.is_empty()),
-        timestamp: origin.time,
-        details,
-        raw_json: compact_json(value),
-    }
-}
-
 fn parse_errors(errors: Option<&Value>) -> Vec<ErrorDetail> {
     errors
         .and_then(Value::as_array)
@@ -750,84 +653,6 @@ fn convenience_text(content: &Content) -> String {
         | Content::Unsupported(_)
         | Content::Unknown(_) => String::new(),
     }
-}
-
-// ---------------------------------------------------------------- lenient accessors
-
-/// The `id` of a message or status: it must be a non-empty JSON string (ids are the
-/// dedup keys and are quoted back to Meta, so a number is not an id).
-fn string_id(raw: &Value) -> Option<String> {
-    match raw.get("id") {
-        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
-        _ => None,
-    }
-}
-
-/// A string field; numbers and booleans are rendered, anything else is absent.
-fn opt_str(parent: Option<&Value>, key: &str) -> Option<String> {
-    parent
-        .and_then(Value::as_object)
-        .and_then(|o| opt_str_map(o, key))
-}
-
-fn opt_str_map(o: &Map<String, Value>, key: &str) -> Option<String> {
-    match o.get(key)? {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
-
-fn str_at(parent: Option<&Value>, key: &str) -> String {
-    opt_str(parent, key).unwrap_or_default()
-}
-
-fn bool_at(o: &Map<String, Value>, key: &str) -> bool {
-    match o.get(key) {
-        Some(Value::Bool(b)) => *b,
-        Some(Value::String(s)) => s == "true",
-        _ => false,
-    }
-}
-
-fn int_at(parent: Option<&Value>, key: &str) -> Option<i64> {
-    match parent?.get(key)? {
-        Value::Number(n) => n
-            .as_i64()
-            .or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f as i64)),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
-
-fn float_at(parent: Option<&Value>, key: &str) -> f64 {
-    let value = match parent.and_then(|p| p.get(key)) {
-        Some(Value::Number(n)) => n.as_f64(),
-        Some(Value::String(s)) => s.trim().parse().ok(),
-        _ => None,
-    };
-    value.filter(|f| f.is_finite()).unwrap_or(0.0)
-}
-
-/// Unix seconds from a string or a number; 0 when absent or unreadable.
-fn timestamp(value: Option<&Value>) -> u64 {
-    match value {
-        Some(Value::String(s)) => s.trim().parse().unwrap_or(0),
-        Some(Value::Number(n)) => n.as_u64().unwrap_or(0),
-        _ => 0,
-    }
-}
-
-/// At most `max` characters of `s` (for names echoed into logs and variants).
-fn truncate(s: &str, max: usize) -> String {
-    s.chars().take(max).collect()
-}
-
-/// `value` as compact JSON. Through serde_json's serializer into a buffer, not `Display`
-/// (`to_string`), which goes through `fmt` and its indirect calls.
-fn compact_json(value: &Value) -> String {
-    serde_json::to_string(value).unwrap_or_default()
 }
 
 #[cfg(test)]
