@@ -1,6 +1,7 @@
 //! Inbound: what Meta sends us. Each module guards one step of the webhook's path.
 
 pub mod allowlist;
+mod change;
 pub mod dedup;
 mod lenient;
 pub mod payload;

@@ -7,6 +7,7 @@
 
 use serde_json::{Map, Value};
 
+use super::change::{Contacts, Origin};
 use super::lenient::{
     bool_at, compact_json, float_at, int_at, opt_str, opt_str_map, str_at, string_id, timestamp,
     truncate,
@@ -16,7 +17,7 @@ use crate::types::{
     Audio, ButtonReply, CallPermissionReply, ContactCard, ContactEmail, ContactPhone, Content,
     Conversation, DeliveryStatus, Edit, EditedContent, ErrorDetail, FlowReply, ListReply, Location,
     Media, Message, Order, OrderItem, Pricing, Reaction, Referral, ReferredProduct, ReplyContext,
-    Revoke, StatusUpdate, Sticker, SystemNotice, TemplateButton, Unsupported, UpdateDetails, User,
+    Revoke, StatusUpdate, Sticker, SystemNotice, TemplateButton, Unsupported, UpdateDetails,
     WebhookUpdate,
 };
 
@@ -77,15 +78,6 @@ impl PayloadError {
     }
 }
 
-/// Where a change comes from: the account (`entry[].id`, `entry[].time`) and, for a
-/// `messages` change, the business number that received it (`value.metadata`).
-pub(super) struct Origin<'a> {
-    pub(super) business_account_id: &'a str,
-    pub(super) time: u64,
-    pub(super) phone_number_id: String,
-    pub(super) display_phone_number: String,
-}
-
 /// Parses a webhook body (the raw bytes whose signature was checked).
 pub fn parse(body: &[u8]) -> Result<Batch, PayloadError> {
     let root: Value = serde_json::from_slice(body).map_err(|_| PayloadError::NotJson)?;
@@ -129,77 +121,6 @@ pub fn parse(body: &[u8]) -> Result<Batch, PayloadError> {
         }
     }
     Ok(batch)
-}
-
-/// The identities of the `contacts[]` entries of a change, looked up by any id.
-pub(super) struct Contacts<'a>(pub(super) Vec<&'a Map<String, Value>>);
-
-impl<'a> Contacts<'a> {
-    pub(super) fn of(value: &'a Map<String, Value>) -> Self {
-        Contacts(
-            value
-                .get("contacts")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_object)
-                .collect(),
-        )
-    }
-
-    /// The entry whose `wa_id` or `user_id` is `phone` or `user_id`; else the only entry,
-    /// when there is exactly one and it names no other user (an entry with another phone
-    /// number or user id is someone else: its ids must not become the sender's).
-    fn find(&self, phone: Option<&str>, user_id: Option<&str>) -> Option<&'a Map<String, Value>> {
-        let id = |c: &Map<String, Value>, key: &str| -> Option<String> {
-            c.get(key)
-                .and_then(Value::as_str)
-                .filter(|v| !v.is_empty())
-                .map(str::to_string)
-        };
-        let matches = |c: &&Map<String, Value>| {
-            phone.is_some_and(|p| id(c, "wa_id").as_deref() == Some(p))
-                || user_id.is_some_and(|u| id(c, "user_id").as_deref() == Some(u))
-        };
-        let compatible = |c: &Map<String, Value>| {
-            phone.is_none_or(|p| id(c, "wa_id").is_none_or(|w| w == p))
-                && user_id.is_none_or(|u| id(c, "user_id").is_none_or(|w| w == u))
-        };
-        self.0
-            .iter()
-            .copied()
-            .find(matches)
-            .or(match self.0.as_slice() {
-                [only] if compatible(only) => Some(*only),
-                _ => None,
-            })
-    }
-
-    /// A user from the ids given in a message or status, completed from the matching
-    /// `contacts[]` entry (ids the message lacks, the name and the username).
-    pub(super) fn user(
-        &self,
-        phone: Option<String>,
-        user_id: Option<String>,
-        parent_user_id: Option<String>,
-    ) -> User {
-        let contact = self.find(phone.as_deref(), user_id.as_deref());
-        let from_contact = |key: &str| contact.and_then(|c| opt_str_map(c, key));
-        let profile = contact.and_then(|c| c.get("profile"));
-        User {
-            phone: phone
-                .or_else(|| from_contact("wa_id"))
-                .filter(|p| !p.is_empty()),
-            user_id: user_id
-                .or_else(|| from_contact("user_id"))
-                .filter(|u| !u.is_empty()),
-            parent_user_id: parent_user_id
-                .or_else(|| from_contact("parent_user_id"))
-                .filter(|u| !u.is_empty()),
-            username: opt_str(profile, "username").filter(|u| !u.is_empty()),
-            name: opt_str(profile, "name").filter(|n| !n.is_empty()),
-        }
-    }
 }
 
 fn parse_messages(value: &Map<String, Value>, origin: &Origin, batch: &mut Batch) {

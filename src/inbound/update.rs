@@ -4,8 +4,8 @@
 
 use serde_json::Value;
 
+use super::change::{Contacts, Origin};
 use super::lenient::{compact_json, opt_str, str_at, timestamp, truncate};
-use super::payload::{Contacts, Origin};
 use crate::types::{
     AccountEvent, AccountRestriction, PhoneNumberQuality, TemplateStatus, UpdateDetails,
     UserIdChange, UserPreference, WebhookUpdate,
