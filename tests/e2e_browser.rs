@@ -170,17 +170,18 @@ async fn wait_bot_bubble(
 const SECOND_PHONE_NUMBER_ID: &str = "100000000000002";
 const USERNAME_ONLY_USER_ID: &str = "CN.13491208655302741918";
 
-/// Clicks the element `css` selects once it is shown.
+/// Clicks the element `css` selects once it is shown. The page redraws its sheets when
+/// the state changes (a status arrives), which can replace the element between finding and
+/// clicking it: then it is found again.
 async fn click(client: &Client, css: &str) {
-    let element = eventually(SHOW_WITHIN, || async {
-        client.find(Locator::Css(css)).await.ok()
+    let clicked = eventually(SHOW_WITHIN, || async {
+        let element = client.find(Locator::Css(css)).await.ok()?;
+        element.click().await.ok()
     })
-    .await
-    .unwrap_or_else(|| panic!("{css} not shown"));
-    element
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
+    .await;
+    if clicked.is_none() {
+        panic!("{css} was not shown and clickable within {SHOW_WITHIN:?}");
+    }
 }
 
 async fn type_and_send(client: &Client, text: &str) {
