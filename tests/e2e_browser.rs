@@ -245,22 +245,25 @@ async fn scenario(client: &Client, stack: &Stack) {
 
     // 2. "menu": three reply buttons under the bot's message; tap one.
     type_and_send(client, "menu").await;
-    let buttons = eventually(SHOW_WITHIN, || async {
+    // The page redraws a bubble when its status changes, so the buttons are found again
+    // by their title for the tap (see `click`).
+    let title = eventually(SHOW_WITHIN, || async {
         let found = client
             .find_all(Locator::Css("[data-testid=reply-button]"))
             .await
             .ok()?;
-        (found.len() >= 3).then_some(found)
+        if found.len() < 3 {
+            return None;
+        }
+        found.first()?.attr("data-title").await.ok()?
     })
     .await
     .unwrap_or_else(|| panic!("no reply buttons shown\n{}", stack.logs()));
-    let button = &buttons[0];
-    let title = button
-        .attr("data-title")
-        .await
-        .expect("reading data-title")
-        .expect("a reply button has a title");
-    button.click().await.expect("tapping the reply button");
+    click(
+        client,
+        &format!("[data-testid=reply-button][data-title={title:?}]"),
+    )
+    .await;
     let tapped = wait_bot_bubble(client, stack, "the answer to the tap", |t| {
         t.contains("You tapped") && t.contains(&title)
     })
