@@ -448,16 +448,31 @@ impl<T: Transport> Sender<T> {
         let defaults = ActionDefaults::of(message);
         let send = |r: Result<Sent, SendError>| r.map(drop).map_err(ActionError::Send);
         let bad_to = |e: InvalidRequest| ActionError::Send(SendError::InvalidRequest(e));
+        // A text's failure before its first part: part 1 of 1, nothing sent.
+        let bad_text_to = |e: InvalidRequest| {
+            ActionError::Text(TextFailure {
+                error: SendError::InvalidRequest(e),
+                part: 1,
+                parts: 1,
+                sent: Vec::new(),
+            })
+        };
+        // A `send-*` record with its empty `to` and absent number filled in, sent with
+        // `$send`.
+        macro_rules! with_defaults {
+            ($m:ident, $record:ident, $send:ident) => {{
+                let to = defaults.to($m.to).map_err(bad_to)?;
+                let phone_number_id = defaults.phone_number_id($m.phone_number_id);
+                send(self.$send(&$record {
+                    to,
+                    phone_number_id,
+                    ..$m
+                }))
+            }};
+        }
         match action {
             Action::Reply(reply) => {
-                let to = defaults.chat().map_err(|e| {
-                    ActionError::Text(TextFailure {
-                        error: SendError::InvalidRequest(e),
-                        part: 1,
-                        parts: 1,
-                        sent: Vec::new(),
-                    })
-                })?;
+                let to = defaults.chat().map_err(bad_text_to)?;
                 self.send_text(&TextMessage {
                     to,
                     body: reply.body,
@@ -481,14 +496,7 @@ impl<T: Transport> Sender<T> {
                 }))
             }
             Action::SendText(m) => {
-                let to = defaults.to(m.to).map_err(|e| {
-                    ActionError::Text(TextFailure {
-                        error: SendError::InvalidRequest(e),
-                        part: 1,
-                        parts: 1,
-                        sent: Vec::new(),
-                    })
-                })?;
+                let to = defaults.to(m.to).map_err(bad_text_to)?;
                 let phone_number_id = defaults.phone_number_id(m.phone_number_id);
                 self.send_text(&TextMessage {
                     to,
@@ -498,78 +506,14 @@ impl<T: Transport> Sender<T> {
                 .map(drop)
                 .map_err(ActionError::Text)
             }
-            Action::SendMedia(m) => {
-                let to = defaults.to(m.to).map_err(bad_to)?;
-                let phone_number_id = defaults.phone_number_id(m.phone_number_id);
-                send(self.send_media(&MediaMessage {
-                    to,
-                    phone_number_id,
-                    ..m
-                }))
-            }
-            Action::SendLocation(m) => {
-                let to = defaults.to(m.to).map_err(bad_to)?;
-                let phone_number_id = defaults.phone_number_id(m.phone_number_id);
-                send(self.send_location(&LocationMessage {
-                    to,
-                    phone_number_id,
-                    ..m
-                }))
-            }
-            Action::SendContacts(m) => {
-                let to = defaults.to(m.to).map_err(bad_to)?;
-                let phone_number_id = defaults.phone_number_id(m.phone_number_id);
-                send(self.send_contacts(&ContactsMessage {
-                    to,
-                    phone_number_id,
-                    ..m
-                }))
-            }
-            Action::SendButtons(m) => {
-                let to = defaults.to(m.to).map_err(bad_to)?;
-                let phone_number_id = defaults.phone_number_id(m.phone_number_id);
-                send(self.send_buttons(&ButtonsMessage {
-                    to,
-                    phone_number_id,
-                    ..m
-                }))
-            }
-            Action::SendList(m) => {
-                let to = defaults.to(m.to).map_err(bad_to)?;
-                let phone_number_id = defaults.phone_number_id(m.phone_number_id);
-                send(self.send_list(&ListMessage {
-                    to,
-                    phone_number_id,
-                    ..m
-                }))
-            }
-            Action::SendCtaUrl(m) => {
-                let to = defaults.to(m.to).map_err(bad_to)?;
-                let phone_number_id = defaults.phone_number_id(m.phone_number_id);
-                send(self.send_cta_url(&CtaUrlMessage {
-                    to,
-                    phone_number_id,
-                    ..m
-                }))
-            }
-            Action::SendTemplate(m) => {
-                let to = defaults.to(m.to).map_err(bad_to)?;
-                let phone_number_id = defaults.phone_number_id(m.phone_number_id);
-                send(self.send_template(&TemplateMessage {
-                    to,
-                    phone_number_id,
-                    ..m
-                }))
-            }
-            Action::SendReaction(m) => {
-                let to = defaults.to(m.to).map_err(bad_to)?;
-                let phone_number_id = defaults.phone_number_id(m.phone_number_id);
-                send(self.react(&ReactionMessage {
-                    to,
-                    phone_number_id,
-                    ..m
-                }))
-            }
+            Action::SendMedia(m) => with_defaults!(m, MediaMessage, send_media),
+            Action::SendLocation(m) => with_defaults!(m, LocationMessage, send_location),
+            Action::SendContacts(m) => with_defaults!(m, ContactsMessage, send_contacts),
+            Action::SendButtons(m) => with_defaults!(m, ButtonsMessage, send_buttons),
+            Action::SendList(m) => with_defaults!(m, ListMessage, send_list),
+            Action::SendCtaUrl(m) => with_defaults!(m, CtaUrlMessage, send_cta_url),
+            Action::SendTemplate(m) => with_defaults!(m, TemplateMessage, send_template),
+            Action::SendReaction(m) => with_defaults!(m, ReactionMessage, react),
             Action::MarkRead(r) => {
                 let phone_number_id = defaults.phone_number_id(r.phone_number_id);
                 self.mark_read(&ReadReceipt {
