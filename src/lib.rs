@@ -5,6 +5,8 @@
 //!   parsing, dedup and the allowlist.
 //! - [`outbound`]: we call Meta. Markdown formatting, chunking, Meta's limits, Graph request
 //!   building, error mapping, retries and the sender.
+//! - [`asterai`]: the asterai runtime's JSON for WIT values (the asterai build dispatches
+//!   to consumers through its host API).
 //! - [`config`]: the configuration read from the environment, and the health report.
 //! - `component` (wasm32 only): the thin binding layer that maps the pure core to WIT and
 //!   wasi:http.
@@ -15,12 +17,13 @@
 // as they cross the component boundary; boxing them inside would only add a copy.
 #![allow(clippy::result_large_err)]
 
+pub mod asterai;
 pub mod bindings;
 pub mod config;
 pub mod inbound;
 pub mod outbound;
 
-pub use bindings::asterai::whatsapp::types;
+pub use bindings::types;
 
 /// Writes one line to stderr, prefixed with `whatsapp:`. Never fails, never traps:
 /// a closed stderr only loses the line.
