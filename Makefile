@@ -9,6 +9,14 @@ COMPOSED := target/composed
 CARGO_BIN := $(HOME)/.cargo/bin
 export PATH := $(CARGO_BIN):$(PATH)
 
+# The asterai build (world whatsapp-asterai, wit/asterai/): its own target directory, as the
+# same crate with the `asterai` feature would otherwise overwrite whatsapp.wasm.
+ASTERAI_COMPONENT := target/asterai/$(TARGET)/release/whatsapp.wasm
+# The asterai CLI (its runtime), from npm; it runs offline.
+ASTERAI_CLI_VERSION := 1.0.0-alpha.17
+ASTERAI_CLI_DIR := target/tools/asterai-cli-$(ASTERAI_CLI_VERSION)
+ASTERAI_CLI := $(ASTERAI_CLI_DIR)/node_modules/@asterai/cli-linux-x64/bin/asterai
+
 WASMTIME_VERSION := 48.0.8
 WAC_VERSION := 0.12.0
 CARGO_FUZZ_VERSION := 0.13.2
@@ -21,9 +29,9 @@ FUZZ_BUILD_FLAGS := --sanitizer none --debug-assertions
 
 # The consumer `make serve` composes with: the echo bot unless CONSUMER=path.wasm.
 CONSUMER ?= $(RELEASE)/echo_bot.wasm
-EXAMPLES := -p echo-bot -p order-bot -p no-consumer -p notifier -p types-provider
+EXAMPLES := -p echo-bot -p order-bot -p no-consumer -p notifier -p types-provider -p asterai-text-bot
 
-.PHONY: all setup tools build components compose serve sandbox browser-deps test test-core fuzz lint fmt bench clean
+.PHONY: all setup tools build components compose serve sandbox browser-deps test test-core fuzz lint fmt bench clean asterai asterai-cli serve-asterai
 
 all: build
 
@@ -40,6 +48,26 @@ build: setup
 tools:
 	@wasmtime --version 2>/dev/null | grep -q ' $(WASMTIME_VERSION)' || cargo install --locked wasmtime-cli@$(WASMTIME_VERSION)
 	@wac --version 2>/dev/null | grep -q ' $(WAC_VERSION)' || cargo install --locked wac-cli@$(WAC_VERSION)
+
+## asterai: the asterai build, at target/asterai/wasm32-wasip2/release/whatsapp.wasm: the
+## same component with its consumers named in WHATSAPP_INCOMING_HANDLER_COMPONENTS and
+## called through asterai's host API (world whatsapp-asterai in wit/asterai/).
+asterai: setup
+	cargo build --release --target $(TARGET) -p whatsapp --features asterai --target-dir target/asterai
+	@ls -l $(ASTERAI_COMPONENT)
+
+## asterai-cli: the asterai CLI $(ASTERAI_CLI_VERSION) (npm @asterai/cli-linux-x64), in target/tools/.
+asterai-cli: $(ASTERAI_CLI)
+$(ASTERAI_CLI):
+	npm install --prefix $(ASTERAI_CLI_DIR) --no-save --no-audit --no-fund --loglevel=error @asterai/cli-linux-x64@$(ASTERAI_CLI_VERSION)
+	@test -x $@ && touch $@
+
+## serve-asterai: the asterai build with CONSUMER on the asterai runtime, on 127.0.0.1:8080;
+## the webhook is http://127.0.0.1:8080/local/whatsapp/local/whatsapp/. Without
+## WHATSAPP_ACCESS_TOKEN the sandbox chat on 127.0.0.1:8081 stands in for Meta, as with
+## `make serve`.
+serve-asterai: asterai asterai-cli components sandbox
+	ASTERAI=$(abspath $(ASTERAI_CLI)) COMPONENT=$(ASTERAI_COMPONENT) CONSUMER=$(CONSUMER) scripts/serve-asterai.sh
 
 ## components: the component and the example components.
 components: setup
@@ -79,7 +107,7 @@ bench: setup tools
 	bench/run.sh
 
 ## test: every test: native unit tests of the core, then the built component in wasmtime.
-test: compose sandbox browser-deps lint
+test: compose asterai asterai-cli sandbox browser-deps lint
 	cargo test --workspace --all-targets
 
 ## test-core: only the native unit tests of the pure core (no wasm needed).
@@ -109,6 +137,7 @@ lint: setup
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy -p whatsapp --target $(TARGET) -- -D warnings
+	cargo clippy -p whatsapp --target $(TARGET) --features asterai --target-dir target/asterai -- -D warnings
 
 fmt:
 	cargo fmt --all

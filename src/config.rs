@@ -42,6 +42,10 @@ pub struct WebhookConfig {
     pub typing_indicator: bool,
     /// `WHATSAPP_INCOMING_HANDLER_COMPONENTS`.
     pub dispatch: Dispatch,
+    /// The components named in `WHATSAPP_INCOMING_HANDLER_COMPONENTS` (comma-separated,
+    /// in order, without blanks): whom the asterai build dispatches to. The composed
+    /// build has its one consumer and needs no names.
+    pub handler_components: Vec<String>,
 }
 
 impl WebhookConfig {
@@ -54,12 +58,27 @@ impl WebhookConfig {
         let state_dir = match non_empty("WHATSAPP_STATE_DIR") {
             Some(dir) if matches!(dir.trim(), "off" | "none") => None,
             Some(dir) => Some(PathBuf::from(dir.trim())),
-            None if dir_exists(DEFAULT_STATE_DIR) => Some(PathBuf::from(DEFAULT_STATE_DIR)),
-            None => None,
+            None => match asterai_state_dir(get("ASTERAI_ALLOWED_DIRS").as_deref()) {
+                Some(dir) => Some(dir),
+                None if dir_exists(DEFAULT_STATE_DIR) => Some(PathBuf::from(DEFAULT_STATE_DIR)),
+                None => None,
+            },
         };
-        let dispatch = match get("WHATSAPP_INCOMING_HANDLER_COMPONENTS") {
-            Some(v) if matches!(v.trim(), "" | "none") => Dispatch::Off,
+        let handlers = get("WHATSAPP_INCOMING_HANDLER_COMPONENTS");
+        let dispatch = match handlers.as_deref().map(str::trim) {
+            Some("" | "none") => Dispatch::Off,
             _ => Dispatch::Consumer,
+        };
+        let handler_components = match dispatch {
+            Dispatch::Off => Vec::new(),
+            Dispatch::Consumer => handlers
+                .as_deref()
+                .unwrap_or("")
+                .split(',')
+                .map(str::trim)
+                .filter(|name| !name.is_empty())
+                .map(String::from)
+                .collect(),
         };
         WebhookConfig {
             app_secret: get("WHATSAPP_APP_SECRET").filter(|v| !v.is_empty()),
@@ -73,6 +92,7 @@ impl WebhookConfig {
             mark_read: flag(non_empty("WHATSAPP_MARK_READ").as_deref(), true),
             typing_indicator: flag(non_empty("WHATSAPP_TYPING_INDICATOR").as_deref(), false),
             dispatch,
+            handler_components,
         }
     }
 
@@ -97,6 +117,14 @@ pub fn verify_token(get: impl Fn(&str) -> Option<String>) -> Option<String> {
         .or_else(|| get("WHATSAPP_VERIFY_TOKEN").filter(|v| !v.is_empty()))
 }
 
+/// The state directory on the asterai runtime: a `whatsapp` folder in the first directory
+/// of `ASTERAI_ALLOWED_DIRS` (the `--allow-dir` folders, `:`-separated, preopened at the
+/// same path), created on first use.
+fn asterai_state_dir(allowed: Option<&str>) -> Option<PathBuf> {
+    let first = allowed?.split(':').map(str::trim).find(|d| !d.is_empty())?;
+    Some(PathBuf::from(first).join("whatsapp"))
+}
+
 /// `1/true/yes/on` and `0/false/no/off`, any case; anything else is the default.
 fn flag(value: Option<&str>, default: bool) -> bool {
     match value.map(|v| v.trim().to_ascii_lowercase()) {
@@ -118,6 +146,7 @@ pub fn health(config: &WebhookConfig, outgoing_missing: &[String]) -> (u16, Stri
         "allowlist": config.allowlist.len(),
         "mark_read": config.mark_read,
         "dispatch": match config.dispatch { Dispatch::Consumer => "consumer", Dispatch::Off => "off" },
+        "consumers": config.handler_components,
     });
     (if missing.is_empty() { 200 } else { 503 }, body.to_string())
 }
@@ -218,6 +247,44 @@ mod tests {
             config(&[("WHATSAPP_STATE_DIR", "off")], true).state_dir,
             None
         );
+    }
+
+    #[test]
+    fn on_asterai_the_state_dir_is_a_folder_of_the_first_allowed_dir() {
+        let allowed = [("ASTERAI_ALLOWED_DIRS", "/srv/data:/srv/other")];
+        assert_eq!(
+            config(&allowed, true).state_dir,
+            Some(PathBuf::from("/srv/data/whatsapp"))
+        );
+        let both = [
+            ("ASTERAI_ALLOWED_DIRS", "/srv/data"),
+            ("WHATSAPP_STATE_DIR", "/mine"),
+        ];
+        assert_eq!(config(&both, true).state_dir, Some(PathBuf::from("/mine")));
+        assert_eq!(
+            config(&[("ASTERAI_ALLOWED_DIRS", " : ")], true).state_dir,
+            Some(PathBuf::from("/state"))
+        );
+        assert_eq!(
+            config(&[("ASTERAI_ALLOWED_DIRS", "")], false).state_dir,
+            None
+        );
+    }
+
+    #[test]
+    fn handler_components_are_named_in_order_without_blanks() {
+        let c = config(
+            &[(
+                "WHATSAPP_INCOMING_HANDLER_COMPONENTS",
+                " me:bot-a , ,me:bot-b@1.0.0,",
+            )],
+            false,
+        );
+        assert_eq!(c.dispatch, Dispatch::Consumer);
+        assert_eq!(c.handler_components, vec!["me:bot-a", "me:bot-b@1.0.0"]);
+        let off = config(&[("WHATSAPP_INCOMING_HANDLER_COMPONENTS", "none")], false);
+        assert!(off.handler_components.is_empty());
+        assert!(config(&[], false).handler_components.is_empty());
     }
 
     #[test]

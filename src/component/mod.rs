@@ -1,6 +1,12 @@
 //! The binding layer: maps the pure core to WIT exports and wasi:http. Compiled for
 //! wasm32 only.
 
+#[cfg(feature = "asterai")]
+mod asterai;
+#[cfg(feature = "asterai")]
+use asterai as consumer;
+#[cfg(not(feature = "asterai"))]
+mod consumer;
 mod http;
 mod outgoing;
 mod platform;
@@ -10,9 +16,8 @@ use platform::{env, now_secs};
 
 use wasi::http::types::{IncomingRequest, Method, ResponseOutparam};
 
-use crate::bindings::asterai::whatsapp::incoming_handler;
 use crate::bindings::exports::wasi::http::incoming_handler::Guest as HttpGuest;
-use crate::config::{self, Dispatch, WebhookConfig, MAX_BODY_BYTES};
+use crate::config::{self, WebhookConfig, MAX_BODY_BYTES};
 use crate::inbound::allowlist::{describe_user, is_from_business};
 use crate::inbound::dedup::{message_key, status_key, update_key, Claim, DirStore, Seen};
 use crate::inbound::payload::{self, Event, Skipped};
@@ -21,11 +26,19 @@ use crate::inbound::verify::{handshake, Handshake};
 use crate::log;
 use crate::outbound::sender::describe_action;
 use crate::types::{
-    DeliveryStatus, Message, ReadReceipt, StatusUpdate, UpdateDetails, WebhookUpdate,
+    Action, DeliveryStatus, Message, ReadReceipt, StatusUpdate, UpdateDetails, WebhookUpdate,
 };
 
 /// The component.
 pub struct Component;
+
+/// One consumer's answer to a message: the actions to carry out, in order.
+pub struct Reply {
+    /// The consumer's name, where there can be several (the asterai build).
+    consumer: Option<String>,
+    /// What it asked for.
+    actions: Vec<Action>,
+}
 
 crate::bindings::export!(Component with_types_in crate::bindings);
 
@@ -248,11 +261,8 @@ fn on_message(
         ));
         return;
     }
-    if config.dispatch == Dispatch::Off {
-        log(&format!(
-            "message {} acknowledged; dispatch is off (WHATSAPP_INCOMING_HANDLER_COMPONENTS=none)",
-            message.id
-        ));
+    if let Some(why) = consumer::off(config) {
+        log(&format!("message {} acknowledged; {why}", message.id));
         return;
     }
     if config.mark_read {
@@ -271,18 +281,26 @@ fn on_message(
             ));
         }
     }
-    let actions = incoming_handler::on_message(message);
-    for (index, action) in actions.into_iter().enumerate() {
-        if let Err(e) = sender.get().run_action(message, action.clone()) {
-            log(&format!(
-                "action {} ({}) for message {} failed: {}",
-                index + 1,
-                describe_action(&action),
-                message.id,
-                e
-            ));
+    // Each consumer's actions are carried out as soon as it returns, before the next
+    // consumer (the asterai build's) is called.
+    consumer::on_message(config, message, |reply| {
+        let of = reply
+            .consumer
+            .as_deref()
+            .map(|name| format!(" of {name}"))
+            .unwrap_or_default();
+        for (index, action) in reply.actions.into_iter().enumerate() {
+            if let Err(e) = sender.get().run_action(message, action.clone()) {
+                log(&format!(
+                    "action {}{of} ({}) for message {} failed: {}",
+                    index + 1,
+                    describe_action(&action),
+                    message.id,
+                    e
+                ));
+            }
         }
-    }
+    });
 }
 
 fn on_status(status: &StatusUpdate, config: &WebhookConfig, dedup: &mut Dedup) {
@@ -307,10 +325,9 @@ fn on_status(status: &StatusUpdate, config: &WebhookConfig, dedup: &mut Dedup) {
         ));
         return;
     }
-    if config.dispatch == Dispatch::Off {
-        return;
+    if consumer::off(config).is_none() {
+        consumer::on_status(config, status);
     }
-    incoming_handler::on_status(status);
 }
 
 fn on_update(update: &WebhookUpdate, config: &WebhookConfig, dedup: &mut Dedup) {
@@ -333,8 +350,7 @@ fn on_update(update: &WebhookUpdate, config: &WebhookConfig, dedup: &mut Dedup) 
         ));
         return;
     }
-    if config.dispatch == Dispatch::Off {
-        return;
+    if consumer::off(config).is_none() {
+        consumer::on_update(config, update);
     }
-    incoming_handler::on_update(update);
 }

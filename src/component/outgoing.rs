@@ -7,7 +7,7 @@ use wasi::clocks::monotonic_clock;
 use wasi::http::types::ErrorCode;
 
 use super::http;
-use crate::bindings::exports::asterai::whatsapp::outgoing::Guest;
+use crate::bindings::outgoing::Guest;
 use crate::outbound::graph::{GraphConfig, GraphRequest};
 use crate::outbound::sender::{HttpAnswer, Sender, Transport};
 use crate::types::{
