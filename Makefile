@@ -30,6 +30,8 @@ FUZZ_BUILD_FLAGS := --sanitizer none --debug-assertions
 # The consumer `make serve` composes with: the echo bot unless CONSUMER=path.wasm.
 CONSUMER ?= $(RELEASE)/echo_bot.wasm
 EXAMPLES := -p echo-bot -p order-bot -p no-consumer -p notifier -p types-provider -p asterai-text-bot
+# Consumers only the tests use (tests/consumers/).
+TEST_CONSUMERS := -p fault-bot
 
 .PHONY: all setup tools build components compose serve sandbox browser-deps test test-core fuzz lint fmt bench clean asterai asterai-cli serve-asterai
 
@@ -71,7 +73,7 @@ serve-asterai: asterai asterai-cli components sandbox
 
 ## components: the component and the example components.
 components: setup
-	cargo build --release --target $(TARGET) -p whatsapp $(EXAMPLES)
+	cargo build --release --target $(TARGET) -p whatsapp $(EXAMPLES) $(TEST_CONSUMERS)
 
 ## compose: every composition, in target/composed/.
 compose: components tools

@@ -10,6 +10,8 @@
 //! a missing one fails the test with a message that says so.
 #![allow(dead_code)]
 
+pub mod asterai;
+
 use std::future::Future;
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
