@@ -7,6 +7,8 @@
 //!   building, error mapping, retries and the sender.
 //! - [`asterai`]: the asterai runtime's JSON for WIT values (the asterai build dispatches
 //!   to consumers through its host API).
+//! - [`wit_json`]: WIT values as JSON, the form asterai's call API takes and the delivery
+//!   journal stores.
 //! - [`config`]: the configuration read from the environment, and the health report.
 //! - `component` (wasm32 only): the thin binding layer that maps the pure core to WIT and
 //!   wasi:http.
@@ -22,6 +24,7 @@ pub mod bindings;
 pub mod config;
 pub mod inbound;
 pub mod outbound;
+pub mod wit_json;
 
 pub use bindings::types;
 

@@ -3,8 +3,8 @@
 //!
 //! - [`consumers`]: the consumers named in `WHATSAPP_INCOMING_HANDLER_COMPONENTS`, the two
 //!   interfaces they may implement, and asterai's 0.1.0 message.
-//! - [`json`]: WIT values as the JSON asterai's `call-component-function` takes and
-//!   returns.
+//!
+//! The JSON of WIT values that `call-component-function` takes and returns is
+//! [`crate::wit_json`].
 
 pub mod consumers;
-pub mod json;

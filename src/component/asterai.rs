@@ -12,7 +12,6 @@ use crate::asterai::consumers::{
     component_name, describe_call_error, is_component_name, legacy_on_message_args, legacy_self,
     Interface, CURRENT_INTERFACE, LEGACY_INTERFACE, ON_MESSAGE, ON_STATUS, ON_UPDATE,
 };
-use crate::asterai::json::{self, WitJson};
 use crate::bindings::asterai::host::api::{self, CallError, CallErrorKind};
 use crate::bindings::exports::asterai::whatsapp0_1_0::api::Guest as LegacyApi;
 use crate::bindings::exports::asterai::whatsapp0_1_0::types::User as LegacyUser;
@@ -21,6 +20,7 @@ use crate::config::WebhookConfig;
 use crate::log;
 use crate::outbound::sender::describe_error;
 use crate::types::{Action, Message, StatusUpdate, TextFormat, TextMessage, WebhookUpdate};
+use crate::wit_json::{self as json, WitJson};
 
 use super::{load_config, outgoing, Component, Reply};
 

@@ -1,5 +1,6 @@
-//! WIT values of `asterai:whatsapp@0.3.0` as the JSON the asterai runtime's
-//! `call-component-function(component, function, args-json)` takes and returns.
+//! WIT values of `asterai:whatsapp@0.3.0` as JSON: the form the asterai runtime's
+//! `call-component-function(component, function, args-json)` takes and returns, and the
+//! form in which the delivery journal keeps events and actions.
 //!
 //! The convention (checked against asterai CLI 1.0.0-alpha.17):
 //!
