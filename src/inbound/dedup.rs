@@ -144,6 +144,30 @@ impl DirStore {
         }
     }
 
+    /// True when `key` is recorded and not expired at `now`. Claims nothing. A record
+    /// being written right now (empty or unreadable) counts; a store that cannot be read
+    /// (missing, not a directory) has nothing recorded.
+    pub fn is_recorded(&self, key: &str, now: u64) -> bool {
+        let path = self.path_of(key);
+        fs::symlink_metadata(&path).is_ok() && !self.expired(&path, now)
+    }
+
+    /// Records `key` as seen at `now`, whether or not it was recorded before (an older
+    /// record is refreshed, so the key is remembered for the TTL from `now`).
+    pub fn record(&self, key: &str, now: u64) -> std::io::Result<()> {
+        let path = self.path_of(key);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        // Not atomic: a concurrent reader may see an empty file, which reads as fresh.
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)?;
+        file.write_all(now.to_string().as_bytes())
+    }
+
     /// An entry is expired when its recorded time is older than the TTL. An entry being
     /// written right now (empty or unreadable) is fresh.
     fn expired(&self, path: &Path, now: u64) -> bool {
@@ -254,6 +278,32 @@ mod tests {
         assert_eq!(removed, 300);
         assert_eq!(store.claim("fresh", 201), Claim::Duplicate);
         assert_eq!(store.claim("old1", 201), Claim::New);
+    }
+
+    #[test]
+    fn a_recorded_key_is_recorded_until_the_ttl_and_blocks_claims() {
+        let store = DirStore::new(temp_dir("record"), 100);
+        assert!(!store.is_recorded("k", 1000));
+        assert!(!store.is_recorded("k", 1000), "checking claims nothing");
+        store.record("k", 1000).unwrap();
+        assert!(store.is_recorded("k", 1100));
+        assert!(!store.is_recorded("k", 1101));
+        assert_eq!(store.claim("k", 1050), Claim::Duplicate);
+        // Recording again refreshes the time.
+        store.record("k", 1200).unwrap();
+        assert!(store.is_recorded("k", 1300));
+        // A claimed key is recorded too.
+        assert_eq!(store.claim("c", 5), Claim::New);
+        assert!(store.is_recorded("c", 6));
+    }
+
+    #[test]
+    fn an_unwritable_directory_records_nothing_and_fails_to_record() {
+        let file = temp_dir("record-notadir");
+        fs::write(&file, b"x").unwrap();
+        let store = DirStore::new(&file, 100);
+        assert!(!store.is_recorded("k", 1));
+        assert!(store.record("k", 1).is_err());
     }
 
     #[test]

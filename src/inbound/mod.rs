@@ -3,8 +3,10 @@
 pub mod allowlist;
 mod change;
 pub mod dedup;
+pub mod journal;
 mod lenient;
 pub mod payload;
 pub mod signature;
+pub mod stored;
 mod update;
 pub mod verify;
