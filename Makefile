@@ -81,6 +81,7 @@ compose: components tools
 	wac plug $(COMPONENT) --plug $(RELEASE)/echo_bot.wasm -o $(COMPOSED)/echo.wasm
 	wac plug $(COMPONENT) --plug $(RELEASE)/order_bot.wasm -o $(COMPOSED)/order.wasm
 	wac plug $(COMPONENT) --plug $(RELEASE)/no_consumer.wasm -o $(COMPOSED)/whatsapp-standalone.wasm
+	wac plug $(COMPONENT) --plug $(RELEASE)/fault_bot.wasm -o $(COMPOSED)/fault.wasm
 	wac plug $(RELEASE)/notifier.wasm --plug $(COMPOSED)/whatsapp-standalone.wasm -o $(COMPOSED)/notifier.wasm
 
 ## sandbox: the local stand-in for Meta.

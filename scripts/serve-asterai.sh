@@ -13,8 +13,8 @@
 #   ASTERAI_HOME  the CLI's HOME, where the environment is made (target/asterai-home)
 #   STATE_DIR     the folder given to --allow-dir; dedup state goes to its whatsapp/ (target/state-asterai)
 #
-# The environment is `local:whatsapp` with the components `local:whatsapp@0.3.0` and
-# `local:consumer@0.3.0`; WHATSAPP_INCOMING_HANDLER_COMPONENTS names the consumer.
+# The environment is `local:whatsapp` with the components `local:whatsapp@0.4.0` and
+# `local:consumer@0.4.0`; WHATSAPP_INCOMING_HANDLER_COMPONENTS names the consumer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -56,7 +56,7 @@ while IFS='=' read -r name _; do
 done < <(env)
 
 HOME="$ASTERAI_HOME" scripts/asterai-env.sh whatsapp \
-    "local:whatsapp@0.3.0=$COMPONENT" "local:consumer@0.3.0=$CONSUMER" "${vars[@]}"
+    "local:whatsapp@0.4.0=$COMPONENT" "local:consumer@0.4.0=$CONSUMER" "${vars[@]}"
 
 HOME="$ASTERAI_HOME" "$ASTERAI" env run whatsapp --no-pull -p "$PORT" --allow-dir "$STATE_DIR" &
 pids+=($!)

@@ -38,16 +38,16 @@ wit_bindgen::generate!({
     pub_export_macro: true,
 });
 
-/// The types of `asterai:whatsapp@0.3.0`.
+/// The types of `asterai:whatsapp@0.4.0`.
 #[cfg(not(feature = "asterai"))]
 pub use asterai::whatsapp::types;
-/// The types of `asterai:whatsapp@0.3.0` (exported by the asterai build, for its consumers).
+/// The types of `asterai:whatsapp@0.4.0` (exported by the asterai build, for its consumers).
 #[cfg(feature = "asterai")]
-pub use exports::asterai::whatsapp0_3_0::types;
+pub use exports::asterai::whatsapp0_4_0::types;
 
 /// The exported `outgoing` interface.
 #[cfg(not(feature = "asterai"))]
 pub use exports::asterai::whatsapp::outgoing;
 /// The exported `outgoing` interface.
 #[cfg(feature = "asterai")]
-pub use exports::asterai::whatsapp0_3_0::outgoing;
+pub use exports::asterai::whatsapp0_4_0::outgoing;

@@ -10,6 +10,13 @@ use crate::inbound::dedup::DEFAULT_TTL_SECS;
 /// `WHATSAPP_STATE_DIR` is not set and that directory exists.
 pub const DEFAULT_STATE_DIR: &str = "/state";
 
+/// Default of `WHATSAPP_DISPATCH_LEASE_SECS`.
+pub const DEFAULT_DISPATCH_LEASE_SECS: u64 = 60;
+/// Default of `WHATSAPP_DISPATCH_ATTEMPTS`.
+pub const DEFAULT_DISPATCH_ATTEMPTS: u32 = 5;
+/// Default of `WHATSAPP_OUTBOX_TTL_SECS`.
+pub const DEFAULT_OUTBOX_TTL_SECS: u64 = 900;
+
 /// Largest webhook body accepted (Meta's payloads are at most 3 MB).
 pub const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
 
@@ -40,6 +47,15 @@ pub struct WebhookConfig {
     pub mark_read: bool,
     /// `WHATSAPP_TYPING_INDICATOR` (default off): show "typing..." with the read mark.
     pub typing_indicator: bool,
+    /// `WHATSAPP_DISPATCH_LEASE_SECS` (default 60): how long a dispatch may take before a
+    /// later request dispatches the event again.
+    pub dispatch_lease_secs: u64,
+    /// `WHATSAPP_DISPATCH_ATTEMPTS` (default 5): dispatches of one event before it goes
+    /// to the dead-letter folder.
+    pub dispatch_attempts: u32,
+    /// `WHATSAPP_OUTBOX_TTL_SECS` (default 900): how long an action that met a Graph
+    /// outage is tried again by later requests before it is dead-lettered.
+    pub outbox_ttl_secs: u64,
     /// `WHATSAPP_INCOMING_HANDLER_COMPONENTS`.
     pub dispatch: Dispatch,
     /// The components named in `WHATSAPP_INCOMING_HANDLER_COMPONENTS` (comma-separated,
@@ -89,6 +105,13 @@ impl WebhookConfig {
                 .and_then(|v| v.trim().parse().ok())
                 .filter(|v| *v > 0)
                 .unwrap_or(DEFAULT_TTL_SECS),
+            dispatch_lease_secs: positive(non_empty("WHATSAPP_DISPATCH_LEASE_SECS"))
+                .unwrap_or(DEFAULT_DISPATCH_LEASE_SECS),
+            dispatch_attempts: positive(non_empty("WHATSAPP_DISPATCH_ATTEMPTS"))
+                .and_then(|n| u32::try_from(n).ok())
+                .unwrap_or(DEFAULT_DISPATCH_ATTEMPTS),
+            outbox_ttl_secs: positive(non_empty("WHATSAPP_OUTBOX_TTL_SECS"))
+                .unwrap_or(DEFAULT_OUTBOX_TTL_SECS),
             mark_read: flag(non_empty("WHATSAPP_MARK_READ").as_deref(), true),
             typing_indicator: flag(non_empty("WHATSAPP_TYPING_INDICATOR").as_deref(), false),
             dispatch,
@@ -117,6 +140,13 @@ pub fn verify_token(get: impl Fn(&str) -> Option<String>) -> Option<String> {
         .or_else(|| get("WHATSAPP_VERIFY_TOKEN").filter(|v| !v.is_empty()))
 }
 
+/// A whole number above zero, else `None` (the default applies).
+fn positive(value: Option<String>) -> Option<u64> {
+    value
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|n| *n > 0)
+}
+
 /// The state directory on the asterai runtime: a `whatsapp` folder in the first directory
 /// of `ASTERAI_ALLOWED_DIRS` (the `--allow-dir` folders, `:`-separated, preopened at the
 /// same path), created on first use.
@@ -136,7 +166,14 @@ fn flag(value: Option<&str>, default: bool) -> bool {
 
 /// The health report: HTTP status (200 when nothing is missing, else 503) and a JSON
 /// body naming missing variables and the dedup mode, never any value.
-pub fn health(config: &WebhookConfig, outgoing_missing: &[String]) -> (u16, String) {
+///
+/// `journal` is the delivery journal's pending and dead-lettered counts, when there is a
+/// state directory: delivery is then at least once; without one, at most once.
+pub fn health(
+    config: &WebhookConfig,
+    outgoing_missing: &[String],
+    journal: Option<(usize, usize)>,
+) -> (u16, String) {
     let mut missing: Vec<String> = config.missing().into_iter().map(String::from).collect();
     missing.extend(outgoing_missing.iter().cloned());
     let body = serde_json::json!({
@@ -147,6 +184,9 @@ pub fn health(config: &WebhookConfig, outgoing_missing: &[String]) -> (u16, Stri
         "mark_read": config.mark_read,
         "dispatch": match config.dispatch { Dispatch::Consumer => "consumer", Dispatch::Off => "off" },
         "consumers": config.handler_components,
+        "delivery": if journal.is_some() { "at-least-once" } else { "at-most-once" },
+        "pending": journal.map(|(pending, _)| pending),
+        "dead_letter": journal.map(|(_, dead)| dead),
     });
     (if missing.is_empty() { 200 } else { 503 }, body.to_string())
 }
@@ -272,6 +312,51 @@ mod tests {
     }
 
     #[test]
+    fn delivery_limits_have_defaults_and_can_be_set() {
+        let c = config(&[], false);
+        assert_eq!(
+            (
+                c.dispatch_lease_secs,
+                c.dispatch_attempts,
+                c.outbox_ttl_secs
+            ),
+            (60, 5, 900)
+        );
+        let c = config(
+            &[
+                ("WHATSAPP_DISPATCH_LEASE_SECS", "2"),
+                ("WHATSAPP_DISPATCH_ATTEMPTS", "3"),
+                ("WHATSAPP_OUTBOX_TTL_SECS", "30"),
+            ],
+            false,
+        );
+        assert_eq!(
+            (
+                c.dispatch_lease_secs,
+                c.dispatch_attempts,
+                c.outbox_ttl_secs
+            ),
+            (2, 3, 30)
+        );
+        let bad = config(
+            &[
+                ("WHATSAPP_DISPATCH_LEASE_SECS", "0"),
+                ("WHATSAPP_DISPATCH_ATTEMPTS", "99999999999"),
+                ("WHATSAPP_OUTBOX_TTL_SECS", "soon"),
+            ],
+            false,
+        );
+        assert_eq!(
+            (
+                bad.dispatch_lease_secs,
+                bad.dispatch_attempts,
+                bad.outbox_ttl_secs
+            ),
+            (60, 5, 900)
+        );
+    }
+
+    #[test]
     fn handler_components_are_named_in_order_without_blanks() {
         let c = config(
             &[(
@@ -317,7 +402,7 @@ mod tests {
     #[test]
     fn health_names_what_is_missing_without_values() {
         let c = config(&[("WHATSAPP_APP_SECRET", "s3cr3t-value")], false);
-        let (status, body) = health(&c, &["WHATSAPP_ACCESS_TOKEN".to_string()]);
+        let (status, body) = health(&c, &["WHATSAPP_ACCESS_TOKEN".to_string()], None);
         assert_eq!(status, 503);
         assert!(
             body.contains("WHATSAPP_WEBHOOK_VERIFY_TOKEN")
@@ -328,8 +413,18 @@ mod tests {
             &[("WHATSAPP_APP_SECRET", "s"), ("WHATSAPP_VERIFY_TOKEN", "t")],
             true,
         );
-        let (status, body) = health(&c, &[]);
+        let (status, body) = health(&c, &[], Some((2, 1)));
         assert_eq!(status, 200);
         assert!(body.contains("\"persistent\""));
+        let report: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(report["delivery"], "at-least-once");
+        assert_eq!(
+            (report["pending"].as_u64(), report["dead_letter"].as_u64()),
+            (Some(2), Some(1))
+        );
+        let (_, body) = health(&c, &[], None);
+        let report: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(report["delivery"], "at-most-once");
+        assert!(report["pending"].is_null());
     }
 }

@@ -1,4 +1,4 @@
-//! WIT values of `asterai:whatsapp@0.3.0` as JSON: the form the asterai runtime's
+//! WIT values of `asterai:whatsapp@0.4.0` as JSON: the form the asterai runtime's
 //! `call-component-function(component, function, args-json)` takes and returns, and the
 //! form in which the delivery journal keeps events and actions.
 //!
@@ -669,6 +669,7 @@ record!(WebhookUpdate {
     details,
     raw_json
 });
+record!(Delivery { attempt });
 
 // ----------------------------------------------------------------- outbound types
 
@@ -1436,6 +1437,25 @@ mod tests {
             .collect();
         assert_eq!(updates.len(), 7);
         assert_round_trip(&updates);
+    }
+
+    #[test]
+    fn a_delivery_survives_a_round_trip_as_an_object_with_its_attempt() {
+        for attempt in [1, 2, u32::MAX] {
+            let delivery = Delivery { attempt };
+            assert_eq!(delivery.to_json(), json!({ "attempt": attempt }));
+            assert_round_trip(&delivery);
+        }
+        let e = decode_error::<Delivery>(json!({ "attempt": -1 }));
+        assert_eq!(e.path, ".attempt");
+        // The arguments of a 0.4.0 `on-message`: the message, then the delivery.
+        let args = args(&[rich_message().to_json(), Delivery { attempt: 2 }.to_json()]);
+        let decoded: Value = serde_json::from_str(&args).unwrap();
+        assert_eq!(decoded[1], json!({ "attempt": 2 }));
+        assert_eq!(
+            decoded[0]["id"],
+            json!("wamid.HBgLMTY1MDU1NTEyMzQVAgASGBQzQTk")
+        );
     }
 
     #[test]

@@ -91,7 +91,7 @@ async fn a_signed_text_reaches_every_named_consumer_in_order_and_both_act() {
     let setup = Setup::bare()
         .consumer("echo-bot", "echo_bot")
         .consumer("order-bot", "order_bot")
-        .handlers("local:ghost, local:echo-bot,local:order-bot@0.3.0");
+        .handlers("local:ghost, local:echo-bot,local:order-bot@0.4.0");
     let runtime = Runtime::start("two-consumers", setup).await;
     runtime
         .wait_log_line("naming the missing consumer at start", |l| {
@@ -393,4 +393,56 @@ async fn the_sandbox_chat_works_against_the_runtime() {
             !replies_to(r, &id).is_empty() && !read_receipts_for(r, &id).is_empty()
         })
         .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consumer_that_trapped_gets_the_message_again_from_the_allowed_dir_journal() {
+    let mut setup = Setup::bare()
+        .consumer("fault-bot", "fault_bot")
+        .consumer("echo-bot", "echo_bot")
+        .handlers("local:fault-bot,local:echo-bot")
+        .allow_dir();
+    setup
+        .extra
+        .push(("WHATSAPP_DISPATCH_LEASE_SECS".into(), "1".into()));
+    let runtime = Runtime::start("journal", setup).await;
+
+    let id = wamid();
+    let answer = runtime
+        .post_signed(&text_webhook(&id, "trap once please"))
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    // The fault bot traps on attempt 1; the echo bot answers at once.
+    runtime
+        .wait_requests("the echo bot's reply", SOON * 2, |r| {
+            !replies_to(r, &id).is_empty()
+        })
+        .await;
+    let health = get(&format!("{}/health", runtime.url())).await.json();
+    assert_eq!(health["delivery"], "at-least-once", "{health}");
+    assert_eq!(health["pending"], 1, "{health}");
+
+    // A later request takes it again: only the fault bot is called, with attempt 2.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    get(&format!("{}/health", runtime.url())).await;
+    let requests = runtime
+        .wait_requests("the fault bot's second attempt", SOON * 2, |r| {
+            !texts(r, "fault-bot: ok (attempt 2)").is_empty()
+        })
+        .await;
+    assert_eq!(
+        replies_to(&requests, &id).len(),
+        2,
+        "the echo bot answered once, the fault bot once: {requests:#?}"
+    );
+    assert!(
+        runtime
+            .allowed
+            .as_ref()
+            .expect("an allowed dir")
+            .path()
+            .join("whatsapp/journal")
+            .is_dir(),
+        "the journal lives in the allowed dir"
+    );
 }

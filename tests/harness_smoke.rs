@@ -93,6 +93,7 @@ async fn signed_message_is_acknowledged_then_dispatched() -> anyhow::Result<()> 
     );
     assert_eq!(calls[0].message.text, "Hi! Do you ship to Canada?");
     assert_eq!(calls[0].instance, r.instance);
+    assert_eq!((calls[0].attempt, calls[0].trapped), (1, false));
     Ok(())
 }
 
@@ -109,10 +110,66 @@ async fn signed_update_is_recorded_by_on_update_after_the_acknowledgement() -> a
     assert!(calls[0].acked_before_dispatch, "{:#?}", h.events());
     assert_eq!(calls[0].instance, r.instance);
     assert_eq!(calls[0].update.field, "phone_number_quality_update");
+    assert_eq!(calls[0].attempt, 1);
     assert!(h.event_kinds().contains(&EventKind::OnUpdate {
         field: "phone_number_quality_update".into(),
         acked: true
     }));
     assert!(h.messages().is_empty() && h.statuses().is_empty());
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_trapping_consumer_is_recorded_with_its_attempt_after_the_acknowledgement(
+) -> anyhow::Result<()> {
+    let h = Harness::new()?
+        .env("WHATSAPP_APP_SECRET", "app-secret")
+        .trap_on_message(|m: &Message, attempt: u32| m.text.contains("Canada") && attempt == 1);
+    let body = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/webhook/text.json"
+    ))?;
+    // The trap fails the instance, so the request is an error; the response came first.
+    let trap = h
+        .request(HttpRequest::signed_post("/", b"app-secret", &body))
+        .await
+        .expect_err("the consumer trapped");
+    assert!(
+        format!("{trap:#}").contains("consumer trapped on purpose"),
+        "{trap:#}"
+    );
+    let calls = h.message_calls();
+    assert_eq!(calls.len(), 1, "{}", h.logs());
+    assert_eq!(calls[0].attempt, 1);
+    assert!(calls[0].trapped);
+    assert!(calls[0].acked_before_dispatch, "{:#?}", h.events());
+    assert_eq!(calls[0].message.text, "Hi! Do you ship to Canada?");
+    assert_eq!(h.message_attempts(&calls[0].message.id), vec![1]);
+    // Acknowledged 200 (body complete), then dispatched, then the instance trapped.
+    let kinds: Vec<EventKind> = h
+        .event_kinds()
+        .into_iter()
+        .filter(|k| {
+            matches!(
+                k,
+                EventKind::Responded { .. }
+                    | EventKind::OnMessage { .. }
+                    | EventKind::Finished { .. }
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            EventKind::Responded { status: 200 },
+            EventKind::OnMessage {
+                id: calls[0].message.id.clone(),
+                acked: true
+            },
+            EventKind::Finished { ok: false },
+        ],
+        "{}",
+        h.logs()
+    );
     Ok(())
 }

@@ -236,7 +236,7 @@ async fn an_unusable_state_dir_still_dispatches_and_says_so_once() {
     assert_eq!(
         h.log_lines()
             .iter()
-            .filter(|l| l.contains("dedup store unavailable"))
+            .filter(|l| l.contains("delivery journal unavailable, dispatching without a record"))
             .count(),
         1,
         "{}",

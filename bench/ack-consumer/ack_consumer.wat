@@ -12,7 +12,7 @@
 ;; one-page memory made POSTs about 20 % faster and GETs no slower than a zero-page one.
 ;;
 ;; Memory: bytes 0..8 hold the answer of on-message (an empty list: pointer 8, length 0);
-;; everything the host copies in (the message and its strings) is bump-allocated from 16
+;; everything the host copies in (the arguments and their strings) is bump-allocated from 16
 ;; on, growing the memory as needed, and freed all at once after each call (the
 ;; post-return of on-message, the end of on-status and of on-update). A consumer that keeps nothing
 ;; between calls needs no more of an allocator than that.
@@ -45,10 +45,12 @@
     (global.set $next (local.get $end))
     (local.get $ptr))
 
-  ;; on-message: func(message) -> list<action>. The message was copied in (its address
-  ;; is the parameter); the answer is the empty list at 0.
-  (func (export "asterai:whatsapp/incoming-handler@0.3.0#on-message")
-    (param $message i32) (result i32)
+  ;; on-message: func(message, delivery) -> list<action>. The message flattens to more
+  ;; than 16 values, so both arguments were copied in, as one tuple (its address is the
+  ;; parameter), and the delivery's attempt is not read; the answer is the empty list at 0.
+  ;; (0.4.0's delivery changed no core signature here.)
+  (func (export "asterai:whatsapp/incoming-handler@0.4.0#on-message")
+    (param $args i32) (result i32)
     (if (i32.eqz (memory.size))
       (then (drop (memory.grow (i32.const 1)))))
     (i32.store (i32.const 0) (i32.const 8))
@@ -56,19 +58,20 @@
     (i32.const 0))
 
   ;; After the caller has read the answer: free everything.
-  (func (export "cabi_post_asterai:whatsapp/incoming-handler@0.3.0#on-message")
+  (func (export "cabi_post_asterai:whatsapp/incoming-handler@0.4.0#on-message")
     (param $answer i32)
     (global.set $next (i32.const 16)))
 
-  ;; on-status: func(status-update): ignored, and its copy freed. The record flattens to
-  ;; more than 16 values, so it is passed by address, as the message is.
-  (func (export "asterai:whatsapp/incoming-handler@0.3.0#on-status")
-    (param $status i32)
+  ;; on-status: func(status-update, delivery): ignored, and the copy freed. The record
+  ;; flattens to more than 16 values, so the arguments are passed by address, as the
+  ;; message's are.
+  (func (export "asterai:whatsapp/incoming-handler@0.4.0#on-status")
+    (param $args i32)
     (global.set $next (i32.const 16)))
 
-  ;; on-update: func(webhook-update): ignored, and its copy freed. Passed by address too
-  ;; (more than 16 flat values); no result, so no post-return.
-  (func (export "asterai:whatsapp/incoming-handler@0.3.0#on-update")
-    (param $update i32)
+  ;; on-update: func(webhook-update, delivery): ignored, and the copy freed. Passed by
+  ;; address too (more than 16 flat values); no result, so no post-return.
+  (func (export "asterai:whatsapp/incoming-handler@0.4.0#on-update")
+    (param $args i32)
     (global.set $next (i32.const 16)))
 )

@@ -7,7 +7,9 @@
 wasmtime::component::bindgen!({
     path: "../wit",
     world: "asterai:whatsapp/whatsapp",
-    imports: { default: async },
+    // Trappable: a host function returns `wasmtime::Result`, and an error traps the guest
+    // (`Harness::trap_on_message`).
+    imports: { default: async | trappable },
     exports: { default: async },
     additional_derives: [PartialEq],
     require_store_data_send: true,

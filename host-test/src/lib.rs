@@ -5,10 +5,13 @@
 //! every webhook request and for every exported `outgoing` call. Around it:
 //!
 //! * a **consumer** implementing the imported `asterai:whatsapp/incoming-handler`:
-//!   every `on-message` / `on-status` / `on-update` call is recorded
-//!   ([`Harness::messages`], [`Harness::message_calls`], [`Harness::statuses`],
-//!   [`Harness::updates`]) and `on-message` answers with
-//!   the actions of a test closure ([`Harness::on_message`], default: none);
+//!   every `on-message` / `on-status` / `on-update` call is recorded with the
+//!   delivery's attempt ([`Harness::messages`], [`Harness::message_calls`],
+//!   [`Harness::message_attempts`], [`Harness::statuses`], [`Harness::status_calls`],
+//!   [`Harness::updates`], [`Harness::update_calls`]) and `on-message` answers with
+//!   the actions of a test closure ([`Harness::on_message`], default: none), or traps
+//!   the guest when another closure says so ([`Harness::trap_on_message`], default:
+//!   never);
 //! * a **Graph API stand-in** behind `wasi:http/outgoing-handler`: every request is
 //!   recorded with its complete body ([`Harness::graph_requests`]) and answered by a
 //!   test closure ([`Harness::graph`], default [`GraphResponse::sandbox`]), which may
@@ -211,6 +214,7 @@ impl HttpRequest {
 }
 
 type OnMessageFn = dyn Fn(&Message) -> Vec<Action> + Send + Sync;
+type TrapFn = dyn Fn(&Message, u32) -> bool + Send + Sync;
 type ResponderFn = dyn Fn(&GraphRequest) -> GraphResponse + Send + Sync;
 
 /// Per-harness configuration (copied on write by the builder methods).
@@ -220,6 +224,8 @@ struct Config {
     /// (host dir, guest path), read-write.
     preopens: Vec<(PathBuf, String)>,
     on_message: Arc<OnMessageFn>,
+    /// When it returns true for a message and its attempt, `on-message` traps.
+    trap_on_message: Option<Arc<TrapFn>>,
     graph: Arc<ResponderFn>,
     ack_timeout: Duration,
     wall_clock_start: Option<SystemTime>,
@@ -385,6 +391,7 @@ impl Harness {
                 env: vec![],
                 preopens: vec![],
                 on_message: Arc::new(|_| vec![]),
+                trap_on_message: None,
                 graph: Arc::new(GraphResponse::sandbox),
                 ack_timeout: Duration::from_secs(5),
                 wall_clock_start: None,
@@ -448,6 +455,23 @@ impl Harness {
         f: impl Fn(&Message) -> Vec<Action> + Send + Sync + 'static,
     ) -> Self {
         Arc::make_mut(&mut self.cfg).on_message = Arc::new(f);
+        self
+    }
+
+    /// Makes the consumer trap on a message: when `f(message, attempt)` returns true
+    /// (`attempt` is the delivery's, 1 on the first dispatch), `on-message` records the
+    /// call (with [`MessageCall::trapped`] set, so tests see the attempt) and then returns
+    /// an error to the guest instead of actions, which traps it, as a consumer that
+    /// panics would. The [`Harness::on_message`] closure is not called then. The webhook
+    /// request then fails with the trap ([`Harness::request`] returns an error), but the
+    /// event log still shows whether the response was received first
+    /// ([`EventKind::Responded`], then [`EventKind::Finished`] with `ok: false`).
+    /// Default: never.
+    pub fn trap_on_message(
+        mut self,
+        f: impl Fn(&Message, u32) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        Arc::make_mut(&mut self.cfg).trap_on_message = Some(Arc::new(f));
         self
     }
 
@@ -641,9 +665,21 @@ impl Harness {
             .collect()
     }
 
-    /// Every `on-message` call with its ack flag, instance and time.
+    /// Every `on-message` call with its delivery attempt, whether it trapped, its ack
+    /// flag, instance and time.
     pub fn message_calls(&self) -> Vec<MessageCall> {
         self.records().messages.clone()
+    }
+
+    /// The delivery attempts with which the message `id` was passed to `on-message`, in
+    /// call order (`[1]` for a message dispatched once; empty when never).
+    pub fn message_attempts(&self, id: &str) -> Vec<u32> {
+        self.records()
+            .messages
+            .iter()
+            .filter(|c| c.message.id == id)
+            .map(|c| c.attempt)
+            .collect()
     }
 
     /// Every update passed to `on-status`, in call order.
@@ -655,9 +691,20 @@ impl Harness {
             .collect()
     }
 
-    /// Every `on-status` call with its ack flag, instance and time.
+    /// Every `on-status` call with its delivery attempt, ack flag, instance and time.
     pub fn status_calls(&self) -> Vec<StatusCall> {
         self.records().statuses.clone()
+    }
+
+    /// The delivery attempts with which statuses of the sent message `message_id` were
+    /// passed to `on-status`, in call order.
+    pub fn status_attempts(&self, message_id: &str) -> Vec<u32> {
+        self.records()
+            .statuses
+            .iter()
+            .filter(|c| c.status.message_id == message_id)
+            .map(|c| c.attempt)
+            .collect()
     }
 
     /// Every update passed to `on-update`, in call order.
@@ -669,9 +716,20 @@ impl Harness {
             .collect()
     }
 
-    /// Every `on-update` call with its ack flag, instance and time.
+    /// Every `on-update` call with its delivery attempt, ack flag, instance and time.
     pub fn update_calls(&self) -> Vec<UpdateCall> {
         self.records().updates.clone()
+    }
+
+    /// The delivery attempts with which updates of webhook field `field` were passed to
+    /// `on-update`, in call order.
+    pub fn update_attempts(&self, field: &str) -> Vec<u32> {
+        self.records()
+            .updates
+            .iter()
+            .filter(|c| c.update.field == field)
+            .map(|c| c.attempt)
+            .collect()
     }
 
     /// Every outgoing request, in arrival order (index order).
@@ -943,10 +1001,19 @@ impl Ctx {
 }
 
 impl bindings::asterai::whatsapp::incoming_handler::Host for Ctx {
-    async fn on_message(&mut self, message: Message) -> Vec<Action> {
+    async fn on_message(
+        &mut self,
+        message: Message,
+        delivery: Delivery,
+    ) -> wasmtime::Result<Vec<Action>> {
         let at = self.harness.elapsed();
         let acked = self.wait_acked().await;
         let h = self.harness.clone();
+        let trapped = h
+            .cfg
+            .trap_on_message
+            .as_ref()
+            .is_some_and(|trap| trap(&message, delivery.attempt));
         h.push_event_at(
             self.instance,
             at,
@@ -957,14 +1024,25 @@ impl bindings::asterai::whatsapp::incoming_handler::Host for Ctx {
         );
         h.records().messages.push(MessageCall {
             message: message.clone(),
+            attempt: delivery.attempt,
+            trapped,
             acked_before_dispatch: acked,
             instance: self.instance,
             at,
         });
-        (h.cfg.on_message)(&message)
+        if trapped {
+            return Err(wasmtime::Error::from_anyhow(anyhow::anyhow!(
+                "consumer trapped on purpose"
+            )));
+        }
+        Ok((h.cfg.on_message)(&message))
     }
 
-    async fn on_status(&mut self, status: StatusUpdate) {
+    async fn on_status(
+        &mut self,
+        status: StatusUpdate,
+        delivery: Delivery,
+    ) -> wasmtime::Result<()> {
         let at = self.harness.elapsed();
         let acked = self.wait_acked().await;
         let h = self.harness.clone();
@@ -978,13 +1056,19 @@ impl bindings::asterai::whatsapp::incoming_handler::Host for Ctx {
         );
         h.records().statuses.push(StatusCall {
             status,
+            attempt: delivery.attempt,
             acked_before_dispatch: acked,
             instance: self.instance,
             at,
         });
+        Ok(())
     }
 
-    async fn on_update(&mut self, update: WebhookUpdate) {
+    async fn on_update(
+        &mut self,
+        update: WebhookUpdate,
+        delivery: Delivery,
+    ) -> wasmtime::Result<()> {
         let at = self.harness.elapsed();
         let acked = self.wait_acked().await;
         let h = self.harness.clone();
@@ -998,10 +1082,12 @@ impl bindings::asterai::whatsapp::incoming_handler::Host for Ctx {
         );
         h.records().updates.push(UpdateCall {
             update,
+            attempt: delivery.attempt,
             acked_before_dispatch: acked,
             instance: self.instance,
             at,
         });
+        Ok(())
     }
 }
 

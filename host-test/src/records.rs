@@ -45,6 +45,10 @@ impl Response {
 pub struct MessageCall {
     /// The message, as the component passed it.
     pub message: Message,
+    /// The delivery's `attempt`, as the component passed it: 1 on the first dispatch.
+    pub attempt: u32,
+    /// Whether the consumer trapped on this call ([`crate::Harness::trap_on_message`]).
+    pub trapped: bool,
     /// Whether the test side had fully received the webhook response (status,
     /// headers and the finished body) when the component called `on-message`. See
     /// [`crate::Harness::ack_timeout`]. Always `false` outside a webhook request.
@@ -60,6 +64,8 @@ pub struct MessageCall {
 pub struct StatusCall {
     /// The update, as the component passed it.
     pub status: StatusUpdate,
+    /// As [`MessageCall::attempt`].
+    pub attempt: u32,
     /// As [`MessageCall::acked_before_dispatch`].
     pub acked_before_dispatch: bool,
     /// The instance that made the call.
@@ -73,6 +79,8 @@ pub struct StatusCall {
 pub struct UpdateCall {
     /// The update, as the component passed it.
     pub update: WebhookUpdate,
+    /// As [`MessageCall::attempt`].
+    pub attempt: u32,
     /// As [`MessageCall::acked_before_dispatch`].
     pub acked_before_dispatch: bool,
     /// The instance that made the call.

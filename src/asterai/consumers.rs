@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::types::{BusinessProfile, Content, Message};
 
 /// This project's consumer interface.
-pub const CURRENT_INTERFACE: &str = "asterai:whatsapp/incoming-handler@0.3.0";
+pub const CURRENT_INTERFACE: &str = "asterai:whatsapp/incoming-handler@0.4.0";
 /// asterai's own consumer interface (text messages only).
 pub const LEGACY_INTERFACE: &str = "asterai:whatsapp/incoming-handler@0.1.0";
 
@@ -22,7 +22,7 @@ pub const ON_UPDATE: &str = "incoming-handler/on-update";
 /// exports both).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Interface {
-    /// `asterai:whatsapp/incoming-handler@0.3.0`: every message, status and update.
+    /// `asterai:whatsapp/incoming-handler@0.4.0`: every message, status and update.
     Current,
     /// `asterai:whatsapp/incoming-handler@0.1.0`: text messages, in asterai's form.
     Legacy,

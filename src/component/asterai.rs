@@ -1,7 +1,8 @@
 //! The asterai build's consumers: the components named in
 //! `WHATSAPP_INCOMING_HANDLER_COMPONENTS`, called one after another through asterai's host
 //! API (`call-component-function`), each with the interface it implements. A consumer
-//! that is missing or fails is logged and the next one still gets the event.
+//! that is missing or fails is logged and the next one still gets the event; one that
+//! failed (trapped) is called again on a later attempt (see `delivery`).
 //!
 //! Also the asterai build's own exports: `wasi:cli/run` (the runtime calls it at start: it
 //! checks the named consumers) and asterai's `api@0.1.0`, for asterai's senders.
@@ -19,10 +20,23 @@ use crate::bindings::exports::wasi::cli::run::Guest as Run;
 use crate::config::WebhookConfig;
 use crate::log;
 use crate::outbound::sender::describe_error;
-use crate::types::{Action, Message, StatusUpdate, TextFormat, TextMessage, WebhookUpdate};
+use crate::types::{
+    Action, Delivery, Message, StatusUpdate, TextFormat, TextMessage, WebhookUpdate,
+};
 use crate::wit_json::{self as json, WitJson};
 
-use super::{load_config, outgoing, Component, Reply};
+use super::delivery::Outcome;
+use super::{load_config, outgoing, Component};
+
+/// A named consumer that can be called.
+pub struct Consumer {
+    /// `namespace:name`: how the runtime and the journal know it.
+    pub name: String,
+    /// ` of NAME`, for log lines.
+    pub of: String,
+    /// The interface it implements.
+    interface: Interface,
+}
 
 /// Why nothing is dispatched, when nothing is: no consumer is named.
 pub fn off(config: &WebhookConfig) -> Option<&'static str> {
@@ -34,13 +48,17 @@ pub fn off(config: &WebhookConfig) -> Option<&'static str> {
 /// The named consumers that can be called, each with its interface, in the order they
 /// are named. Asked of the runtime once per instance (a webhook request, here); those
 /// that cannot be called are logged then, once.
-fn consumers(config: &WebhookConfig) -> &'static [(String, Interface)] {
-    static CONSUMERS: OnceLock<Vec<(String, Interface)>> = OnceLock::new();
+pub fn consumers(config: &WebhookConfig) -> &'static [Consumer] {
+    static CONSUMERS: OnceLock<Vec<Consumer>> = OnceLock::new();
     CONSUMERS.get_or_init(|| {
         let mut found = Vec::with_capacity(config.handler_components.len());
         for configured in &config.handler_components {
             match check(configured) {
-                Ok(consumer) => found.push(consumer),
+                Ok((name, interface)) => found.push(Consumer {
+                    of: format!(" of {name}"),
+                    name,
+                    interface,
+                }),
                 Err(why) => log(&format!("not dispatching to {why}")),
             }
         }
@@ -70,16 +88,22 @@ fn check(configured: &str) -> Result<(String, Interface), String> {
     }
 }
 
-/// Calls `function` of `consumer`; a failure is logged (with `what` it was about).
-fn call(consumer: &str, function: &str, args: &str, what: &str) -> Option<String> {
-    match api::call_component_function(consumer, function, args) {
-        Ok(output) => Some(output),
+/// Calls `function` of `consumer`. A failure is logged (with `what` it was about); an
+/// invocation that failed (the consumer trapped) is worth another attempt later, any
+/// other failure (a missing function, arguments it does not take) would fail again.
+fn call(consumer: &Consumer, function: &str, args: &str, what: &str) -> Outcome<String> {
+    match api::call_component_function(&consumer.name, function, args) {
+        Ok(output) => Outcome::Done(output),
         Err(CallError { kind, message }) => {
             log(&format!(
-                "{consumer} failed on {what}: {}",
+                "{} failed on {what}: {}",
+                consumer.name,
                 describe_call_error(kind_name(kind), &message)
             ));
-            None
+            match kind {
+                CallErrorKind::InvocationFailed => Outcome::Failed,
+                _ => Outcome::Skipped,
+            }
         }
     }
 }
@@ -94,57 +118,73 @@ fn kind_name(kind: CallErrorKind) -> &'static str {
     }
 }
 
-/// Hands `message` to every named consumer in the order they are named, and each one's
-/// actions to `act` as soon as it returns. A consumer of asterai's 0.1.0 interface gets
-/// texts only and returns no action.
-pub fn on_message(config: &WebhookConfig, message: &Message, mut act: impl FnMut(Reply)) {
+/// Hands `message` to `consumer`: its actions. A consumer of asterai's 0.1.0 interface
+/// gets texts only and returns no action.
+pub fn on_message(
+    consumer: &Consumer,
+    message: &Message,
+    delivery: &Delivery,
+) -> Outcome<Vec<Action>> {
     let what = format!("message {}", message.id);
-    let current_args = json::args(&[message.to_json()]);
-    for (consumer, interface) in consumers(config) {
-        match interface {
-            Interface::Current => {
-                let Some(output) = call(consumer, ON_MESSAGE, &current_args, &what) else {
-                    continue;
-                };
-                match json::decode_output::<Vec<Action>>(&output) {
-                    Ok(actions) => act(Reply {
-                        consumer: Some(consumer.clone()),
-                        actions,
-                    }),
-                    Err(e) => log(&format!(
-                        "{consumer} answered {what} with actions that cannot be read: {}",
-                        e.describe()
-                    )),
-                }
-            }
-            Interface::Legacy => {
-                if let Some(args) = legacy_on_message_args(message) {
-                    call(consumer, ON_MESSAGE, &args, &what);
-                }
+    match consumer.interface {
+        Interface::Current => {
+            let args = json::args(&[message.to_json(), delivery.to_json()]);
+            match call(consumer, ON_MESSAGE, &args, &what) {
+                Outcome::Done(output) => match json::decode_output::<Vec<Action>>(&output) {
+                    Ok(actions) => Outcome::Done(actions),
+                    Err(e) => {
+                        log(&format!(
+                            "{} answered {what} with actions that cannot be read: {}",
+                            consumer.name,
+                            e.describe()
+                        ));
+                        Outcome::Skipped
+                    }
+                },
+                Outcome::Skipped => Outcome::Skipped,
+                Outcome::Failed => Outcome::Failed,
             }
         }
+        Interface::Legacy => match legacy_on_message_args(message) {
+            Some(args) => match call(consumer, ON_MESSAGE, &args, &what) {
+                Outcome::Done(_) | Outcome::Skipped => Outcome::Done(Vec::new()),
+                Outcome::Failed => Outcome::Failed,
+            },
+            None => Outcome::Skipped,
+        },
     }
 }
 
-/// Hands a delivery status to every named consumer of this project's interface.
-pub fn on_status(config: &WebhookConfig, status: &StatusUpdate) {
-    let what = format!("a status of {}", status.message_id);
-    let args = json::args(&[status.to_json()]);
-    for (consumer, interface) in consumers(config) {
-        if *interface == Interface::Current {
-            call(consumer, ON_STATUS, &args, &what);
-        }
-    }
+/// Hands a delivery status to `consumer`, when it implements this project's interface.
+pub fn on_status(consumer: &Consumer, status: &StatusUpdate, delivery: &Delivery) -> Outcome<()> {
+    quiet(consumer, ON_STATUS, status.to_json(), delivery, || {
+        format!("a status of {}", status.message_id)
+    })
 }
 
-/// Hands any other update to every named consumer of this project's interface.
-pub fn on_update(config: &WebhookConfig, update: &WebhookUpdate) {
-    let what = format!("an update of field {:?}", update.field);
-    let args = json::args(&[update.to_json()]);
-    for (consumer, interface) in consumers(config) {
-        if *interface == Interface::Current {
-            call(consumer, ON_UPDATE, &args, &what);
-        }
+/// Hands any other update to `consumer`, when it implements this project's interface.
+pub fn on_update(consumer: &Consumer, update: &WebhookUpdate, delivery: &Delivery) -> Outcome<()> {
+    quiet(consumer, ON_UPDATE, update.to_json(), delivery, || {
+        format!("an update of field {:?}", update.field)
+    })
+}
+
+/// A call that returns nothing, to a consumer of this project's interface.
+fn quiet(
+    consumer: &Consumer,
+    function: &str,
+    event: serde_json::Value,
+    delivery: &Delivery,
+    what: impl FnOnce() -> String,
+) -> Outcome<()> {
+    if consumer.interface != Interface::Current {
+        return Outcome::Skipped;
+    }
+    let args = json::args(&[event, delivery.to_json()]);
+    match call(consumer, function, &args, &what()) {
+        Outcome::Done(_) => Outcome::Done(()),
+        Outcome::Skipped => Outcome::Skipped,
+        Outcome::Failed => Outcome::Failed,
     }
 }
 

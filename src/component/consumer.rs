@@ -1,11 +1,22 @@
 //! The composed build's consumer: the `incoming-handler` it imports, composed in with
-//! `wac plug`. Exactly one, always there.
+//! `wac plug`. Exactly one, always there. A consumer that traps takes the instance with
+//! it, so a call here never fails: it returns, or nothing after it runs.
+
+use std::sync::OnceLock;
 
 use crate::bindings::asterai::whatsapp::incoming_handler;
 use crate::config::{Dispatch, WebhookConfig};
-use crate::types::{Message, StatusUpdate, WebhookUpdate};
+use crate::types::{Action, Delivery, Message, StatusUpdate, WebhookUpdate};
 
-use super::Reply;
+use super::delivery::Outcome;
+
+/// A consumer: the name the journal records its answers under, and how log lines name it.
+pub struct Consumer {
+    /// Its name in the journal.
+    pub name: String,
+    /// ` of NAME` for log lines where there can be several consumers; empty here.
+    pub of: String,
+}
 
 /// Why nothing is dispatched, when nothing is: `WHATSAPP_INCOMING_HANDLER_COMPONENTS=none`.
 pub fn off(config: &WebhookConfig) -> Option<&'static str> {
@@ -13,20 +24,30 @@ pub fn off(config: &WebhookConfig) -> Option<&'static str> {
         .then_some("dispatch is off (WHATSAPP_INCOMING_HANDLER_COMPONENTS=none)")
 }
 
-/// Hands `message` to the consumer, and its actions to `act`.
-pub fn on_message(_config: &WebhookConfig, message: &Message, mut act: impl FnMut(Reply)) {
-    act(Reply {
-        consumer: None,
-        actions: incoming_handler::on_message(message),
-    });
+/// The one consumer.
+pub fn consumers(_config: &WebhookConfig) -> &'static [Consumer] {
+    static ONE: OnceLock<[Consumer; 1]> = OnceLock::new();
+    ONE.get_or_init(|| {
+        [Consumer {
+            name: "consumer".to_string(),
+            of: String::new(),
+        }]
+    })
 }
 
-/// Hands a delivery status to the consumer.
-pub fn on_status(_config: &WebhookConfig, status: &StatusUpdate) {
-    incoming_handler::on_status(status);
+/// Hands `message` to the consumer with its `delivery`; its actions.
+pub fn on_message(_: &Consumer, message: &Message, delivery: &Delivery) -> Outcome<Vec<Action>> {
+    Outcome::Done(incoming_handler::on_message(message, *delivery))
 }
 
-/// Hands any other update to the consumer.
-pub fn on_update(_config: &WebhookConfig, update: &WebhookUpdate) {
-    incoming_handler::on_update(update);
+/// Hands a delivery status to the consumer, with its `delivery`.
+pub fn on_status(_: &Consumer, status: &StatusUpdate, delivery: &Delivery) -> Outcome<()> {
+    incoming_handler::on_status(status, *delivery);
+    Outcome::Done(())
+}
+
+/// Hands any other update to the consumer, with its `delivery`.
+pub fn on_update(_: &Consumer, update: &WebhookUpdate, delivery: &Delivery) -> Outcome<()> {
+    incoming_handler::on_update(update, *delivery);
+    Outcome::Done(())
 }

@@ -17,7 +17,7 @@ use crate::outbound::format::markdown_to_whatsapp;
 use crate::outbound::graph::{self, GraphConfig, GraphRequest};
 use crate::outbound::graph_error::{
     parse_mark_read_response, parse_profile_response, parse_send_response, redact_error,
-    transport_error, transport_retryable,
+    send_error_retryable, transport_error, transport_retryable,
 };
 use crate::outbound::limits;
 use crate::outbound::retry::{Backoff, RetryPolicy};
@@ -57,6 +57,18 @@ pub enum ActionError {
     Text(TextFailure),
     /// Any other send failed.
     Send(SendError),
+}
+
+impl ActionError {
+    /// Whether a later request should send the action again: the failure is transient
+    /// (a rate limit, Meta's 5xx, a refused connection) and nothing of the action was sent
+    /// (a long text whose first parts went out is not sent again, so no part is sent twice).
+    pub fn worth_retrying_later(&self) -> bool {
+        match self {
+            ActionError::Text(t) => t.sent.is_empty() && send_error_retryable(&t.error),
+            ActionError::Send(e) => send_error_retryable(e),
+        }
+    }
 }
 
 impl fmt::Display for ActionError {
@@ -584,7 +596,37 @@ impl ActionDefaults {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::BadResponse;
     use std::collections::VecDeque;
+
+    #[test]
+    fn only_transient_failures_of_unsent_actions_are_worth_retrying_later() {
+        let outage = SendError::BadResponse(BadResponse {
+            http_status: 503,
+            content_type: None,
+            reason: "unavailable".into(),
+        });
+        let refused = SendError::InvalidRequest(InvalidRequest {
+            field: "to".into(),
+            reason: "empty".into(),
+        });
+        let text = |error: SendError, sent: usize| {
+            ActionError::Text(TextFailure {
+                error,
+                part: sent as u32 + 1,
+                parts: 3,
+                sent: (0..sent).map(|i| format!("wamid.{i}")).collect(),
+            })
+        };
+        assert!(ActionError::Send(outage.clone()).worth_retrying_later());
+        assert!(text(outage.clone(), 0).worth_retrying_later());
+        assert!(
+            !text(outage, 1).worth_retrying_later(),
+            "a part already went out: sending it again would repeat it"
+        );
+        assert!(!ActionError::Send(refused.clone()).worth_retrying_later());
+        assert!(!text(refused, 0).worth_retrying_later());
+    }
 
     /// A scripted stand-in for Meta: answers in order, records requests and sleeps.
     #[derive(Default)]

@@ -3,7 +3,7 @@
 //! in a local environment made by `scripts/asterai-env.sh` under a HOME of the test's own,
 //! and the sandbox as Meta.
 //!
-//! The component is `local:whatsapp@0.3.0` in the environment `local:<env>`; the webhook is
+//! The component is `local:whatsapp@0.4.0` in the environment `local:<env>`; the webhook is
 //! `http://127.0.0.1:P/local/<env>/local/whatsapp/`, and the runtime's call API is
 //! `POST /v1/environment/local/<env>/call`.
 
@@ -63,10 +63,10 @@ impl Setup {
         }
     }
 
-    /// Adds a consumer `local:<name>@0.3.0` from the example `file` (`echo_bot`).
+    /// Adds a consumer `local:<name>@0.4.0` from the example `file` (`echo_bot`).
     pub fn consumer(mut self, name: &str, file: &str) -> Setup {
         self.consumers
-            .push((format!("local:{name}@0.3.0"), example(file)));
+            .push((format!("local:{name}@0.4.0"), example(file)));
         self
     }
 
@@ -242,7 +242,7 @@ fn make_env(
         .env("HOME", home)
         .env("ASTERAI", cli)
         .arg(ENV)
-        .arg(format!("{COMPONENT}@0.3.0={}", component.display()));
+        .arg(format!("{COMPONENT}@0.4.0={}", component.display()));
     for (name, file) in consumers {
         command.arg(format!("{name}={}", file.display()));
     }

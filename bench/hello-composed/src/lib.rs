@@ -15,7 +15,7 @@ wit_bindgen::generate!({
         package bench:hello-composed;
 
         world hello-composed {
-            import asterai:whatsapp/incoming-handler@0.3.0;
+            import asterai:whatsapp/incoming-handler@0.4.0;
             export wasi:http/incoming-handler@0.2.12;
         }
     ",
@@ -31,7 +31,7 @@ wit_bindgen::generate!({
     generate_all,
 });
 
-use asterai::whatsapp::types::{Content, Message, User};
+use asterai::whatsapp::types::{Content, Delivery, Message, User};
 use exports::wasi::http::incoming_handler::Guest;
 use wasi::http::types::{
     Fields, IncomingBody, IncomingRequest, Method, OutgoingBody, OutgoingResponse, ResponseOutparam,
@@ -54,7 +54,7 @@ impl Guest for HelloComposed {
         drop(request);
         answer(out, b"ok");
         let text = String::from("hello");
-        let _actions = asterai::whatsapp::incoming_handler::on_message(&Message {
+        let message = Message {
             id: String::from("wamid.HBgLMTU1NTEyMzQ1NjcVAgASGBQzQTlCNjE0RjE2RDQ5RjcxNzkwOAA="),
             sender: User {
                 phone: Some(String::from("15551234567")),
@@ -74,7 +74,9 @@ impl Guest for HelloComposed {
             referral: None,
             errors: Vec::new(),
             raw_json: String::from_utf8_lossy(&body).into_owned(),
-        });
+        };
+        let _actions =
+            asterai::whatsapp::incoming_handler::on_message(&message, Delivery { attempt: 1 });
     }
 }
 

@@ -9,7 +9,7 @@ wit_bindgen::generate!({
     path: "../../wit",
 });
 
-use asterai::whatsapp::types::{Action, Message, StatusUpdate, WebhookUpdate};
+use asterai::whatsapp::types::{Action, Delivery, Message, StatusUpdate, WebhookUpdate};
 use exports::asterai::whatsapp::incoming_handler::Guest;
 
 /// How long each message takes: 2 s.
@@ -19,14 +19,14 @@ pub const DELAY_NS: u64 = 2_000_000_000;
 struct SlowConsumer;
 
 impl Guest for SlowConsumer {
-    fn on_message(_message: Message) -> Vec<Action> {
+    fn on_message(_message: Message, _delivery: Delivery) -> Vec<Action> {
         wasi::clocks::monotonic_clock::subscribe_duration(DELAY_NS).block();
         Vec::new()
     }
 
-    fn on_status(_status: StatusUpdate) {}
+    fn on_status(_status: StatusUpdate, _delivery: Delivery) {}
 
-    fn on_update(_update: WebhookUpdate) {}
+    fn on_update(_update: WebhookUpdate, _delivery: Delivery) {}
 }
 
 export!(SlowConsumer);

@@ -434,9 +434,16 @@ mod tests {
     });
 
     use asterai::whatsapp::types::{
-        Content, DeliveryStatus, Message, StatusUpdate, TemplateStatus, UpdateDetails, User,
-        WebhookUpdate,
+        Content, Delivery, DeliveryStatus, Message, StatusUpdate, TemplateStatus, UpdateDetails,
+        User, WebhookUpdate,
     };
+
+    /// The `delivery` of attempt `n`.
+    fn attempt(n: usize) -> Delivery {
+        Delivery {
+            attempt: u32::try_from(n).unwrap_or(u32::MAX),
+        }
+    }
 
     fn user() -> User {
         User {
@@ -496,8 +503,10 @@ mod tests {
     fn ack_consumer_answers_every_message_with_no_actions() -> Result<()> {
         let (mut store, consumer) = ack_consumer()?;
         let handler = consumer.asterai_whatsapp_incoming_handler();
-        let actions = handler.call_on_message(&mut store, &message(1, "{}"))?;
-        assert!(actions.is_empty());
+        for n in 1..=3 {
+            let actions = handler.call_on_message(&mut store, &message(1, "{}"), attempt(n))?;
+            assert!(actions.is_empty(), "attempt {n} got actions");
+        }
         Ok(())
     }
 
@@ -513,18 +522,18 @@ mod tests {
         let handler = consumer.asterai_whatsapp_incoming_handler();
         let raw = "x".repeat(256 * 1024);
         for n in 0..100 {
-            let actions = handler.call_on_message(&mut store, &message(n, &raw))?;
+            let actions = handler.call_on_message(&mut store, &message(n, &raw), attempt(1))?;
             assert!(actions.is_empty(), "message {n} got actions");
         }
         for n in 0..100 {
             handler
-                .call_on_status(&mut store, &status(n, &raw))
+                .call_on_status(&mut store, &status(n, &raw), attempt(1))
                 .map_err(anyhow::Error::from)
                 .with_context(|| format!("status {n}"))?;
         }
         for n in 0..100 {
             handler
-                .call_on_update(&mut store, &update(n, &raw))
+                .call_on_update(&mut store, &update(n, &raw), attempt(1))
                 .map_err(anyhow::Error::from)
                 .with_context(|| format!("update {n}"))?;
         }

@@ -18,8 +18,8 @@ wit_bindgen::generate!({
 });
 
 use asterai::whatsapp::types::{
-    Action, ButtonsMessage, CallPermissionReply, Content, InteractiveHeader, ListMessage, ListRow,
-    ListSection, LocationMessage, Media, Message, Order, Reply, ReplyButton, StatusUpdate,
+    Action, ButtonsMessage, CallPermissionReply, Content, Delivery, InteractiveHeader, ListMessage,
+    ListRow, ListSection, LocationMessage, Media, Message, Order, Reply, ReplyButton, StatusUpdate,
     TextFormat, UpdateDetails, WebhookUpdate,
 };
 use exports::asterai::whatsapp::incoming_handler::Guest;
@@ -28,13 +28,13 @@ use exports::asterai::whatsapp::incoming_handler::Guest;
 struct EchoBot;
 
 impl Guest for EchoBot {
-    fn on_message(message: Message) -> Vec<Action> {
+    fn on_message(message: Message, _delivery: Delivery) -> Vec<Action> {
         reply_to(&message)
     }
 
-    fn on_status(_status: StatusUpdate) {}
+    fn on_status(_status: StatusUpdate, _delivery: Delivery) {}
 
-    fn on_update(update: WebhookUpdate) {
+    fn on_update(update: WebhookUpdate, _delivery: Delivery) {
         eprintln!("echo-bot: {}", describe_update(&update));
     }
 }

@@ -12,20 +12,20 @@ wit_bindgen::generate!({
     path: "../../wit",
 });
 
-use asterai::whatsapp::types::{Action, Message, StatusUpdate, WebhookUpdate};
+use asterai::whatsapp::types::{Action, Delivery, Message, StatusUpdate, WebhookUpdate};
 use exports::asterai::whatsapp::incoming_handler::Guest;
 
 /// The component.
 struct NoConsumer;
 
 impl Guest for NoConsumer {
-    fn on_message(message: Message) -> Vec<Action> {
+    fn on_message(message: Message, _delivery: Delivery) -> Vec<Action> {
         reply_to(&message)
     }
 
-    fn on_status(_status: StatusUpdate) {}
+    fn on_status(_status: StatusUpdate, _delivery: Delivery) {}
 
-    fn on_update(_update: WebhookUpdate) {}
+    fn on_update(_update: WebhookUpdate, _delivery: Delivery) {}
 }
 
 export!(NoConsumer);
@@ -72,7 +72,7 @@ mod tests {
         for content in [Content::Text(String::from("hello")), revoke] {
             let message = message(content);
             assert!(reply_to(&message).is_empty());
-            assert!(NoConsumer::on_message(message).is_empty());
+            assert!(NoConsumer::on_message(message, Delivery { attempt: 1 }).is_empty());
         }
     }
 }

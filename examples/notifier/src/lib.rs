@@ -18,8 +18,8 @@ wit_bindgen::generate!({
     world: "example:notifier/notifier",
     path: ["../../wit", "wit"],
     with: {
-        "asterai:whatsapp/types@0.3.0": generate,
-        "asterai:whatsapp/outgoing@0.3.0": generate,
+        "asterai:whatsapp/types@0.4.0": generate,
+        "asterai:whatsapp/outgoing@0.4.0": generate,
         "wasi:http/types@0.2.12": wasi::http::types,
         "wasi:io/error@0.2.12": wasi::io::error,
         "wasi:io/poll@0.2.12": wasi::io::poll,

@@ -21,8 +21,8 @@ wit_bindgen::generate!({
 });
 
 use asterai::whatsapp::types::{
-    Action, ButtonsMessage, Content, CtaUrlMessage, InteractiveHeader, ListMessage, ListRow,
-    ListSection, Message, Reply, ReplyButton, StatusUpdate, TextFormat, UpdateDetails,
+    Action, ButtonsMessage, Content, CtaUrlMessage, Delivery, InteractiveHeader, ListMessage,
+    ListRow, ListSection, Message, Reply, ReplyButton, StatusUpdate, TextFormat, UpdateDetails,
     WebhookUpdate,
 };
 use exports::asterai::whatsapp::incoming_handler::Guest;
@@ -31,13 +31,13 @@ use exports::asterai::whatsapp::incoming_handler::Guest;
 struct OrderBot;
 
 impl Guest for OrderBot {
-    fn on_message(message: Message) -> Vec<Action> {
+    fn on_message(message: Message, _delivery: Delivery) -> Vec<Action> {
         reply_to(&message)
     }
 
-    fn on_status(_status: StatusUpdate) {}
+    fn on_status(_status: StatusUpdate, _delivery: Delivery) {}
 
-    fn on_update(update: WebhookUpdate) {
+    fn on_update(update: WebhookUpdate, _delivery: Delivery) {
         if let Some(line) = update_log_line(&update) {
             eprintln!("order-bot: {line}");
         }

@@ -1,4 +1,4 @@
-//! Types provider: a component that exports `asterai:whatsapp/types@0.3.0` and nothing
+//! Types provider: a component that exports `asterai:whatsapp/types@0.4.0` and nothing
 //! else.
 //!
 //! Every component built against the `asterai:whatsapp` WIT imports the `types` interface

@@ -1,0 +1,534 @@
+//! Delivery: what becomes of a verified webhook's events, from before the 200 until
+//! their consumers returned and the actions they asked for were sent.
+//!
+//! With a state directory, every new event is recorded in the journal
+//! ([`crate::inbound::journal`]) before the acknowledgement, dispatched after it, and
+//! marked done only when every consumer returned and its actions were carried out. A
+//! dispatch that does not finish (the consumer trapped, the host died) leaves the entry
+//! pending: a later request (a webhook POST or `GET /health`, after its own answer) takes
+//! it again once its lease ended, and the consumer is told the attempt. An action that
+//! still fails with a transient error after the retry budget waits in the entry (the
+//! outbox) with the actions after it, and later requests send them, in order. What a
+//! consumer returned is recorded, so it is not called again once it returned, and an
+//! action is claimed before it is sent, so it is never sent twice.
+//!
+//! Without a state directory, events are dispatched once, as they come: at most once.
+
+use crate::config::WebhookConfig;
+use crate::inbound::allowlist::{describe_user, is_from_business};
+use crate::inbound::dedup::{message_key, status_key, update_key, DirStore, Seen};
+use crate::inbound::journal::{Accepted, Entry, Journal, JournalPolicy, Taken};
+use crate::inbound::payload::{self, Event, Skipped};
+use crate::inbound::stored;
+use crate::log;
+use crate::outbound::sender::describe_action;
+use crate::types::{
+    Action, Delivery as Attempt, DeliveryStatus, Message, ReadReceipt, UpdateDetails,
+};
+use crate::wit_json::{self, WitJson};
+
+use super::consumer::{self, Consumer};
+use super::outgoing::{self, WasiSender};
+use super::platform::now_secs;
+
+/// What a consumer did with an event. (The composed build's one consumer always
+/// returns: a trap ends the instance.)
+#[cfg_attr(not(feature = "asterai"), allow(dead_code))]
+pub enum Outcome<T> {
+    /// It returned this.
+    Done(T),
+    /// The event is not for it (a non-text message for an asterai 0.1.0 consumer).
+    Skipped,
+    /// It failed without trapping (an asterai consumer's call failed): try again later.
+    Failed,
+}
+
+/// How far the dispatch of one event got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Progress {
+    /// Every consumer returned, every action was carried out (or failed for good).
+    Finished,
+    /// A consumer failed: dispatch again after a pause.
+    Unfinished,
+    /// An action met a transient failure: it and the ones after it wait in the outbox.
+    Postponed,
+}
+
+/// An event to dispatch, and the journal entry that holds it (none without a store).
+pub struct Pending {
+    event: Event,
+    entry: Option<Entry>,
+}
+
+/// The journal and the record of finished events, in the state directory.
+struct Store {
+    journal: Journal,
+    done: DirStore,
+}
+
+/// One request's delivery work.
+pub struct Delivery<'c> {
+    config: &'c WebhookConfig,
+    store: Option<Store>,
+    seen: Seen,
+    sender: Option<WasiSender>,
+    warned: bool,
+}
+
+impl<'c> Delivery<'c> {
+    /// The delivery of `config`: with its state directory, durable.
+    pub fn new(config: &'c WebhookConfig) -> Self {
+        let store = config.state_dir.as_ref().map(|dir| Store {
+            journal: Journal::new(
+                dir,
+                JournalPolicy {
+                    lease_secs: config.dispatch_lease_secs,
+                    max_attempts: config.dispatch_attempts,
+                    outbox_ttl_secs: config.outbox_ttl_secs,
+                    // A failed or postponed dispatch waits no longer than a lease.
+                    retry_secs: JournalPolicy::default()
+                        .retry_secs
+                        .min(config.dispatch_lease_secs),
+                    ..JournalPolicy::default()
+                },
+            ),
+            done: DirStore::new(dir, config.dedup_ttl_secs),
+        });
+        Delivery {
+            config,
+            store,
+            seen: Seen::default(),
+            sender: None,
+            warned: false,
+        }
+    }
+
+    /// Pending and dead-lettered entries, for `/health`; `None` without a store.
+    pub fn counts(&self) -> Option<(usize, usize)> {
+        let counts = self.store.as_ref()?.journal.counts();
+        Some((counts.pending, counts.dead))
+    }
+
+    /// Before the acknowledgement: the events of `batch` to dispatch, each new one
+    /// recorded in the journal. Echoes, senders outside the allowlist, duplicates and
+    /// redeliveries of what was done (or is being done) are logged and left out.
+    pub fn accept(&mut self, batch: payload::Batch) -> Vec<Pending> {
+        for skipped in &batch.skipped {
+            match skipped {
+                Skipped::NoField => {
+                    log("a change without a field name was acknowledged and skipped")
+                }
+                Skipped::NoId(what) => log(&format!(
+                    "a {what} without an id was acknowledged and skipped"
+                )),
+                Skipped::BadValue => log("a messages change without a value object was skipped"),
+            }
+        }
+        let now = if self.store.is_some() { now_secs() } else { 0 };
+        let mut pending = Vec::with_capacity(batch.events.len());
+        for event in batch.events {
+            let Some(key) = self.admit(&event) else {
+                continue;
+            };
+            if let Some(p) = self.record(key, event, now) {
+                pending.push(p);
+            }
+        }
+        pending
+    }
+
+    /// Whether `event` is for the consumers at all; its journal key when it is.
+    fn admit(&mut self, event: &Event) -> Option<String> {
+        let key = match event {
+            Event::Message(message) => {
+                if is_from_business(&message.sender, &message.display_phone_number) {
+                    log(&format!(
+                        "message {} from the business number itself was not dispatched",
+                        message.id
+                    ));
+                    return None;
+                }
+                if !self.config.allowlist.allows(&message.sender) {
+                    log(&format!(
+                        "message {} from {} dropped: not in WHATSAPP_PHONE_ALLOWLIST",
+                        message.id,
+                        describe_user(&message.sender)
+                    ));
+                    return None;
+                }
+                message_key(&message.id)
+            }
+            Event::Status(status) => {
+                let recipient = status
+                    .recipient
+                    .user_id
+                    .as_deref()
+                    .or(status.recipient.phone.as_deref())
+                    .unwrap_or("");
+                status_key(&status.message_id, status_name(&status.status), recipient)
+            }
+            Event::Update(update) => {
+                if let UpdateDetails::Errors(errors) = &update.details {
+                    let codes: Vec<i64> = errors.iter().map(|e| e.code).collect();
+                    log(&format!(
+                        "Meta reported errors for a change: codes {codes:?}"
+                    ));
+                }
+                update_key(
+                    &update.business_account_id,
+                    &update.field,
+                    update.timestamp,
+                    &update.raw_json,
+                )
+            }
+        };
+        if !self.seen.first(&key) {
+            log(&format!(
+                "{} was already dispatched; redelivery ignored",
+                describe(event)
+            ));
+            return None;
+        }
+        if let Some(why) = consumer::off(self.config) {
+            if let Event::Message(message) = event {
+                log(&format!("message {} acknowledged; {why}", message.id));
+            }
+            return None;
+        }
+        Some(key)
+    }
+
+    /// Records `event` under `key` in the journal, unless it is known there.
+    fn record(&mut self, key: String, event: Event, now: u64) -> Option<Pending> {
+        let Some(store) = &self.store else {
+            return Some(Pending { event, entry: None });
+        };
+        let accepted =
+            store
+                .journal
+                .accept(&store.done, &key, &stored::to_json(&event), now, random());
+        let what = describe(&event);
+        match accepted {
+            Accepted::New(entry) | Accepted::Again(entry) => Some(Pending {
+                event,
+                entry: Some(entry),
+            }),
+            Accepted::Done => {
+                log(&format!(
+                    "{what} was already dispatched; redelivery ignored"
+                ));
+                None
+            }
+            Accepted::InFlight => {
+                log(&format!("{what} is being dispatched; redelivery ignored"));
+                None
+            }
+            Accepted::DeadLettered => {
+                log(&format!(
+                    "{what} is in the dead-letter folder; redelivery ignored"
+                ));
+                None
+            }
+            Accepted::OverLimit { attempts, outbox } => {
+                log(&dead_letter_line(&what, attempts, outbox));
+                None
+            }
+            Accepted::Unavailable(reason) => {
+                if !self.warned {
+                    log(&format!(
+                        "delivery journal unavailable, dispatching without a record: {reason}"
+                    ));
+                    self.warned = true;
+                }
+                Some(Pending { event, entry: None })
+            }
+        }
+    }
+
+    /// After the acknowledgement: dispatches what [`Delivery::accept`] returned.
+    pub fn dispatch(&mut self, pending: Vec<Pending>) {
+        for p in pending {
+            self.deliver(&p.event, p.entry);
+        }
+    }
+
+    /// After the request's own work: takes up to a few entries whose dispatch did not
+    /// finish within their lease (or that wait in the outbox) and dispatches them again;
+    /// dead-letters those over their limits. Keeps the store's folders bounded.
+    pub fn recover(&mut self) {
+        let Some(store) = &self.store else {
+            return;
+        };
+        let now = now_secs();
+        let taken = store.journal.take_expired(&store.done, now, random());
+        store.journal.sweep(now);
+        // Keep the done records bounded: sweep one of 256 shards per request.
+        store.done.sweep((random() & 0xff) as u8, now);
+        for taken in taken {
+            match taken {
+                Taken::Entry(entry) => match stored::from_json(&entry.event_json) {
+                    Ok(event) => {
+                        log(&format!(
+                            "{} dispatched again (attempt {})",
+                            describe(&event),
+                            entry.attempt
+                        ));
+                        self.deliver(&event, Some(entry));
+                    }
+                    Err(e) => {
+                        log(&format!(
+                            "a journal entry ({}) cannot be read: {}; released",
+                            entry.key,
+                            e.describe()
+                        ));
+                        if let Some(store) = &self.store {
+                            store.journal.release(entry, now);
+                        }
+                    }
+                },
+                Taken::DeadLettered {
+                    key,
+                    attempts,
+                    outbox,
+                } => log(&dead_letter_line(&describe_key(&key), attempts, outbox)),
+            }
+        }
+    }
+
+    /// Hands `event` to every consumer (those that returned in an earlier attempt are
+    /// not called again), carries out the actions not sent yet, and settles the entry.
+    fn deliver(&mut self, event: &Event, entry: Option<Entry>) {
+        let attempt = Attempt {
+            attempt: entry.as_ref().map_or(1, |e| e.attempt),
+        };
+        let progress = match event {
+            Event::Message(message) => self.deliver_message(message, &attempt, entry.as_ref()),
+            Event::Status(status) => {
+                self.deliver_quiet(entry.as_ref(), |c| consumer::on_status(c, status, &attempt))
+            }
+            Event::Update(update) => {
+                self.deliver_quiet(entry.as_ref(), |c| consumer::on_update(c, update, &attempt))
+            }
+        };
+        let (Some(store), Some(entry)) = (&self.store, entry) else {
+            return;
+        };
+        let now = now_secs();
+        match progress {
+            Progress::Finished => store.journal.finish(entry, &store.done, now, random()),
+            Progress::Unfinished => store.journal.release(entry, now),
+            Progress::Postponed => store.journal.postpone(entry, now),
+        }
+    }
+
+    /// A message: the read receipt (when a consumer is called), each consumer, then its
+    /// actions, before the next consumer.
+    fn deliver_message(
+        &mut self,
+        message: &Message,
+        attempt: &Attempt,
+        entry: Option<&Entry>,
+    ) -> Progress {
+        let mut marked = false;
+        let mut progress = Progress::Finished;
+        for consumer in consumer::consumers(self.config) {
+            let actions = match self.recorded(entry, consumer) {
+                Some(actions) => actions,
+                None => {
+                    if !marked {
+                        self.mark_read(message);
+                        marked = true;
+                    }
+                    match consumer::on_message(consumer, message, attempt) {
+                        Outcome::Done(actions) => {
+                            self.remember(entry, consumer, &actions.to_json().to_string());
+                            actions
+                        }
+                        Outcome::Skipped => {
+                            self.remember(entry, consumer, "[]");
+                            continue;
+                        }
+                        Outcome::Failed => {
+                            progress = Progress::Unfinished;
+                            continue;
+                        }
+                    }
+                }
+            };
+            if self.act(message, entry, consumer, actions) == Progress::Postponed {
+                return Progress::Postponed;
+            }
+        }
+        progress
+    }
+
+    /// A status or another update: each consumer once; nothing to send.
+    fn deliver_quiet(
+        &mut self,
+        entry: Option<&Entry>,
+        call: impl Fn(&Consumer) -> Outcome<()>,
+    ) -> Progress {
+        let mut progress = Progress::Finished;
+        for consumer in consumer::consumers(self.config) {
+            if self.recorded(entry, consumer).is_some() {
+                continue;
+            }
+            match call(consumer) {
+                Outcome::Done(()) | Outcome::Skipped => self.remember(entry, consumer, "[]"),
+                Outcome::Failed => progress = Progress::Unfinished,
+            }
+        }
+        progress
+    }
+
+    /// What `consumer` returned in an earlier attempt at `entry`, if it did.
+    fn recorded(&self, entry: Option<&Entry>, consumer: &Consumer) -> Option<Vec<Action>> {
+        let (Some(store), Some(entry)) = (&self.store, entry) else {
+            return None;
+        };
+        let json = store.journal.consumer_result(entry, &consumer.name)?;
+        match wit_json::decode_output::<Vec<Action>>(&json) {
+            Ok(actions) => Some(actions),
+            Err(e) => {
+                log(&format!(
+                    "the recorded answer of {} for {} cannot be read ({}); its actions are skipped",
+                    consumer.name,
+                    entry.key,
+                    e.describe()
+                ));
+                Some(Vec::new())
+            }
+        }
+    }
+
+    /// Records what `consumer` returned, so a later attempt does not call it again.
+    fn remember(&self, entry: Option<&Entry>, consumer: &Consumer, json: &str) {
+        let (Some(store), Some(entry)) = (&self.store, entry) else {
+            return;
+        };
+        if let Err(e) = store
+            .journal
+            .record_consumer(entry, &consumer.name, json, random())
+        {
+            log(&format!(
+                "the answer of {} for {} could not be recorded ({}): a later attempt may call it again",
+                consumer.name,
+                entry.key,
+                e.kind()
+            ));
+        }
+    }
+
+    /// Carries out `actions` of `consumer` in order, each at most once across attempts;
+    /// stops at the first one worth sending again later (it and the rest wait).
+    fn act(
+        &mut self,
+        message: &Message,
+        entry: Option<&Entry>,
+        consumer: &Consumer,
+        actions: Vec<Action>,
+    ) -> Progress {
+        for (index, action) in actions.into_iter().enumerate() {
+            if let (Some(store), Some(entry)) = (&self.store, entry) {
+                if !store.journal.claim_action(entry, &consumer.name, index) {
+                    continue; // sent (or tried for good) by an earlier attempt
+                }
+            }
+            let sender = self.sender.get_or_insert_with(outgoing::sender);
+            let Err(e) = sender.run_action(message, action.clone()) else {
+                continue;
+            };
+            let what = format!(
+                "action {}{} ({}) for message {}",
+                index + 1,
+                consumer.of,
+                describe_action(&action),
+                message.id
+            );
+            if let (Some(store), Some(entry)) = (&self.store, entry) {
+                if e.worth_retrying_later() {
+                    store.journal.unclaim_action(entry, &consumer.name, index);
+                    log(&format!(
+                        "{what} failed, kept in the outbox for a later request: {e}"
+                    ));
+                    return Progress::Postponed;
+                }
+            }
+            log(&format!("{what} failed: {e}"));
+        }
+        Progress::Finished
+    }
+
+    /// The automatic read receipt, from the number that received the message.
+    fn mark_read(&mut self, message: &Message) {
+        if !self.config.mark_read {
+            return;
+        }
+        let receipt = ReadReceipt {
+            message_id: message.id.clone(),
+            typing: self.config.typing_indicator,
+            phone_number_id: Some(message.phone_number_id.clone()).filter(|p| !p.is_empty()),
+        };
+        let sender = self.sender.get_or_insert_with(outgoing::sender);
+        if let Err(e) = sender.mark_read(&receipt) {
+            log(&format!(
+                "marking {} read failed: {}",
+                message.id,
+                crate::outbound::sender::describe_error(&e)
+            ));
+        }
+    }
+}
+
+/// An event, for a log line: its kind and id, never its content.
+fn describe(event: &Event) -> String {
+    match event {
+        Event::Message(message) => format!("message {}", message.id),
+        Event::Status(status) => format!(
+            "status {} of {}",
+            status_name(&status.status),
+            status.message_id
+        ),
+        Event::Update(update) => format!("update of field {:?}", update.field),
+    }
+}
+
+/// A journal key, for a log line: `m:ID` is message ID, `s:ID:STATUS:RECIPIENT` the
+/// status (without the recipient), `u:DIGEST` an update.
+fn describe_key(key: &str) -> String {
+    if let Some(id) = key.strip_prefix("m:") {
+        return format!("message {id}");
+    }
+    if let Some(rest) = key.strip_prefix("s:") {
+        let mut parts = rest.splitn(3, ':');
+        let id = parts.next().unwrap_or("");
+        let status = parts.next().unwrap_or("");
+        return format!("status {status} of {id}");
+    }
+    "an update".to_string()
+}
+
+/// The one line of a dead-lettered event.
+fn dead_letter_line(what: &str, attempts: u32, outbox: bool) -> String {
+    let why = if outbox {
+        "its actions met a Graph outage longer than WHATSAPP_OUTBOX_TTL_SECS".to_string()
+    } else {
+        format!("its dispatch did not finish in {attempts} attempts")
+    };
+    format!("{what} moved to the dead-letter folder (journal/dead/ of the state directory): {why}")
+}
+
+fn status_name(status: &DeliveryStatus) -> &str {
+    match status {
+        DeliveryStatus::Sent => "sent",
+        DeliveryStatus::Delivered => "delivered",
+        DeliveryStatus::Read => "read",
+        DeliveryStatus::Failed => "failed",
+        DeliveryStatus::Deleted => "deleted",
+        DeliveryStatus::Other(other) => other.as_str(),
+    }
+}
+
+fn random() -> u64 {
+    wasi::random::random::get_random_u64()
+}

@@ -1,0 +1,213 @@
+//! Nothing accepted is lost, through the built component in `host-test`: with a state
+//! directory, a message answered 200 is recorded before the answer and reaches its
+//! consumer even when the consumer traps, and the actions it asked for are sent once,
+//! in order, even across a Graph outage longer than the retry budget.
+//!
+//! Later requests (a webhook POST or `GET /health`) take unfinished entries again once
+//! their lease (60 s by default) ended. The tests run on tokio's paused clock, which is
+//! also the guest's wall clock, so waiting out a lease takes no real time.
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use host_test::*;
+use serde_json::Value;
+
+/// Just past the default lease.
+const PAST_LEASE: Duration = Duration::from_secs(61);
+
+async fn health(h: &Harness) -> Value {
+    let r = h.get("/health").await.expect("health ran");
+    assert_eq!(r.status, 200, "{}", r.text());
+    serde_json::from_slice(&r.body).expect("health is JSON")
+}
+
+/// The text bodies of the sends, in order.
+fn sent_texts(h: &Harness) -> Vec<String> {
+    sends(h)
+        .iter()
+        .filter_map(|r| r.json()["text"]["body"].as_str().map(String::from))
+        .collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_message_whose_consumer_trapped_is_dispatched_again_by_a_later_request() {
+    let h = harness()
+        .state_dir(state_dir("durable-trap-once"))
+        .trap_on_message(|_, attempt| attempt == 1)
+        .on_message(|_| vec![reply("Yes, we ship to Canada.")]);
+    let trapped = h.request(signed(&fixture("text.json"))).await;
+    assert!(trapped.is_err(), "the consumer trapped the instance");
+    let report = health(&h).await;
+    assert_eq!(report["pending"], 1, "recorded before the 200: {report}");
+    assert!(sends(&h).is_empty(), "{}", h.logs());
+
+    tokio::time::sleep(PAST_LEASE).await;
+    health(&h).await;
+    let calls = h.message_calls();
+    assert_eq!(
+        calls.iter().map(|c| c.attempt).collect::<Vec<_>>(),
+        vec![1, 2],
+        "{}",
+        h.logs()
+    );
+    assert_eq!(sent_texts(&h), ["Yes, we ship to Canada."]);
+    assert_eq!(calls[0].message.id, calls[1].message.id);
+    assert_eq!(
+        format!("{:?}", calls[0].message),
+        format!("{:?}", calls[1].message),
+        "the stored message is the one that came in"
+    );
+
+    // Done: later requests and Meta's redelivery do not dispatch it again.
+    tokio::time::sleep(PAST_LEASE).await;
+    health(&h).await;
+    deliver(&h, "text.json").await;
+    assert_eq!(h.message_calls().len(), 2, "{}", h.logs());
+    let report = health(&h).await;
+    assert_eq!(
+        (report["pending"].as_u64(), report["dead_letter"].as_u64()),
+        (Some(0), Some(0))
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_redelivery_of_an_entry_whose_lease_ended_is_dispatched_again() {
+    let h = harness()
+        .state_dir(state_dir("durable-redelivery"))
+        .trap_on_message(|_, attempt| attempt == 1);
+    assert!(h.request(signed(&fixture("text.json"))).await.is_err());
+    // Within the lease, a redelivery is being dispatched elsewhere: dropped.
+    deliver(&h, "text.json").await;
+    assert_eq!(h.message_calls().len(), 1);
+    assert!(h.logs().contains("is being dispatched; redelivery ignored"));
+    tokio::time::sleep(PAST_LEASE).await;
+    deliver(&h, "text.json").await;
+    assert_eq!(
+        h.message_calls()
+            .iter()
+            .map(|c| c.attempt)
+            .collect::<Vec<_>>(),
+        vec![1, 2]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_consumer_that_always_traps_is_dead_lettered_after_the_attempts() {
+    let h = harness()
+        .state_dir(state_dir("durable-dead"))
+        .env("WHATSAPP_DISPATCH_ATTEMPTS", "3")
+        .trap_on_message(|_, _| true);
+    assert!(h.request(signed(&fixture("text.json"))).await.is_err());
+    for _ in 0..3 {
+        tokio::time::sleep(PAST_LEASE).await;
+        let _ = h.get("/health").await; // takes it again: traps, or dead-letters it
+    }
+    assert_eq!(
+        h.message_calls()
+            .iter()
+            .map(|c| c.attempt)
+            .collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
+    let report = health(&h).await;
+    assert_eq!(report["dead_letter"], 1, "{report}");
+    assert_eq!(report["pending"], 0, "{report}");
+    let logs = h.logs();
+    let lines: Vec<&str> = logs.lines().filter(|l| l.contains("dead-letter")).collect();
+    assert_eq!(lines.len(), 1, "one line:\n{logs}");
+    assert!(lines[0].contains("3 attempts"), "{}", lines[0]);
+    // A redelivery of a dead-lettered message is dropped.
+    deliver(&h, "text.json").await;
+    assert_eq!(h.message_calls().len(), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn replies_that_meet_an_outage_are_sent_later_in_order_and_the_consumer_is_not_asked_again() {
+    // The Graph API answers 503 to the 2nd to 9th sends: the first reply goes out, the
+    // second fails past the retry budget (4 attempts) and waits in the outbox with the
+    // third; a later request sends them when it answers again.
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&calls);
+    let h = harness()
+        .state_dir(state_dir("durable-outbox"))
+        .env("WHATSAPP_MARK_READ", "off")
+        .on_message(|_| vec![reply("one"), reply("two"), reply("three")])
+        .graph(move |r| {
+            let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
+            if (2..=9).contains(&n) {
+                GraphResponse::text(503, "Service Unavailable")
+            } else {
+                GraphResponse::sandbox(r)
+            }
+        });
+    // The texts of the sends the stand-in answered 200: all but the 2nd to 9th.
+    let accepted = |h: &Harness| -> Vec<String> {
+        sends(h)
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !(1..=8).contains(i))
+            .filter_map(|(_, r)| r.json()["text"]["body"].as_str().map(String::from))
+            .collect()
+    };
+    deliver(&h, "text.json").await;
+    assert_eq!(accepted(&h), ["one"], "{}", h.logs());
+    assert_eq!(sends(&h).len(), 5, "one, then two tried 4 times");
+    assert!(h.logs().contains("kept in the outbox"), "{}", h.logs());
+    assert_eq!(health(&h).await["pending"], 1);
+
+    // Each later request takes it again (5 s apart) until the outage ends.
+    for _ in 0..4 {
+        tokio::time::sleep(Duration::from_secs(6)).await;
+        health(&h).await;
+    }
+    // The requests the stand-in answered 200: all but the 2nd to 9th.
+    let accepted: Vec<String> = sends(&h)
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !(1..=8).contains(i))
+        .filter_map(|(_, r)| r.json()["text"]["body"].as_str().map(String::from))
+        .collect();
+    assert_eq!(
+        accepted,
+        ["one", "two", "three"],
+        "each once, in order\n{}",
+        h.logs()
+    );
+    assert_eq!(h.message_calls().len(), 1, "the consumer was asked once");
+    assert_eq!(health(&h).await["pending"], 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn of_concurrent_requests_after_the_lease_exactly_one_dispatches_again() {
+    let h = harness()
+        .state_dir(state_dir("durable-concurrent"))
+        .trap_on_message(|_, attempt| attempt == 1)
+        .on_message(|_| vec![reply("once")]);
+    assert!(h.request(signed(&fixture("text.json"))).await.is_err());
+    tokio::time::sleep(PAST_LEASE).await;
+    let gets = (0..6).map(|_| HttpRequest::get("/health")).collect();
+    h.post_concurrently(gets).await.expect("requests ran");
+    assert_eq!(h.message_calls().len(), 2, "{}", h.logs());
+    assert_eq!(sent_texts(&h), ["once"]);
+}
+
+#[tokio::test]
+async fn health_says_how_delivery_is_guaranteed() {
+    let without = health(&harness()).await;
+    assert_eq!(without["delivery"], "at-most-once", "{without}");
+    assert!(
+        without.get("pending").is_none_or(Value::is_null),
+        "{without}"
+    );
+    let with = health(&harness().state_dir(state_dir("durable-health"))).await;
+    assert_eq!(with["delivery"], "at-least-once", "{with}");
+    assert_eq!(
+        (with["pending"].as_u64(), with["dead_letter"].as_u64()),
+        (Some(0), Some(0))
+    );
+}
