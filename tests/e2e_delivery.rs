@@ -208,10 +208,16 @@ async fn a_consumer_that_always_traps_is_dead_lettered_after_the_attempts() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replies_that_meet_a_graph_outage_are_sent_once_in_order_when_it_ends() {
+    // A lease longer than one action's retries (each step of a dispatch renews it), so
+    // that the request sending a reply keeps the entry until it is done; a postponed entry
+    // comes back after 5 s.
     let stack = Stack::start_with(
         "outbox",
         FAULT,
-        &[LEASE, ("WHATSAPP_MARK_READ", "off")],
+        &[
+            ("WHATSAPP_DISPATCH_LEASE_SECS", "30"),
+            ("WHATSAPP_MARK_READ", "off"),
+        ],
         true,
     )
     .await;

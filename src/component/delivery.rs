@@ -52,6 +52,8 @@ enum Progress {
     Unfinished,
     /// An action met a transient failure: it and the ones after it wait in the outbox.
     Postponed,
+    /// The lease ended and another instance took the entry: leave it to that one.
+    Lost,
 }
 
 /// An event to dispatch, and the journal entry that holds it (none without a store).
@@ -297,17 +299,17 @@ impl<'c> Delivery<'c> {
 
     /// Hands `event` to every consumer (those that returned in an earlier attempt are
     /// not called again), carries out the actions not sent yet, and settles the entry.
-    fn deliver(&mut self, event: &Event, entry: Option<Entry>) {
+    fn deliver(&mut self, event: &Event, mut entry: Option<Entry>) {
         let attempt = Attempt {
             attempt: entry.as_ref().map_or(1, |e| e.attempt),
         };
         let progress = match event {
-            Event::Message(message) => self.deliver_message(message, &attempt, entry.as_ref()),
+            Event::Message(message) => self.deliver_message(message, &attempt, entry.as_mut()),
             Event::Status(status) => {
-                self.deliver_quiet(entry.as_ref(), |c| consumer::on_status(c, status, &attempt))
+                self.deliver_quiet(entry.as_mut(), |c| consumer::on_status(c, status, &attempt))
             }
             Event::Update(update) => {
-                self.deliver_quiet(entry.as_ref(), |c| consumer::on_update(c, update, &attempt))
+                self.deliver_quiet(entry.as_mut(), |c| consumer::on_update(c, update, &attempt))
             }
         };
         let (Some(store), Some(entry)) = (&self.store, entry) else {
@@ -318,21 +320,29 @@ impl<'c> Delivery<'c> {
             Progress::Finished => store.journal.finish(entry, &store.done, now, random()),
             Progress::Unfinished => store.journal.release(entry, now),
             Progress::Postponed => store.journal.postpone(entry, now),
+            Progress::Lost => log(&format!(
+                "{} was taken by another instance after its lease ended; left to it \
+                 (WHATSAPP_DISPATCH_LEASE_SECS is shorter than this dispatch)",
+                describe(event)
+            )),
         }
     }
 
     /// A message: the read receipt (when a consumer is called), each consumer, then its
-    /// actions, before the next consumer.
+    /// actions, before the next consumer. The lease is renewed before each step.
     fn deliver_message(
         &mut self,
         message: &Message,
         attempt: &Attempt,
-        entry: Option<&Entry>,
+        mut entry: Option<&mut Entry>,
     ) -> Progress {
         let mut marked = false;
         let mut progress = Progress::Finished;
         for consumer in consumer::consumers(self.config) {
-            let actions = match self.recorded(entry, consumer) {
+            if !self.renew(entry.as_deref_mut()) {
+                return Progress::Lost;
+            }
+            let actions = match self.recorded(entry.as_deref(), consumer) {
                 Some(actions) => actions,
                 None => {
                     if !marked {
@@ -341,11 +351,12 @@ impl<'c> Delivery<'c> {
                     }
                     match consumer::on_message(consumer, message, attempt) {
                         Outcome::Done(actions) => {
-                            self.remember(entry, consumer, &actions.to_json().to_string());
+                            let json = actions.to_json().to_string();
+                            self.remember(entry.as_deref(), consumer, &json);
                             actions
                         }
                         Outcome::Skipped => {
-                            self.remember(entry, consumer, "[]");
+                            self.remember(entry.as_deref(), consumer, "[]");
                             continue;
                         }
                         Outcome::Failed => {
@@ -355,8 +366,9 @@ impl<'c> Delivery<'c> {
                     }
                 }
             };
-            if self.act(message, entry, consumer, actions) == Progress::Postponed {
-                return Progress::Postponed;
+            match self.act(message, entry.as_deref_mut(), consumer, actions) {
+                Progress::Finished | Progress::Unfinished => {}
+                stopped => return stopped,
             }
         }
         progress
@@ -365,20 +377,34 @@ impl<'c> Delivery<'c> {
     /// A status or another update: each consumer once; nothing to send.
     fn deliver_quiet(
         &mut self,
-        entry: Option<&Entry>,
+        mut entry: Option<&mut Entry>,
         call: impl Fn(&Consumer) -> Outcome<()>,
     ) -> Progress {
         let mut progress = Progress::Finished;
         for consumer in consumer::consumers(self.config) {
-            if self.recorded(entry, consumer).is_some() {
+            if self.recorded(entry.as_deref(), consumer).is_some() {
                 continue;
             }
+            if !self.renew(entry.as_deref_mut()) {
+                return Progress::Lost;
+            }
             match call(consumer) {
-                Outcome::Done(()) | Outcome::Skipped => self.remember(entry, consumer, "[]"),
+                Outcome::Done(()) | Outcome::Skipped => {
+                    self.remember(entry.as_deref(), consumer, "[]")
+                }
                 Outcome::Failed => progress = Progress::Unfinished,
             }
         }
         progress
+    }
+
+    /// Extends the lease on `entry` before a step that may take a while; false when this
+    /// instance lost it. Always true without a journal entry.
+    fn renew(&self, entry: Option<&mut Entry>) -> bool {
+        match (&self.store, entry) {
+            (Some(store), Some(entry)) => store.journal.renew(entry, now_secs()),
+            _ => true,
+        }
     }
 
     /// What `consumer` returned in an earlier attempt at `entry`, if it did.
@@ -420,16 +446,20 @@ impl<'c> Delivery<'c> {
     }
 
     /// Carries out `actions` of `consumer` in order, each at most once across attempts;
-    /// stops at the first one worth sending again later (it and the rest wait).
+    /// stops at the first one worth sending again later (it and the rest wait), or when
+    /// this instance lost the entry's lease.
     fn act(
         &mut self,
         message: &Message,
-        entry: Option<&Entry>,
+        mut entry: Option<&mut Entry>,
         consumer: &Consumer,
         actions: Vec<Action>,
     ) -> Progress {
         for (index, action) in actions.into_iter().enumerate() {
-            if let (Some(store), Some(entry)) = (&self.store, entry) {
+            if !self.renew(entry.as_deref_mut()) {
+                return Progress::Lost;
+            }
+            if let (Some(store), Some(entry)) = (&self.store, entry.as_deref()) {
                 if !store.journal.claim_action(entry, &consumer.name, index) {
                     continue; // sent (or tried for good) by an earlier attempt
                 }
@@ -445,7 +475,7 @@ impl<'c> Delivery<'c> {
                 describe_action(&action),
                 message.id
             );
-            if let (Some(store), Some(entry)) = (&self.store, entry) {
+            if let (Some(store), Some(entry)) = (&self.store, entry.as_deref()) {
                 if e.worth_retrying_later() {
                     store.journal.unclaim_action(entry, &consumer.name, index);
                     log(&format!(

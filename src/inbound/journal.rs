@@ -434,6 +434,24 @@ impl Journal {
         self.relet(&entry, now.saturating_add(self.policy.retry_secs));
     }
 
+    /// Extends the lease of an entry this instance holds to `now + lease_secs`, before
+    /// each step of a long dispatch. False when it no longer holds it (its lease ended and
+    /// another instance took the entry): then it must stop working on the entry, so that
+    /// two instances never carry out its actions at the same time (or out of order).
+    pub fn renew(&self, entry: &mut Entry, now: u64) -> bool {
+        let next = lease_name(entry.attempt, now.saturating_add(self.policy.lease_secs));
+        if next == entry.lease {
+            return fs::symlink_metadata(entry.dir.join(&entry.lease)).is_ok();
+        }
+        match fs::rename(entry.dir.join(&entry.lease), entry.dir.join(&next)) {
+            Ok(()) => {
+                entry.lease = next;
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
     /// The dispatch did not finish (a consumer failed without trapping): the entry may be
     /// taken again from `now + retry_secs`.
     pub fn release(&self, entry: Entry, now: u64) {
@@ -1274,6 +1292,25 @@ mod tests {
             journal.accept(&done, "m:wamid.P", "{}", 1031, 1),
             Accepted::InFlight
         );
+    }
+
+    #[test]
+    fn a_renewed_lease_keeps_the_entry_and_a_lost_one_says_so() {
+        let (_s, journal, done) = setup("renew", JournalPolicy::default());
+        let mut entry = new_entry(&journal, &done, "m:wamid.N", 1000);
+        // Renewed before its end (60 s): not taken when the first lease would have ended.
+        assert!(journal.renew(&mut entry, 1050));
+        assert_eq!(journal.take_expired(&done, 1070, 2), Vec::new());
+        assert!(
+            journal.renew(&mut entry, 1050),
+            "renewing in the same second again"
+        );
+        // Let it lapse: another instance takes it, and the first one learns it lost it.
+        let other = take_one(&journal, &done, 1111);
+        assert_eq!(other.attempt, 2);
+        assert!(!journal.renew(&mut entry, 1112));
+        journal.finish(other, &done, 1113, 3);
+        assert_eq!(journal.counts().pending, 0);
     }
 
     #[test]

@@ -210,21 +210,7 @@ impl Runtime {
         timeout: Duration,
         done: impl Fn(&[Value]) -> bool,
     ) -> Vec<Value> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let requests = self.sandbox.requests().await;
-            if done(&requests) {
-                return requests;
-            }
-            if Instant::now() > deadline {
-                panic!(
-                    "{what}: not seen within {timeout:?}\nrecorded Graph calls: {}\n{}",
-                    serde_json::to_string_pretty(&requests).unwrap_or_default(),
-                    self.logs()
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        wait_for_requests(&self.sandbox, what, timeout, done, || self.logs()).await
     }
 }
 

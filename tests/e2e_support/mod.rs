@@ -555,21 +555,7 @@ impl Stack {
         timeout: Duration,
         done: impl Fn(&[Value]) -> bool,
     ) -> Vec<Value> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let requests = self.sandbox.requests().await;
-            if done(&requests) {
-                return requests;
-            }
-            if Instant::now() > deadline {
-                panic!(
-                    "{what}: not seen within {timeout:?}\nrecorded Graph calls: {}\n{}",
-                    serde_json::to_string_pretty(&requests).unwrap_or_default(),
-                    self.logs()
-                );
-            }
-            tokio::time::sleep(POLL_EVERY).await;
-        }
+        wait_for_requests(&self.sandbox, what, timeout, done, || self.logs()).await
     }
 
     /// Signs `body` and POSTs it to the webhook.
@@ -579,6 +565,32 @@ impl Stack {
 }
 
 // ------------------------------------------------------------------ recorded Graph calls
+
+/// Polls `sandbox`'s recorded Graph calls until `done` holds; returns them. Fails after
+/// `timeout` with the calls and `logs()` (the processes' output).
+pub async fn wait_for_requests(
+    sandbox: &Sandbox,
+    what: &str,
+    timeout: Duration,
+    done: impl Fn(&[Value]) -> bool,
+    logs: impl Fn() -> String,
+) -> Vec<Value> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let requests = sandbox.requests().await;
+        if done(&requests) {
+            return requests;
+        }
+        if Instant::now() > deadline {
+            panic!(
+                "{what}: not seen within {timeout:?}\nrecorded Graph calls: {}\n{}",
+                serde_json::to_string_pretty(&requests).unwrap_or_default(),
+                logs()
+            );
+        }
+        tokio::time::sleep(POLL_EVERY).await;
+    }
+}
 
 /// A message send (`POST /{version}/{id}/messages` that is not a read receipt).
 pub fn is_send(request: &Value) -> bool {
