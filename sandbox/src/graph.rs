@@ -1,7 +1,7 @@
 //! The Graph API stand-in: `POST /<version>/<phone-number-id>/messages` (sends and read
 //! receipts), `GET /<version>/<phone-number-id>`, `GET /<version>/<media-id>` and the
-//! media download URL it hands out, `POST /<version>/<phone-number-id>/media`, for each
-//! business number of the sandbox. Every call is recorded (token redacted, with the
+//! media download URL it hands out, `POST /<version>/<phone-number-id>/media` (uploads,
+//! kept) and `DELETE /<version>/<media-id>`, for each business number of the sandbox. Every call is recorded (token redacted, with the
 //! phone number id it was made for) and may be hit by an injected fault first.
 
 use std::collections::HashSet;
@@ -9,14 +9,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use hyper::header::{AUTHORIZATION, HOST};
+use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HOST};
 use hyper::{HeaderMap, Method, Response};
 use serde_json::{json, Map, Value};
 
 use crate::config::BusinessNumber;
 use crate::faults::{Effect, GraphError};
 use crate::http::{self, Body, Hangup};
-use crate::png;
+use crate::media::{self, Stored, Upload};
 use crate::state::{App, ChatMessage, ReadOutcome};
 use crate::users::{self, User};
 use crate::webhook;
@@ -60,7 +60,8 @@ pub fn is_graph_path(path: &str) -> bool {
 
 enum Reply {
     Json(u16, Value),
-    Png(Vec<u8>),
+    /// A media download: its content type and bytes.
+    File(String, Bytes),
 }
 
 enum Auth {
@@ -87,6 +88,12 @@ pub async fn handle(
             .as_ref()
             .is_some_and(|b| b.get("status").is_none() && b.is_object());
 
+    let is_upload = method == Method::POST && segments.len() == 3 && segments[2] == "media";
+    let upload = is_upload.then(|| {
+        let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
+        media::parse_upload(content_type, &body, media::MAX_FILE)
+    });
+
     let mut entry = json!({
         "at": wire::now_ms(),
         "method": method.as_str(),
@@ -96,7 +103,18 @@ pub async fn handle(
         "headers": redacted_headers(headers),
         "body": parsed,
     });
-    if parsed.is_none() && !body.is_empty() {
+    if is_upload {
+        // What was uploaded, never the bytes.
+        entry["body"] = match &upload {
+            Some(Ok(u)) => json!({
+                "messaging_product": "whatsapp",
+                "type": u.mime_type,
+                "file": {"filename": u.filename, "content_type": u.content_type, "file_size": u.bytes.len()},
+            }),
+            _ => Value::Null,
+        };
+        entry["body_bytes"] = json!(body.len());
+    } else if parsed.is_none() && !body.is_empty() {
         let text = String::from_utf8_lossy(&body);
         entry["body_text"] = json!(text.chars().take(4000).collect::<String>());
     }
@@ -147,6 +165,7 @@ pub async fn handle(
             query,
             headers,
             parsed.as_ref(),
+            upload,
             status_failure,
         ),
         Auth::Missing => Err(GraphError::token(true)),
@@ -157,6 +176,30 @@ pub async fn handle(
         Err(e) => Reply::Json(e.status, e.to_json()),
     };
     Ok(reply(app, entry, started, result))
+}
+
+/// A Graph call whose body is over `limit` bytes (an upload over 100 MB): recorded
+/// without its body and refused with code 100, as Meta refuses a file too large.
+pub fn too_large(app: &Arc<App>, method: &Method, path: &str, limit: usize) -> Response<Body> {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let entry = json!({
+        "at": wire::now_ms(),
+        "method": method.as_str(),
+        "path": path,
+        "phone_number_id": phone_number_id_of(app, method, &segments),
+        "body": null,
+        "body_bytes": format!("more than {limit}"),
+    });
+    let e = GraphError::invalid(format!(
+        "The request body is larger than {limit} bytes: a media file may be at most {} bytes.",
+        media::MAX_FILE
+    ));
+    reply(
+        app,
+        entry,
+        Instant::now(),
+        Reply::Json(e.status, e.to_json()),
+    )
 }
 
 /// The business phone number id a call is made for: the id before `/messages` or
@@ -176,11 +219,11 @@ fn reply(app: &Arc<App>, mut entry: Value, started: Instant, result: Reply) -> R
             finish(app, entry, started);
             http::json(status, &body)
         }
-        Reply::Png(bytes) => {
+        Reply::File(content_type, bytes) => {
             entry["response"] =
-                json!({"status": 200, "content_type": "image/png", "bytes": bytes.len()});
+                json!({"status": 200, "content_type": content_type, "bytes": bytes.len()});
             finish(app, entry, started);
-            http::response(200, "image/png", bytes)
+            http::response_as(200, &content_type, bytes)
         }
     }
 }
@@ -199,6 +242,7 @@ fn route(
     query: Option<&str>,
     headers: &HeaderMap,
     body: Option<&Value>,
+    upload: Option<Result<Upload, GraphError>>,
     status_failure: Option<GraphError>,
 ) -> Result<Reply, GraphError> {
     let number = |id: &str| {
@@ -216,12 +260,34 @@ fn route(
         }
         (&Method::POST, [_, id, "media"]) => {
             number(id)?;
-            Ok(Reply::Json(200, json!({ "id": wire::media_id() })))
+            let upload = upload.unwrap_or_else(|| Err(GraphError::required("file")))?;
+            let id = wire::media_id();
+            app.store_upload(Stored {
+                id: id.clone(),
+                sha256: hex::encode(wire::sha256(&upload.bytes)),
+                size: upload.bytes.len(),
+                mime_type: upload.mime_type,
+                filename: upload.filename,
+                bytes: upload.bytes,
+                deleted: false,
+                shown: false,
+            });
+            Ok(Reply::Json(200, json!({ "id": id })))
         }
         (&Method::GET, ["whatsapp_business", "attachments", ..]) => {
             match query.and_then(|q| query_param(q, "mid")) {
-                Some(mid) if !mid.is_empty() => Ok(Reply::Png(png::picture(png::seed_of(&mid)))),
+                Some(mid) if !mid.is_empty() => match media::resolve_for_graph(app, &mid) {
+                    Some(r) => Ok(Reply::File(r.mime_type, r.bytes)),
+                    None => Err(GraphError::no_object("get", &mid)),
+                },
                 _ => Err(GraphError::invalid("Parameter 'mid' is required.")),
+            }
+        }
+        (&Method::DELETE, [_, id]) => {
+            if app.delete_upload(id) {
+                Ok(Reply::Json(200, json!({ "success": true })))
+            } else {
+                Err(GraphError::no_object("delete", id))
             }
         }
         (&Method::GET, [_, id]) if app.config.number(id).is_some() => {
@@ -229,7 +295,7 @@ fn route(
             Ok(Reply::Json(200, phone_info(app, &number, query)))
         }
         (&Method::GET, [_, id]) if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) => {
-            Ok(Reply::Json(200, media_info(app, id, headers)))
+            media_info(app, id, headers).map(|v| Reply::Json(200, v))
         }
         (&Method::GET, [_, id]) => Err(GraphError::no_object("get", id)),
         _ => Err(GraphError::unknown_path(path)),
@@ -358,25 +424,28 @@ fn phone_info(app: &App, number: &BusinessNumber, query: Option<&str>) -> Value 
     }
 }
 
-fn media_info(app: &App, id: &str, headers: &HeaderMap) -> Value {
-    let picture = png::picture(png::seed_of(id));
+/// `GET /<version>/<media-id>`: an upload's details, else a generated voice note's or
+/// picture's; a deleted upload is no object.
+fn media_info(app: &App, id: &str, headers: &HeaderMap) -> Result<Value, GraphError> {
+    let resolved =
+        media::resolve_for_graph(app, id).ok_or_else(|| GraphError::no_object("get", id))?;
     let host = headers
         .get(HOST)
         .and_then(|h| h.to_str().ok())
         .map(str::to_string)
         .unwrap_or_else(|| app.config.listen.to_string());
-    json!({
+    Ok(json!({
         "messaging_product": "whatsapp",
         "url": format!(
             "http://{host}/whatsapp_business/attachments/?mid={id}&ext={}&hash=AT{}",
             wire::now_ms() / 1000,
             wire::random_hex(24)
         ),
-        "mime_type": "image/png",
-        "sha256": hex::encode(wire::sha256(&picture)),
-        "file_size": picture.len(),
+        "mime_type": resolved.mime_type,
+        "sha256": resolved.sha256_hex(),
+        "file_size": resolved.bytes.len(),
         "id": id,
-    })
+    }))
 }
 
 fn string<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
@@ -433,6 +502,7 @@ fn messages(
         return read_receipt(app, number, body);
     }
     let send = validate_send(body)?;
+    let media = sent_media(app, &send.kind, body)?;
     let user = match &send.to {
         To::Group(group) => return group_send(app, number, &send, group),
         To::Phone(phone) => app
@@ -463,6 +533,7 @@ fn messages(
             bot_reaction: None,
             detail: json!({"statuses": []}),
             wire: None,
+            media,
         });
     }
     let pricing = if send.kind == "template" {
@@ -486,6 +557,34 @@ fn messages(
     users::insert_some(&mut contact, "wa_id", &user.phone);
     users::insert_some(&mut contact, "user_id", &user.user_id);
     Ok(sent(&send, Value::Object(contact), &id))
+}
+
+/// Media sent by `id`: the id must be a live upload or media a user sent (Meta: code
+/// 100); what it stands for goes to the page. `None` for other sends and links.
+fn sent_media(app: &App, kind: &str, body: &Value) -> Result<Option<Value>, GraphError> {
+    if !["image", "video", "audio", "document", "sticker"].contains(&kind) {
+        return Ok(None);
+    }
+    let Some(id) = body
+        .get(kind)
+        .and_then(|o| string(o, "id"))
+        .filter(|s| !s.is_empty())
+    else {
+        return Ok(None);
+    };
+    if !media::is_sendable(app, id) {
+        return Err(GraphError::invalid(format!(
+            "Param {kind}['id'] is not a valid whatsapp business account media attachment ID"
+        )));
+    }
+    app.mark_upload_shown(id);
+    Ok(media::resolve_for_page(app, id).map(|r| {
+        let mut page = r.page_json(id);
+        if let Some(name) = body[kind]["filename"].as_str().filter(|n| !n.is_empty()) {
+            page["filename"] = json!(name);
+        }
+        page
+    }))
 }
 
 /// `{"messaging_product", "contacts": [contact], "messages": [{"id"}]}`, with

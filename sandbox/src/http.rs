@@ -47,6 +47,16 @@ pub fn response(status: u16, content_type: &'static str, body: impl Into<Bytes>)
     r
 }
 
+/// A response whose content type is only known at run time (an upload's): sent as
+/// `application/octet-stream` when it is not a valid header value.
+pub fn response_as(status: u16, content_type: &str, body: impl Into<Bytes>) -> Response<Body> {
+    let mut r = response(status, "application/octet-stream", body);
+    if let Ok(value) = HeaderValue::from_str(content_type) {
+        r.headers_mut().insert(CONTENT_TYPE, value);
+    }
+    r
+}
+
 /// A JSON response.
 pub fn json(status: u16, value: &Value) -> Response<Body> {
     response(status, "application/json; charset=UTF-8", value.to_string())

@@ -18,6 +18,7 @@ pub mod config;
 pub mod faults;
 mod graph;
 pub mod http;
+pub mod media;
 pub mod png;
 pub mod state;
 mod ui;
@@ -42,8 +43,9 @@ pub use config::{Command, Config, Timing};
 use http::{Body, Hangup};
 pub use state::App;
 
-/// Largest Graph request body read (media uploads included).
-const MAX_GRAPH_BODY: usize = 8 * 1024 * 1024;
+/// Largest Graph request body read: a media upload of [`media::MAX_FILE`] bytes and its
+/// multipart framing.
+const MAX_GRAPH_BODY: usize = media::MAX_FILE + 1024 * 1024;
 /// Largest body of the sandbox's own endpoints.
 const MAX_SANDBOX_BODY: usize = 256 * 1024;
 
@@ -122,7 +124,8 @@ fn endpoints(app: &App, base: &str) -> Value {
             "send": "POST /{version}/{phone_number_id}/messages (to or recipient)",
             "phone_number": "GET /{version}/{phone_number_id}",
             "media": "GET /{version}/{media_id}, then GET the url it returns",
-            "upload": "POST /{version}/{phone_number_id}/media",
+            "upload": "POST /{version}/{phone_number_id}/media (multipart/form-data: messaging_product, type, file)",
+            "delete_media": "DELETE /{version}/{media_id}",
         },
         "sandbox": {
             "GET /_sandbox/requests": "Graph requests received (token redacted), each with its phone_number_id",
@@ -130,7 +133,7 @@ fn endpoints(app: &App, base: &str) -> Value {
             "GET /_sandbox/faults": "queued faults and rate-limit modes",
             "POST /_sandbox/faults": "queue a fault or set a mode (JSON object or array)",
             "DELETE /_sandbox/faults": "clear faults and modes",
-            "POST /_sandbox/send": "act as a user: {type: text|image|location|reaction|button_reply|list_reply|button|retry, phone_number_id?, from? | user_id?, ...}",
+            "POST /_sandbox/send": "act as a user: {type: text|image|audio|location|reaction|button_reply|list_reply|button|retry, phone_number_id?, from? | user_id?, ...}",
             "GET /_sandbox/events": "Server-Sent Events: snapshot, message, typing, request, webhook, notice, faults",
             "GET /_sandbox/state": "the chat and configuration as JSON",
             "DELETE /_sandbox/chat": "clear the chat",
@@ -181,6 +184,9 @@ async fn route(app: Arc<App>, request: Request<Incoming>) -> Result<Response<Bod
         let (parts, body) = request.into_parts();
         let body = match http::read_body(body, MAX_GRAPH_BODY).await {
             Ok(b) => b,
+            Err(r) if r.status() == hyper::StatusCode::PAYLOAD_TOO_LARGE => {
+                return Ok(graph::too_large(&app, &parts.method, &path, MAX_GRAPH_BODY));
+            }
             Err(r) => return Ok(r),
         };
         return graph::handle(
@@ -260,13 +266,24 @@ async fn route(app: Arc<App>, request: Request<Incoming>) -> Result<Response<Bod
             http::json(200, &json!({"ok": true}))
         }
         (&Method::GET, p) if p.starts_with("/_sandbox/media/") => {
+            // What the page shows: an upload's bytes (the business sent it), a voice
+            // note, or a generated picture for any other key.
             let key = p.trim_start_matches("/_sandbox/media/");
-            let mut r = http::response(200, "image/png", png::picture(png::seed_of(key)));
-            r.headers_mut().insert(
-                hyper::header::CACHE_CONTROL,
-                hyper::header::HeaderValue::from_static("max-age=86400"),
-            );
-            r
+            match media::resolve_for_page(&app, key) {
+                Some(r) => {
+                    let mut response = http::response_as(200, &r.mime_type, r.bytes);
+                    response.headers_mut().insert(
+                        hyper::header::CACHE_CONTROL,
+                        hyper::header::HeaderValue::from_static(if r.uploaded {
+                            "no-store"
+                        } else {
+                            "max-age=86400"
+                        }),
+                    );
+                    response
+                }
+                None => http::sandbox_error(404, "that upload was deleted"),
+            }
         }
         _ => http::json(
             404,

@@ -13,6 +13,7 @@ use tokio::sync::{broadcast, watch};
 use crate::config::{BusinessNumber, Config};
 use crate::faults::{Fault, GraphError};
 use crate::http::Target;
+use crate::media::{self, Stored};
 use crate::users::{self, User};
 use crate::wire;
 
@@ -22,6 +23,8 @@ pub const MAX_REQUESTS: usize = 1000;
 pub const MAX_CHAT: usize = 2000;
 /// Most users met through `/_sandbox/send` (besides the demo ones) remembered.
 pub const MAX_USERS: usize = 500;
+/// Most media ids of what users sent from the chat remembered.
+pub const MAX_USER_MEDIA: usize = 1000;
 
 /// One pushed change, sent to pages as an SSE event.
 #[derive(Clone, Debug)]
@@ -65,6 +68,9 @@ pub struct ChatMessage {
     pub detail: Value,
     /// The exact webhook bytes (user messages), to retry with the same signature.
     pub wire: Option<Bytes>,
+    /// Business media sent by `id`: what the id stood for (see
+    /// [`crate::media::Resolved::page_json`]), with the URL the page shows it from.
+    pub media: Option<Value>,
 }
 
 impl ChatMessage {
@@ -86,6 +92,7 @@ impl ChatMessage {
             "error": self.error,
             "reactions": {"user": self.user_reaction, "bot": self.bot_reaction},
             "detail": self.detail,
+            "media": self.media,
         })
     }
 
@@ -133,6 +140,11 @@ pub struct Inner {
     pub webhook_state: Value,
     /// Users met through `/_sandbox/send` who are not demo users, oldest first.
     pub users: VecDeque<User>,
+    /// Media the business uploaded, oldest first (see [`media::MAX_UPLOADS`]).
+    pub uploads: VecDeque<Stored>,
+    /// Media ids of what users sent from the chat, with Meta's type (`image`,
+    /// `audio`), oldest first.
+    pub user_media: VecDeque<(String, String)>,
 }
 
 /// The sandbox.
@@ -243,6 +255,79 @@ impl App {
         while inner.users.len() > MAX_USERS {
             inner.users.pop_front();
         }
+    }
+
+    /// Keeps an upload, dropping the oldest beyond [`media::MAX_UPLOADS`] uploads or
+    /// [`media::MAX_UPLOAD_BYTES`] bytes in all (the newest is always kept).
+    pub fn store_upload(&self, stored: Stored) {
+        let mut inner = self.lock();
+        inner.uploads.push_back(stored);
+        loop {
+            let total: usize = inner.uploads.iter().map(|u| u.bytes.len()).sum();
+            if inner.uploads.len() <= 1
+                || (inner.uploads.len() <= media::MAX_UPLOADS && total <= media::MAX_UPLOAD_BYTES)
+            {
+                break;
+            }
+            inner.uploads.pop_front();
+        }
+    }
+
+    /// The kept upload with this id (deleted or not).
+    pub fn upload(&self, id: &str) -> Option<Stored> {
+        self.lock()
+            .uploads
+            .iter()
+            .rev()
+            .find(|u| u.id == id)
+            .cloned()
+    }
+
+    /// Deletes a live upload: Graph forgets it; its bytes stay only while a chat shows
+    /// it. False when there is no live upload with this id.
+    pub fn delete_upload(&self, id: &str) -> bool {
+        let mut inner = self.lock();
+        let Some(u) = inner
+            .uploads
+            .iter_mut()
+            .rev()
+            .find(|u| u.id == id && !u.deleted)
+        else {
+            return false;
+        };
+        u.deleted = true;
+        if !u.shown {
+            u.bytes = Bytes::new();
+        }
+        true
+    }
+
+    /// A chat shows the upload with this id: its bytes outlive a delete.
+    pub fn mark_upload_shown(&self, id: &str) {
+        if let Some(u) = self.lock().uploads.iter_mut().rev().find(|u| u.id == id) {
+            u.shown = true;
+        }
+    }
+
+    /// Remembers the media id of something a user sent from the chat.
+    pub fn remember_user_media(&self, id: &str, kind: &str) {
+        let mut inner = self.lock();
+        inner
+            .user_media
+            .push_back((id.to_string(), kind.to_string()));
+        while inner.user_media.len() > MAX_USER_MEDIA {
+            inner.user_media.pop_front();
+        }
+    }
+
+    /// The type (`image`, `audio`) of media a user sent with this id.
+    pub fn user_media(&self, id: &str) -> Option<String> {
+        self.lock()
+            .user_media
+            .iter()
+            .rev()
+            .find(|(m, _)| m == id)
+            .map(|(_, kind)| kind.clone())
     }
 
     /// Changes whenever a page's visibility does.

@@ -416,6 +416,22 @@ pub async fn user_action(app: &Arc<App>, action: &Value) -> (u16, Value) {
                 image["caption"] = json!(caption);
             }
             message.insert("image".into(), image);
+            app.remember_user_media(&media, "image");
+        }
+        "audio" => {
+            // A voice note, as Meta sends one: Ogg Opus, `voice: true`.
+            let media = wire::media_id();
+            let note = crate::media::voice_note(png::seed_of(&media));
+            message.insert(
+                "audio".into(),
+                json!({
+                    "mime_type": crate::media::VOICE_MIME,
+                    "sha256": wire::base64(&wire::sha256(&note)),
+                    "id": media,
+                    "voice": true,
+                }),
+            );
+            app.remember_user_media(&media, "audio");
         }
         "location" => {
             let latitude = action.get("latitude").and_then(Value::as_f64);
@@ -469,7 +485,7 @@ pub async fn user_action(app: &Arc<App>, action: &Value) -> (u16, Value) {
         }
         other => {
             return bad(&format!(
-                "unknown type `{other}`: text, image, location, reaction, button_reply, list_reply, button or retry"
+                "unknown type `{other}`: text, image, audio (a voice note), location, reaction, button_reply, list_reply, button or retry"
             ))
         }
     }
@@ -507,6 +523,7 @@ pub async fn user_action(app: &Arc<App>, action: &Value) -> (u16, Value) {
             bot_reaction: None,
             detail: json!({}),
             wire: Some(bytes.clone()),
+            media: None,
         });
     }
     let result = deliver(app, bytes).await;

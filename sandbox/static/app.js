@@ -177,7 +177,7 @@
     if (t === 'text') return str(p.text?.body);
     if (t === 'image') return '📷 ' + (p.image?.caption || 'Photo');
     if (t === 'video') return '🎥 ' + (p.video?.caption || 'Video');
-    if (t === 'audio') return '🎤 Audio';
+    if (t === 'audio') return p.audio?.voice ? '🎤 Voice message' : '🎤 Audio';
     if (t === 'sticker') return 'Sticker';
     if (t === 'document') return '📄 ' + (p.document?.filename || p.document?.caption || 'Document');
     if (t === 'location') return '📍 ' + (p.location?.name || 'Location');
@@ -218,9 +218,25 @@
 
   // Each renderer returns { html, after, mediaOnly, cls }: bubble content, what goes
   // under the bubble (reply buttons), whether the bubble is only a picture.
-  function renderMedia(kind, o) {
+  function fileSize(n) {
+    n = Number(n) || 0;
+    if (n < 1024) return `${n} B`;
+    if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} kB`;
+    return `${(n / 1024 / 1024).toFixed(1)} MB`;
+  }
+  // `media`: what the sandbox knows of media the business sent by id (an upload's
+  // name, type, size and the URL serving its bytes).
+  function renderMedia(kind, o, media) {
     o = o || {};
     const caption = o.caption ? `<div class="text">${format(o.caption)}</div>` : '';
+    if (media && media.url && !['image', 'sticker'].includes(kind)) {
+      const name = media.filename || o.filename || `${kind} ${media.id}`;
+      const ext = (name.includes('.') ? name.split('.').pop() : kind).slice(0, 4).toUpperCase();
+      const sub = `${str(media.mime_type)} · ${fileSize(media.file_size)} · media id ${media.id}`;
+      return {
+        html: `<a class="doc" href="${esc(media.url)}" target="_blank" rel="noopener"><span class="doc-icon">${esc(ext)}</span><span><div class="doc-name">${esc(name)}</div><div class="doc-sub">${esc(sub)}</div></span></a>${caption}`,
+      };
+    }
     if (kind === 'image' || kind === 'video') {
       const play = kind === 'video' ? `<span class="play">${ICON.play}</span>` : '';
       const html = `<div class="media-wrap${caption ? '' : ' only'}"><img src="${esc(mediaSrc(o))}" ${fallbackAttr(o)} alt="${esc(kind)}">${play}${sourceBadge(o)}</div>${caption}`;
@@ -337,7 +353,7 @@
     const p = m.payload || {};
     switch (m.type) {
       case 'text': return { html: `<div class="text">${format(p.text?.body)}</div>` };
-      case 'image': case 'video': case 'audio': case 'document': case 'sticker': return renderMedia(m.type, p[m.type]);
+      case 'image': case 'video': case 'audio': case 'document': case 'sticker': return renderMedia(m.type, p[m.type], m.media);
       case 'location': return renderLocation(p.location);
       case 'contacts': return renderContacts(p.contacts);
       case 'interactive': return renderInteractive(m);
@@ -351,6 +367,7 @@
     switch (m.type) {
       case 'text': return { html: `<div class="text">${format(p.text?.body)}</div>` };
       case 'image': return renderMedia('image', p.image);
+      case 'audio': return renderMedia('audio', p.audio);
       case 'location': return renderLocation(p.location);
       case 'interactive': {
         const r = p.interactive?.button_reply || p.interactive?.list_reply || {};
@@ -514,7 +531,7 @@
       hint.innerHTML =
         `<div class="wave-hand">👋</div><b>Say hi to ${esc(biz().name)}</b>` +
         `<p>Type below as <b>${esc(state.me.name)}</b>, to ${esc(biz().display_phone_number)}. The sandbox wraps it in Meta's webhook envelope (with this number's <code>metadata</code>), signs it, and POSTs it to the component. Whatever the component sends back from this number through the Graph API shows up here.</p>` +
-        `<p class="tips">📎 sample photo or location · hover a reply (or long-press) to react or quote · ⋮ for faults and the request log</p>`;
+        `<p class="tips">📎 sample photo, location or voice note · hover a reply (or long-press) to react or quote · ⋮ for faults and the request log</p>`;
       list.appendChild(hint);
     }
     markSeen();
@@ -857,6 +874,8 @@
       input.value = '';
       autosize();
       act({ type: 'image', caption, context });
+    } else if (b.dataset.attach === 'audio') {
+      act({ type: 'audio', context });
     } else {
       sendLocation(context);
     }

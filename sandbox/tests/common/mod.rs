@@ -230,6 +230,17 @@ pub async fn call(
     headers: &[(&str, &str)],
     body: &str,
 ) -> Result<Answer, String> {
+    call_bytes(addr, method, path, headers, Bytes::from(body.to_string())).await
+}
+
+/// [`call`] with a body of any bytes.
+pub async fn call_bytes(
+    addr: SocketAddr,
+    method: Method,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Bytes,
+) -> Result<Answer, String> {
     tokio::time::timeout(WAIT, async {
         let stream = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
         let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
@@ -243,9 +254,7 @@ pub async fn call(
         for (k, v) in headers {
             builder = builder.header(*k, *v);
         }
-        let request = builder
-            .body(Full::new(Bytes::from(body.to_string())))
-            .unwrap();
+        let request = builder.body(Full::new(body)).unwrap();
         let response = sender
             .send_request(request)
             .await
