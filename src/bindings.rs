@@ -51,3 +51,10 @@ pub use exports::asterai::whatsapp::outgoing;
 /// The exported `outgoing` interface.
 #[cfg(feature = "asterai")]
 pub use exports::asterai::whatsapp0_4_0::outgoing;
+
+/// The exported `media` interface.
+#[cfg(not(feature = "asterai"))]
+pub use exports::asterai::whatsapp::media;
+/// The exported `media` interface.
+#[cfg(feature = "asterai")]
+pub use exports::asterai::whatsapp0_4_0::media;

@@ -824,6 +824,86 @@ record!(ReadReceipt {
     typing,
     phone_number_id
 });
+record!(VoiceMessage {
+    to,
+    source,
+    reply_to,
+    phone_number_id,
+    biz_opaque_callback_data
+});
+record!(LocationRequestMessage {
+    to,
+    body,
+    reply_to,
+    phone_number_id,
+    biz_opaque_callback_data
+});
+variant!(FlowRef { Id(String) => "id", Name(String) => "name" });
+record!(FlowNavigate { screen, data_json });
+variant!(FlowAction {
+    Navigate(FlowNavigate) => "navigate",
+    DataExchange => "data-exchange",
+});
+record!(FlowMessage {
+    to,
+    flow,
+    flow_token,
+    cta,
+    body,
+    header,
+    footer,
+    action,
+    draft,
+    reply_to,
+    phone_number_id,
+    biz_opaque_callback_data,
+});
+record!(BlockFailure {
+    user,
+    code,
+    message
+});
+record!(BlockResult { done, failed });
+wit_enum!(BusinessVertical {
+    Undefined => "undefined",
+    Other => "other",
+    Auto => "auto",
+    Beauty => "beauty",
+    Apparel => "apparel",
+    Edu => "edu",
+    Entertain => "entertain",
+    EventPlan => "event-plan",
+    Finance => "finance",
+    Grocery => "grocery",
+    Govt => "govt",
+    Hotel => "hotel",
+    Health => "health",
+    Nonprofit => "nonprofit",
+    ProfServices => "prof-services",
+    Retail => "retail",
+    Travel => "travel",
+    Restaurant => "restaurant",
+    NotABiz => "not-a-biz",
+});
+record!(BusinessProfileDetails {
+    about,
+    address,
+    description,
+    email,
+    profile_picture_url,
+    websites,
+    vertical,
+});
+record!(BusinessProfileUpdate {
+    about,
+    address,
+    description,
+    email,
+    websites,
+    vertical,
+    profile_picture_handle,
+    phone_number_id,
+});
 record!(Reply {
     body,
     quote,
@@ -844,6 +924,9 @@ variant!(Action {
     SendTemplate(TemplateMessage) => "send-template",
     SendReaction(ReactionMessage) => "send-reaction",
     MarkRead(ReadReceipt) => "mark-read",
+    SendVoice(VoiceMessage) => "send-voice",
+    SendLocationRequest(LocationRequestMessage) => "send-location-request",
+    SendFlow(FlowMessage) => "send-flow",
 });
 record!(Sent {
     message_ids,
@@ -1319,7 +1402,130 @@ mod tests {
                 typing: true,
                 phone_number_id: some("PNID"),
             }),
+            Action::SendVoice(VoiceMessage {
+                to: s(""),
+                source: MediaSource::Link(s("https://example.com/note.ogg")),
+                reply_to: some("wamid.Q"),
+                phone_number_id: None,
+                biz_opaque_callback_data: some("v"),
+            }),
+            Action::SendLocationRequest(LocationRequestMessage {
+                to: s("group:120363025246125486"),
+                body: s("Where?"),
+                reply_to: None,
+                phone_number_id: some("PNID"),
+                biz_opaque_callback_data: None,
+            }),
+            Action::SendFlow(flow_message(FlowAction::Navigate(FlowNavigate {
+                screen: s("START"),
+                data_json: some(r#"{"a":1}"#),
+            }))),
+            Action::SendFlow(FlowMessage {
+                flow: FlowRef::Name(s("signup")),
+                draft: true,
+                ..flow_message(FlowAction::DataExchange)
+            }),
         ]
+    }
+
+    fn flow_message(action: FlowAction) -> FlowMessage {
+        FlowMessage {
+            to: s("US.13491208655302741918"),
+            flow: FlowRef::Id(s("1234")),
+            flow_token: s("token"),
+            cta: s("Book"),
+            body: s("Book a table"),
+            header: some("Bistro"),
+            footer: None,
+            action,
+            draft: false,
+            reply_to: None,
+            phone_number_id: None,
+            biz_opaque_callback_data: some("f"),
+        }
+    }
+
+    #[test]
+    fn block_results_and_business_profiles_survive_a_round_trip() {
+        let block: Result<BlockResult, SendError> = Ok(BlockResult {
+            done: vec![s("16505551234"), s("US.1")],
+            failed: vec![
+                BlockFailure {
+                    user: s("16505550000"),
+                    code: Some(131047),
+                    message: some("Re-engagement required"),
+                },
+                BlockFailure {
+                    user: s("1"),
+                    code: None,
+                    message: None,
+                },
+            ],
+        });
+        assert_round_trip(&block);
+        let details = BusinessProfileDetails {
+            about: some("About"),
+            address: None,
+            description: some("Desc"),
+            email: some("a@b.example"),
+            profile_picture_url: None,
+            websites: vec![s("https://a.example")],
+            vertical: some("RETAIL"),
+        };
+        assert_round_trip(&details);
+        use BusinessVertical as V;
+        for vertical in [
+            V::Undefined,
+            V::Other,
+            V::Auto,
+            V::Beauty,
+            V::Apparel,
+            V::Edu,
+            V::Entertain,
+            V::EventPlan,
+            V::Finance,
+            V::Grocery,
+            V::Govt,
+            V::Hotel,
+            V::Health,
+            V::Nonprofit,
+            V::ProfServices,
+            V::Retail,
+            V::Travel,
+            V::Restaurant,
+            V::NotABiz,
+        ] {
+            let update = BusinessProfileUpdate {
+                about: some("a"),
+                address: some("b"),
+                description: None,
+                email: None,
+                websites: Some(vec![]),
+                vertical: Some(vertical),
+                profile_picture_handle: some("h"),
+                phone_number_id: None,
+            };
+            assert_round_trip(&update);
+        }
+        let cleared = BusinessProfileUpdate {
+            about: None,
+            address: None,
+            description: None,
+            email: None,
+            websites: None,
+            vertical: None,
+            profile_picture_handle: None,
+            phone_number_id: some("P"),
+        };
+        assert_round_trip(&cleared);
+        assert_eq!(
+            BusinessVertical::EventPlan.to_json(),
+            serde_json::json!("event-plan")
+        );
+        assert_eq!(
+            FlowAction::DataExchange.to_json(),
+            serde_json::json!({"tag": "data-exchange"})
+        );
     }
 
     // ------------------------------------------------------------ round trips

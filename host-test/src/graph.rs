@@ -197,9 +197,18 @@ impl GraphResponse {
     ///   `200 {"messaging_product":"whatsapp","contacts":[{"input":"<to>","wa_id":"<to digits>"}],"messages":[{"id":"wamid.sandbox.<n>"}]}`
     ///   where `<n>` is `req.index + 1` (unique per harness);
     /// * `GET /<version>/<phone-id>`:
-    ///   `200 {"verified_name":"Sandbox Co","display_phone_number":"+1 555 0100","id":"<phone-id>","quality_rating":"GREEN"}`;
+    ///   `200 {"verified_name":"Sandbox Co","display_phone_number":"+1 555 0100","id":"<phone-id>","quality_rating":"GREEN"}`
+    ///   when the query asks for `fields` (get-self);
+    /// * media ([`SANDBOX_MEDIA_HOST`], [`sandbox_media_bytes`]): `GET /<version>/<media-id>`
+    ///   without `fields`: `200 {"messaging_product":"whatsapp","url":"https://lookaside.fbsbx.com/whatsapp_business/attachments/?mid=<media-id>","mime_type":"text/plain","sha256":"<hex>","file_size":<n>,"id":"<media-id>"}`;
+    ///   `GET` of that URL: the bytes (`application/octet-stream`);
+    ///   `POST .../media`: `200 {"id":"sandbox-media-<n>"}`; `DELETE /<version>/<media-id>`:
+    ///   `200 {"success":true}`;
     /// * anything else: `400` Meta error (code 100, `GraphMethodException`).
     pub fn sandbox(req: &GraphRequest) -> Self {
+        if let Some(answer) = Self::sandbox_media(req) {
+            return answer;
+        }
         let body = req.json();
         if req.is_messages_post() {
             if body.get("status").and_then(Value::as_str) == Some("read") {
@@ -218,7 +227,7 @@ impl GraphResponse {
             }
         }
         let segments: Vec<&str> = req.path.split('/').filter(|s| !s.is_empty()).collect();
-        if req.method == "GET" && segments.len() == 2 {
+        if req.method == "GET" && segments.len() == 2 && asks_for_fields(req) {
             return Self::json(
                 200,
                 json!({
@@ -235,5 +244,69 @@ impl GraphResponse {
             "GraphMethodException",
             &format!("sandbox: no canned answer for {} {}", req.method, req.path),
         )
+    }
+}
+
+/// The host of the sandbox's media download URLs.
+pub const SANDBOX_MEDIA_HOST: &str = "lookaside.fbsbx.com";
+
+/// The bytes of media `id` in [`GraphResponse::sandbox`]: `sandbox media <id>`.
+pub fn sandbox_media_bytes(id: &str) -> Vec<u8> {
+    format!("sandbox media {id}").into_bytes()
+}
+
+fn asks_for_fields(req: &GraphRequest) -> bool {
+    req.query
+        .as_deref()
+        .is_some_and(|q| q.split('&').any(|pair| pair.starts_with("fields=")))
+}
+
+impl GraphResponse {
+    /// The sandbox's media answers (see [`GraphResponse::sandbox`]).
+    fn sandbox_media(req: &GraphRequest) -> Option<Self> {
+        use sha2::Digest;
+        let segments: Vec<&str> = req.path.split('/').filter(|s| !s.is_empty()).collect();
+        if req.authority == SANDBOX_MEDIA_HOST && req.method == "GET" {
+            let id = req
+                .query
+                .as_deref()
+                .unwrap_or_default()
+                .split('&')
+                .find_map(|pair| pair.strip_prefix("mid="))
+                .unwrap_or_default();
+            return Some(Self::bytes(
+                200,
+                "application/octet-stream",
+                sandbox_media_bytes(id),
+            ));
+        }
+        if req.method == "POST" && segments.len() == 3 && segments[2] == "media" {
+            return Some(Self::json(
+                200,
+                json!({"id": format!("sandbox-media-{}", req.index + 1)}),
+            ));
+        }
+        if segments.len() != 2 {
+            return None;
+        }
+        let id = segments[1];
+        match req.method.as_str() {
+            "DELETE" => Some(Self::json(200, json!({"success": true}))),
+            "GET" if !asks_for_fields(req) => {
+                let bytes = sandbox_media_bytes(id);
+                Some(Self::json(
+                    200,
+                    json!({
+                        "messaging_product": "whatsapp",
+                        "url": format!("https://{SANDBOX_MEDIA_HOST}/whatsapp_business/attachments/?mid={id}"),
+                        "mime_type": "text/plain",
+                        "sha256": hex::encode(sha2::Sha256::digest(&bytes)),
+                        "file_size": bytes.len(),
+                        "id": id
+                    }),
+                ))
+            }
+            _ => None,
+        }
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! Runs the real, built component (`target/wasm32-wasip2/release/whatsapp.wasm`) in an
 //! embedded wasmtime 48 the way `wasmtime serve` does: a fresh store and instance for
-//! every webhook request and for every exported `outgoing` call. Around it:
+//! every webhook request and for every exported `outgoing` and `media` call. Around it:
 //!
 //! * a **consumer** implementing the imported `asterai:whatsapp/incoming-handler`:
 //!   every `on-message` / `on-status` / `on-update` call is recorded with the
@@ -118,8 +118,12 @@ use wasmtime_wasi_http::{
 /// Re-exported so tests can write `anyhow::Result<()>` with only `use host_test::*`.
 pub use anyhow;
 pub use bindings::asterai::whatsapp::types::*;
+pub use bindings::exports::asterai::whatsapp::media::{
+    ChecksumMismatch, Downloaded, FileUpload, MediaError, MediaInfo, TooLarge,
+};
 pub use graph::{
-    ErrorCode, GraphRequest, GraphResponse, RequestOptions, DEFAULT_FIRST_BYTE_TIMEOUT,
+    sandbox_media_bytes, ErrorCode, GraphRequest, GraphResponse, RequestOptions,
+    DEFAULT_FIRST_BYTE_TIMEOUT, SANDBOX_MEDIA_HOST,
 };
 pub use records::{Event, EventKind, MessageCall, Response, StatusCall, UpdateCall};
 
@@ -654,6 +658,12 @@ impl Harness {
         Outgoing { h: self }
     }
 
+    /// Typed calls of the exported `asterai:whatsapp/media` functions, each in a fresh
+    /// instance.
+    pub fn media(&self) -> MediaApi<'_> {
+        MediaApi { h: self }
+    }
+
     // ------------------------------------------------------------------ records
 
     /// Every message passed to `on-message`, in call order.
@@ -936,6 +946,14 @@ outgoing_fns! {
     react(ReactionMessage) -> Sent, SendError = call_react, "react";
     /// `mark-read`.
     mark_read(ReadReceipt) -> (), SendError = call_mark_read, "mark-read";
+    /// `send-voice`.
+    send_voice(VoiceMessage) -> Sent, SendError = call_send_voice, "send-voice";
+    /// `send-location-request`.
+    send_location_request(LocationRequestMessage) -> Sent, SendError = call_send_location_request, "send-location-request";
+    /// `send-flow`.
+    send_flow(FlowMessage) -> Sent, SendError = call_send_flow, "send-flow";
+    /// `update-business-profile`.
+    update_business_profile(BusinessProfileUpdate) -> (), SendError = call_update_business_profile, "update-business-profile";
 }
 
 impl Outgoing<'_> {
@@ -950,6 +968,110 @@ impl Outgoing<'_> {
             .call_get_self(&mut store, phone_number_id)
             .await;
         self.h.finish_outgoing(instance, "get-self", r)
+    }
+
+    /// `block-users` on the given business phone number id (`None`: the configured one).
+    pub async fn block_users(
+        &self,
+        users: &[String],
+        phone_number_id: Option<&str>,
+    ) -> Result<Result<BlockResult, SendError>> {
+        let (mut store, w, instance) = self.h.start_outgoing("block-users").await?;
+        let r = w
+            .asterai_whatsapp_outgoing()
+            .call_block_users(&mut store, users, phone_number_id)
+            .await;
+        self.h.finish_outgoing(instance, "block-users", r)
+    }
+
+    /// `unblock-users` on the given business phone number id (`None`: the configured one).
+    pub async fn unblock_users(
+        &self,
+        users: &[String],
+        phone_number_id: Option<&str>,
+    ) -> Result<Result<BlockResult, SendError>> {
+        let (mut store, w, instance) = self.h.start_outgoing("unblock-users").await?;
+        let r = w
+            .asterai_whatsapp_outgoing()
+            .call_unblock_users(&mut store, users, phone_number_id)
+            .await;
+        self.h.finish_outgoing(instance, "unblock-users", r)
+    }
+
+    /// `get-business-profile` of the given business phone number id (`None`: the
+    /// configured one).
+    pub async fn get_business_profile(
+        &self,
+        phone_number_id: Option<&str>,
+    ) -> Result<Result<BusinessProfileDetails, SendError>> {
+        let (mut store, w, instance) = self.h.start_outgoing("get-business-profile").await?;
+        let r = w
+            .asterai_whatsapp_outgoing()
+            .call_get_business_profile(&mut store, phone_number_id)
+            .await;
+        self.h.finish_outgoing(instance, "get-business-profile", r)
+    }
+}
+
+/// Typed wrappers of the exported `asterai:whatsapp/media` functions; get one with
+/// [`Harness::media`]. Like [`Outgoing`]: each call runs in a fresh instance (logged as
+/// [`EventKind::Call`] with the WIT name, for example `look-up`); the outer `Result` is
+/// a trap, the inner one the function's WIT result.
+pub struct MediaApi<'a> {
+    h: &'a Harness,
+}
+
+impl MediaApi<'_> {
+    /// `look-up`, checking the media's number when one is given.
+    pub async fn look_up(
+        &self,
+        media_id: &str,
+        phone_number_id: Option<&str>,
+    ) -> Result<Result<MediaInfo, MediaError>> {
+        let (mut store, w, instance) = self.h.start_outgoing("look-up").await?;
+        let r = w
+            .asterai_whatsapp_media()
+            .call_look_up(&mut store, media_id, phone_number_id)
+            .await;
+        self.h.finish_outgoing(instance, "look-up", r)
+    }
+
+    /// `download`, checking the media's number when one is given.
+    pub async fn download(
+        &self,
+        media_id: &str,
+        phone_number_id: Option<&str>,
+    ) -> Result<Result<Downloaded, MediaError>> {
+        let (mut store, w, instance) = self.h.start_outgoing("download").await?;
+        let r = w
+            .asterai_whatsapp_media()
+            .call_download(&mut store, media_id, phone_number_id)
+            .await;
+        self.h.finish_outgoing(instance, "download", r)
+    }
+
+    /// `upload`.
+    pub async fn upload(&self, file: &FileUpload) -> Result<Result<String, MediaError>> {
+        let (mut store, w, instance) = self.h.start_outgoing("upload").await?;
+        let r = w
+            .asterai_whatsapp_media()
+            .call_upload(&mut store, file)
+            .await;
+        self.h.finish_outgoing(instance, "upload", r)
+    }
+
+    /// `delete`, checking the media's number when one is given.
+    pub async fn delete(
+        &self,
+        media_id: &str,
+        phone_number_id: Option<&str>,
+    ) -> Result<Result<(), MediaError>> {
+        let (mut store, w, instance) = self.h.start_outgoing("delete").await?;
+        let r = w
+            .asterai_whatsapp_media()
+            .call_delete(&mut store, media_id, phone_number_id)
+            .await;
+        self.h.finish_outgoing(instance, "delete", r)
     }
 }
 

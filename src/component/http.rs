@@ -1,5 +1,6 @@
 //! wasi:http plumbing: reading a capped request body, writing a response, and sending
-//! an outgoing request. Nothing here can trap: every host error becomes a value.
+//! an outgoing request (its answer read whole, or streamed to the caller). Nothing here
+//! can trap: every host error becomes a value.
 
 use wasi::http::outgoing_handler;
 use wasi::http::types::{
@@ -120,6 +121,81 @@ pub fn send(
     headers: &[(String, String)],
     body: Option<&[u8]>,
 ) -> Result<Answer, ErrorCode> {
+    read_answer(start(method, url, headers, body)?)
+}
+
+/// What [`fetch`] hands its caller before the body.
+pub struct Head {
+    /// Status code.
+    pub status: u16,
+    /// `content-type`, when given.
+    pub content_type: Option<String>,
+    /// `content-length`, when given and a number.
+    pub content_length: Option<u64>,
+}
+
+/// Sends a request and streams the answer: `head` gets the status and headers and says
+/// whether to read the body; `chunk` gets each piece of it (at most 64 KiB) and says
+/// whether to go on. Nothing is buffered here, so the caller decides how much is held.
+pub fn fetch(
+    method: &str,
+    url: &str,
+    headers: &[(String, String)],
+    body: Option<&[u8]>,
+    head: impl FnOnce(Head) -> bool,
+    mut chunk: impl FnMut(Vec<u8>) -> bool,
+) -> Result<(), ErrorCode> {
+    let response = start(method, url, headers, body)?;
+    let fields = response.headers();
+    let content_type =
+        first(&fields, "content-type").map(|v| String::from_utf8_lossy(&v).into_owned());
+    let content_length = first(&fields, "content-length")
+        .and_then(|v| String::from_utf8(v).ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    drop(fields);
+    let go_on = head(Head {
+        status: response.status(),
+        content_type,
+        content_length,
+    });
+    if !go_on {
+        return Ok(());
+    }
+    let incoming = response
+        .consume()
+        .map_err(|()| ErrorCode::InternalError(None))?;
+    let result = {
+        let stream = incoming
+            .stream()
+            .map_err(|()| ErrorCode::InternalError(None))?;
+        loop {
+            match stream.blocking_read(64 * 1024) {
+                Ok(bytes) => {
+                    if !chunk(bytes) {
+                        break Ok(());
+                    }
+                }
+                Err(StreamError::Closed) => break Ok(()),
+                Err(StreamError::LastOperationFailed(_)) => {
+                    break Err(ErrorCode::HttpProtocolError)
+                }
+            }
+        }
+    };
+    // A body left unread is dropped with its stream: the host closes the connection.
+    if result.is_ok() {
+        let _ = IncomingBody::finish(incoming);
+    }
+    result
+}
+
+/// Sends a request and waits for the answer's head.
+fn start(
+    method: &str,
+    url: &str,
+    headers: &[(String, String)],
+    body: Option<&[u8]>,
+) -> Result<IncomingResponse, ErrorCode> {
     let (scheme, authority, path) = split_url(url).ok_or(ErrorCode::HttpRequestUriInvalid)?;
     let list: Vec<(String, Vec<u8>)> = headers
         .iter()
@@ -130,6 +206,7 @@ pub fn send(
     let method = match method {
         "GET" => Method::Get,
         "POST" => Method::Post,
+        "DELETE" => Method::Delete,
         other => Method::Other(other.to_string()),
     };
     let invalid = |()| ErrorCode::HttpRequestUriInvalid;
@@ -159,12 +236,11 @@ pub fn send(
     let _ = OutgoingBody::finish(outgoing_body, None);
 
     future.subscribe().block();
-    let response = match future.get() {
-        Some(Ok(Ok(response))) => response,
-        Some(Ok(Err(code))) => return Err(code),
-        Some(Err(())) | None => return Err(ErrorCode::InternalError(None)),
-    };
-    read_answer(response)
+    match future.get() {
+        Some(Ok(Ok(response))) => Ok(response),
+        Some(Ok(Err(code))) => Err(code),
+        Some(Err(())) | None => Err(ErrorCode::InternalError(None)),
+    }
 }
 
 fn read_answer(response: IncomingResponse) -> Result<Answer, ErrorCode> {

@@ -9,6 +9,7 @@ use asterai as consumer;
 mod consumer;
 mod delivery;
 mod http;
+mod media;
 mod outgoing;
 mod platform;
 

@@ -11,9 +11,10 @@ use crate::bindings::outgoing::Guest;
 use crate::outbound::graph::{GraphConfig, GraphRequest};
 use crate::outbound::sender::{HttpAnswer, Sender, Transport};
 use crate::types::{
-    BusinessProfile, ButtonsMessage, ContactsMessage, CtaUrlMessage, ListMessage, LocationMessage,
-    MediaMessage, ReactionMessage, ReadReceipt, SendError, Sent, TemplateMessage, TextFailure,
-    TextMessage,
+    BlockResult, BusinessProfile, BusinessProfileDetails, BusinessProfileUpdate, ButtonsMessage,
+    ContactsMessage, CtaUrlMessage, FlowMessage, ListMessage, LocationMessage,
+    LocationRequestMessage, MediaMessage, ReactionMessage, ReadReceipt, SendError, Sent,
+    TemplateMessage, TextFailure, TextMessage, VoiceMessage,
 };
 
 /// The transport of a component instance.
@@ -100,5 +101,41 @@ impl Guest for super::Component {
 
     fn get_self(phone_number_id: Option<String>) -> Result<BusinessProfile, SendError> {
         sender().get_self(phone_number_id.as_deref())
+    }
+
+    fn send_voice(message: VoiceMessage) -> Result<Sent, SendError> {
+        sender().send_voice(&message)
+    }
+
+    fn send_location_request(message: LocationRequestMessage) -> Result<Sent, SendError> {
+        sender().send_location_request(&message)
+    }
+
+    fn send_flow(message: FlowMessage) -> Result<Sent, SendError> {
+        sender().send_flow(&message)
+    }
+
+    fn block_users(
+        users: Vec<String>,
+        phone_number_id: Option<String>,
+    ) -> Result<BlockResult, SendError> {
+        sender().block_users(&users, phone_number_id.as_deref(), true)
+    }
+
+    fn unblock_users(
+        users: Vec<String>,
+        phone_number_id: Option<String>,
+    ) -> Result<BlockResult, SendError> {
+        sender().block_users(&users, phone_number_id.as_deref(), false)
+    }
+
+    fn get_business_profile(
+        phone_number_id: Option<String>,
+    ) -> Result<BusinessProfileDetails, SendError> {
+        sender().get_business_profile(phone_number_id.as_deref())
+    }
+
+    fn update_business_profile(update: BusinessProfileUpdate) -> Result<(), SendError> {
+        sender().update_business_profile(&update)
     }
 }

@@ -25,9 +25,10 @@
 //!   characters ([`validate_callback_data`]).
 
 use crate::types::{
-    ButtonsMessage, ContactCard, ContactsMessage, CtaUrlMessage, InteractiveHeader, InvalidRequest,
-    ListMessage, LocationMessage, MediaKind, MediaMessage, MediaSource, ReactionMessage,
-    ReadReceipt, TemplateComponent, TemplateComponentKind, TemplateMessage, TemplateValue,
+    BusinessProfileUpdate, ButtonsMessage, ContactCard, ContactsMessage, CtaUrlMessage, FlowAction,
+    FlowMessage, FlowRef, InteractiveHeader, InvalidRequest, ListMessage, LocationMessage,
+    LocationRequestMessage, MediaKind, MediaMessage, MediaSource, ReactionMessage, ReadReceipt,
+    TemplateComponent, TemplateComponentKind, TemplateMessage, TemplateValue, VoiceMessage,
 };
 
 /// Most characters in one text message; longer texts are split into parts.
@@ -74,6 +75,35 @@ pub const TEMPLATE_BUTTON_INDEX_MAX: u32 = 9;
 pub const COUPON_CODE_MAX: usize = 15;
 /// Most characters in `biz_opaque_callback_data`.
 pub const CALLBACK_DATA_MAX: usize = 512;
+/// Most characters in the body of a location request (Meta: "Maximum 1024 characters").
+pub const LOCATION_REQUEST_BODY_MAX: usize = 1024;
+/// Most characters in the body of a flow message.
+pub const FLOW_BODY_MAX: usize = 1024;
+/// Most characters in the button text of a flow message (`flow_cta`). Meta's "Sending a
+/// Flow" reference: "Text on the CTA button. For example: 'Signup'. Character limit - 20
+/// characters (no emoji)"; pywa's `FlowButton.title` says the same ("Up to 20
+/// characters, no emojis"). Some older pages say 30: the stricter 20 is checked.
+pub const FLOW_CTA_MAX: usize = 20;
+/// Fewest users in one block or unblock request.
+pub const BLOCK_USERS_MIN: usize = 1;
+/// Most users in one block or unblock request. Meta documents no number: only a 64,000
+/// user blocklist, and error 130429 when "too many numbers are in the request itself"
+/// (Block Users API, error codes), and pywa sets no bound. 1000 keeps a request well
+/// inside what Meta answers, and is this component's own cap, not Meta's.
+pub const BLOCK_USERS_MAX: usize = 1000;
+/// Most characters in a business profile's "About" text (Meta's business profile
+/// reference: "Minimum 1 character. Maximum 139 characters").
+pub const PROFILE_ABOUT_MAX: usize = 139;
+/// Most characters in a business profile's address (Meta and pywa: 256).
+pub const PROFILE_ADDRESS_MAX: usize = 256;
+/// Most characters in a business profile's description (Meta and pywa: 512).
+pub const PROFILE_DESCRIPTION_MAX: usize = 512;
+/// Most characters in a business profile's e-mail address (Meta and pywa: 128).
+pub const PROFILE_EMAIL_MAX: usize = 128;
+/// Most web sites in a business profile (Meta and pywa: "a maximum of 2 websites").
+pub const PROFILE_WEBSITES_MAX: usize = 2;
+/// Most characters in each web site of a business profile (Meta and pywa: 256).
+pub const PROFILE_WEBSITE_MAX: usize = 256;
 
 /// Length of `s` as these checks count it: Unicode scalar values.
 pub fn char_count(s: &str) -> usize {
@@ -698,6 +728,152 @@ pub fn validate_template(message: &TemplateMessage) -> Result<(), InvalidRequest
                 &component.kind,
                 &parameter.value,
             )?;
+        }
+    }
+    Ok(())
+}
+
+/// Checks a voice note: its source (an id, or an http(s) link).
+pub fn validate_voice(message: &VoiceMessage) -> Result<(), InvalidRequest> {
+    validate_media_source("source", &message.source)
+}
+
+/// Checks a location request: body 1 to [`LOCATION_REQUEST_BODY_MAX`] characters.
+pub fn validate_location_request(message: &LocationRequestMessage) -> Result<(), InvalidRequest> {
+    required("body", &message.body, LOCATION_REQUEST_BODY_MAX)
+}
+
+/// True for a character Meta would count as an emoji in a button text: pictographs,
+/// emoticons, symbols and dingbats, regional indicators, and the emoji variation
+/// selector.
+fn is_emoji(c: char) -> bool {
+    matches!(
+        u32::from(c),
+        0x1F000..=0x1FAFF | 0x2600..=0x27BF | 0x2B00..=0x2BFF | 0xFE0F | 0x200D
+    )
+}
+
+/// A JSON object with at least one member, as text: `field` is where it was given.
+fn non_empty_json_object(field: &str, text: &str) -> Result<(), InvalidRequest> {
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(serde_json::Value::Object(object)) if object.is_empty() => Err(invalid(
+            field,
+            "must be a non-empty JSON object, got {} (leave it out instead)",
+        )),
+        Ok(serde_json::Value::Object(_)) => Ok(()),
+        Ok(_) => Err(invalid(
+            field,
+            "must be a JSON object, got another JSON value",
+        )),
+        Err(_) => Err(invalid(
+            field,
+            "must be a JSON object, got text that is not JSON",
+        )),
+    }
+}
+
+/// Checks a flow message: the flow's id or name and the flow token not blank; the
+/// button text 1 to [`FLOW_CTA_MAX`] characters without emoji; body 1 to 1024; header
+/// and footer at most 60; for `navigate`, a screen, and data (when given) a non-empty
+/// JSON object.
+pub fn validate_flow(message: &FlowMessage) -> Result<(), InvalidRequest> {
+    match &message.flow {
+        FlowRef::Id(id) => not_blank("flow.id", id)?,
+        FlowRef::Name(name) => not_blank("flow.name", name)?,
+    }
+    not_blank("flow-token", &message.flow_token)?;
+    required("cta", &message.cta, FLOW_CTA_MAX)?;
+    if message.cta.chars().any(is_emoji) {
+        return Err(invalid("cta", "must not contain emoji"));
+    }
+    required("body", &message.body, FLOW_BODY_MAX)?;
+    optional("header", &message.header, HEADER_TEXT_MAX)?;
+    optional("footer", &message.footer, FOOTER_MAX)?;
+    if let FlowAction::Navigate(navigate) = &message.action {
+        not_blank("action.screen", &navigate.screen)?;
+        if let Some(data) = present(&navigate.data_json) {
+            non_empty_json_object("action.data-json", data)?;
+        }
+    }
+    Ok(())
+}
+
+/// Checks the users of a block or unblock request: [`BLOCK_USERS_MIN`] to
+/// [`BLOCK_USERS_MAX`] of them (each is read as a recipient by the request builder).
+pub fn validate_block_users(users: &[String]) -> Result<(), InvalidRequest> {
+    let count = users.len();
+    if count < BLOCK_USERS_MIN {
+        return Err(invalid("users", "at least 1 user, got 0"));
+    }
+    if count > BLOCK_USERS_MAX {
+        return Err(invalid(
+            "users",
+            format!("at most {BLOCK_USERS_MAX} users per request, got {count}"),
+        ));
+    }
+    Ok(())
+}
+
+/// True for text shaped like an e-mail address: one `@` with something before it, a
+/// domain with a dot inside after it, and no whitespace.
+pub fn is_email(value: &str) -> bool {
+    let Some((local, domain)) = value.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.contains('@')
+        && domain
+            .split_once('.')
+            .is_some_and(|(name, rest)| !name.is_empty() && !rest.is_empty())
+        && !domain.ends_with('.')
+        && !value.chars().any(char::is_whitespace)
+}
+
+/// Checks a business profile update: something to change; about 1 to
+/// [`PROFILE_ABOUT_MAX`] characters, address at most 256, description at most 512,
+/// e-mail at most 128 and shaped like an address, at most 2 web sites, each an http(s)
+/// URL of at most 256 characters; a profile picture handle not blank. Blank texts count
+/// as absent, as everywhere.
+pub fn validate_profile_update(update: &BusinessProfileUpdate) -> Result<(), InvalidRequest> {
+    let nothing = present(&update.about).is_none()
+        && present(&update.address).is_none()
+        && present(&update.description).is_none()
+        && present(&update.email).is_none()
+        && update.websites.is_none()
+        && update.vertical.is_none()
+        && present(&update.profile_picture_handle).is_none();
+    if nothing {
+        return Err(invalid(
+            "update",
+            "nothing to change: give at least one field",
+        ));
+    }
+    optional("about", &update.about, PROFILE_ABOUT_MAX)?;
+    optional("address", &update.address, PROFILE_ADDRESS_MAX)?;
+    optional("description", &update.description, PROFILE_DESCRIPTION_MAX)?;
+    if let Some(email) = present(&update.email) {
+        at_most("email", email, PROFILE_EMAIL_MAX)?;
+        if !is_email(email) {
+            return Err(invalid(
+                "email",
+                "must be an e-mail address such as name@example.com",
+            ));
+        }
+    }
+    if let Some(websites) = &update.websites {
+        if websites.len() > PROFILE_WEBSITES_MAX {
+            return Err(invalid(
+                "websites",
+                format!(
+                    "at most {PROFILE_WEBSITES_MAX} web sites, got {}",
+                    websites.len()
+                ),
+            ));
+        }
+        for (i, site) in websites.iter().enumerate() {
+            let field = format!("websites[{i}]");
+            http_url(&field, site)?;
+            at_most(&field, site, PROFILE_WEBSITE_MAX)?;
         }
     }
     Ok(())
@@ -2088,5 +2264,324 @@ mod tests {
             "message-id",
             "must not be empty",
         );
+    }
+
+    // ------------------------------------------------------------ more kinds
+
+    fn voice(source: MediaSource) -> VoiceMessage {
+        VoiceMessage {
+            to: "1".into(),
+            source,
+            reply_to: None,
+            phone_number_id: None,
+            biz_opaque_callback_data: None,
+        }
+    }
+
+    #[test]
+    fn voice_sources() {
+        assert_ok(validate_voice(&voice(MediaSource::Id("123".into()))));
+        assert_ok(validate_voice(&voice(MediaSource::Link(
+            "https://x.test/v.ogg".into(),
+        ))));
+        assert_invalid(
+            validate_voice(&voice(MediaSource::Id(" ".into()))),
+            "source.id",
+            "must not be empty",
+        );
+        assert_field(
+            validate_voice(&voice(MediaSource::Link("x.test/v.ogg".into()))),
+            "source.link",
+        );
+    }
+
+    #[test]
+    fn location_request_body_limits() {
+        let request = |body: String| LocationRequestMessage {
+            to: "1".into(),
+            body,
+            reply_to: None,
+            phone_number_id: None,
+            biz_opaque_callback_data: None,
+        };
+        assert_ok(validate_location_request(&request(s(1024))));
+        assert_invalid(
+            validate_location_request(&request(s(1025))),
+            "body",
+            "at most 1024 characters, got 1025",
+        );
+        assert_invalid(
+            validate_location_request(&request(" ".into())),
+            "body",
+            "must not be empty",
+        );
+    }
+
+    fn flow_message() -> FlowMessage {
+        FlowMessage {
+            to: "1".into(),
+            flow: FlowRef::Id("1234".into()),
+            flow_token: "token-1".into(),
+            cta: "Book".into(),
+            body: "Book a table".into(),
+            header: None,
+            footer: None,
+            action: FlowAction::Navigate(crate::types::FlowNavigate {
+                screen: "START".into(),
+                data_json: None,
+            }),
+            draft: false,
+            reply_to: None,
+            phone_number_id: None,
+            biz_opaque_callback_data: None,
+        }
+    }
+
+    fn with_data(data: &str) -> FlowMessage {
+        FlowMessage {
+            action: FlowAction::Navigate(crate::types::FlowNavigate {
+                screen: "START".into(),
+                data_json: Some(data.into()),
+            }),
+            ..flow_message()
+        }
+    }
+
+    #[test]
+    fn flow_texts() {
+        assert_ok(validate_flow(&flow_message()));
+        let m = |f: fn(&mut FlowMessage)| {
+            let mut m = flow_message();
+            f(&mut m);
+            validate_flow(&m)
+        };
+        assert_ok(m(|m| m.cta = s(20)));
+        assert_invalid(m(|m| m.cta = s(21)), "cta", "at most 20 characters, got 21");
+        assert_invalid(m(|m| m.cta = "".into()), "cta", "must not be empty");
+        assert_invalid(
+            m(|m| m.cta = "Book \u{1F37D}".into()),
+            "cta",
+            "must not contain emoji",
+        );
+        assert_ok(m(|m| m.cta = "Réserver".into()));
+        assert_ok(m(|m| m.body = s(1024)));
+        assert_invalid(
+            m(|m| m.body = s(1025)),
+            "body",
+            "at most 1024 characters, got 1025",
+        );
+        assert_invalid(m(|m| m.body = " ".into()), "body", "must not be empty");
+        assert_ok(m(|m| m.header = Some(s(60))));
+        assert_invalid(
+            m(|m| m.header = Some(s(61))),
+            "header",
+            "at most 60 characters, got 61",
+        );
+        assert_ok(m(|m| m.footer = Some(s(60))));
+        assert_invalid(
+            m(|m| m.footer = Some(s(61))),
+            "footer",
+            "at most 60 characters, got 61",
+        );
+        assert_invalid(
+            m(|m| m.flow = FlowRef::Id(" ".into())),
+            "flow.id",
+            "must not be empty",
+        );
+        assert_invalid(
+            m(|m| m.flow = FlowRef::Name("".into())),
+            "flow.name",
+            "must not be empty",
+        );
+        assert_invalid(
+            m(|m| m.flow_token = "".into()),
+            "flow-token",
+            "must not be empty",
+        );
+        assert_invalid(
+            m(|m| {
+                m.action = FlowAction::Navigate(crate::types::FlowNavigate {
+                    screen: " ".into(),
+                    data_json: None,
+                })
+            }),
+            "action.screen",
+            "must not be empty",
+        );
+        assert_ok(m(|m| m.action = FlowAction::DataExchange));
+    }
+
+    #[test]
+    fn flow_data_is_a_non_empty_json_object() {
+        assert_ok(validate_flow(&with_data(r#"{"table": 4}"#)));
+        assert_ok(validate_flow(&with_data(" "))); // blank: none
+        assert_invalid(
+            validate_flow(&with_data("{table: 4}")),
+            "action.data-json",
+            "must be a JSON object, got text that is not JSON",
+        );
+        assert_invalid(
+            validate_flow(&with_data("[1, 2]")),
+            "action.data-json",
+            "must be a JSON object, got another JSON value",
+        );
+        assert_invalid(
+            validate_flow(&with_data("{}")),
+            "action.data-json",
+            "must be a non-empty JSON object, got {} (leave it out instead)",
+        );
+    }
+
+    #[test]
+    fn block_users_count() {
+        let users = |n: usize| vec!["15550100".to_string(); n];
+        assert_invalid(
+            validate_block_users(&users(0)),
+            "users",
+            "at least 1 user, got 0",
+        );
+        assert_ok(validate_block_users(&users(1)));
+        assert_ok(validate_block_users(&users(1000)));
+        assert_invalid(
+            validate_block_users(&users(1001)),
+            "users",
+            "at most 1000 users per request, got 1001",
+        );
+    }
+
+    fn profile() -> BusinessProfileUpdate {
+        BusinessProfileUpdate {
+            about: None,
+            address: None,
+            description: None,
+            email: None,
+            websites: None,
+            vertical: None,
+            profile_picture_handle: None,
+            phone_number_id: None,
+        }
+    }
+
+    #[test]
+    fn profile_update_needs_a_field() {
+        assert_invalid(
+            validate_profile_update(&profile()),
+            "update",
+            "nothing to change: give at least one field",
+        );
+        assert_invalid(
+            validate_profile_update(&BusinessProfileUpdate {
+                about: Some(" ".into()),
+                phone_number_id: Some("P".into()),
+                ..profile()
+            }),
+            "update",
+            "nothing to change: give at least one field",
+        );
+        assert_ok(validate_profile_update(&BusinessProfileUpdate {
+            websites: Some(vec![]),
+            ..profile()
+        }));
+        assert_ok(validate_profile_update(&BusinessProfileUpdate {
+            vertical: Some(crate::types::BusinessVertical::Retail),
+            ..profile()
+        }));
+        assert_ok(validate_profile_update(&BusinessProfileUpdate {
+            profile_picture_handle: Some("4::aW1h".into()),
+            ..profile()
+        }));
+    }
+
+    #[test]
+    fn profile_update_lengths() {
+        let check = |f: fn(&mut BusinessProfileUpdate, String), n: usize| {
+            let mut p = profile();
+            f(&mut p, s(n));
+            validate_profile_update(&p)
+        };
+        let about: fn(&mut BusinessProfileUpdate, String) = |p, v| p.about = Some(v);
+        let address: fn(&mut BusinessProfileUpdate, String) = |p, v| p.address = Some(v);
+        let description: fn(&mut BusinessProfileUpdate, String) = |p, v| p.description = Some(v);
+        assert_ok(check(about, 1));
+        assert_ok(check(about, 139));
+        assert_invalid(
+            check(about, 140),
+            "about",
+            "at most 139 characters, got 140",
+        );
+        assert_ok(check(address, 256));
+        assert_invalid(
+            check(address, 257),
+            "address",
+            "at most 256 characters, got 257",
+        );
+        assert_ok(check(description, 512));
+        assert_invalid(
+            check(description, 513),
+            "description",
+            "at most 512 characters, got 513",
+        );
+    }
+
+    #[test]
+    fn profile_update_email() {
+        let email = |e: String| {
+            validate_profile_update(&BusinessProfileUpdate {
+                email: Some(e),
+                ..profile()
+            })
+        };
+        let at_limit = format!("{}@example.com", s(128 - 12));
+        assert_eq!(char_count(&at_limit), 128);
+        assert_ok(email(at_limit.clone()));
+        assert_invalid(
+            email(format!("a{at_limit}")),
+            "email",
+            "at most 128 characters, got 129",
+        );
+        for bad in [
+            "shop",
+            "shop@",
+            "@example.com",
+            "shop@example",
+            "sh op@example.com",
+            "a@b@c.d",
+            "a@example.",
+        ] {
+            assert_invalid(
+                email(bad.into()),
+                "email",
+                "must be an e-mail address such as name@example.com",
+            );
+        }
+        assert_ok(email("orders@shop.example.co".into()));
+    }
+
+    #[test]
+    fn profile_update_websites() {
+        let sites = |list: Vec<String>| {
+            validate_profile_update(&BusinessProfileUpdate {
+                websites: Some(list),
+                ..profile()
+            })
+        };
+        let url = |n: usize| format!("https://{}", s(n - 8));
+        assert_ok(sites(vec![url(256), "http://b.test".into()]));
+        assert_invalid(
+            sites(vec!["https://a.test".into(), url(257)]),
+            "websites[1]",
+            "at most 256 characters, got 257",
+        );
+        assert_invalid(
+            sites(vec![
+                "https://a.test".into(),
+                "https://b.test".into(),
+                "https://c.test".into(),
+            ]),
+            "websites",
+            "at most 2 web sites, got 3",
+        );
+        assert_field(sites(vec!["www.shop.test".into()]), "websites[0]");
+        assert_invalid(sites(vec!["".into()]), "websites[0]", "must not be empty");
     }
 }

@@ -6,5 +6,6 @@ pub mod format;
 pub mod graph;
 pub mod graph_error;
 pub mod limits;
+pub mod media;
 pub mod retry;
 pub mod sender;

@@ -22,9 +22,11 @@ use crate::outbound::graph_error::{
 use crate::outbound::limits;
 use crate::outbound::retry::{Backoff, RetryPolicy};
 use crate::types::{
-    Action, BusinessProfile, ButtonsMessage, ContactsMessage, CtaUrlMessage, InvalidRequest,
-    ListMessage, LocationMessage, MediaMessage, Message, ReactionMessage, ReadReceipt, SendError,
-    Sent, TemplateMessage, TextFailure, TextFormat, TextMessage, TransportKind,
+    Action, BlockResult, BusinessProfile, BusinessProfileDetails, BusinessProfileUpdate,
+    ButtonsMessage, ContactsMessage, CtaUrlMessage, FlowMessage, InvalidRequest, ListMessage,
+    LocationMessage, LocationRequestMessage, MediaMessage, Message, ReactionMessage, ReadReceipt,
+    SendError, Sent, TemplateMessage, TextFailure, TextFormat, TextMessage, TransportKind,
+    VoiceMessage,
 };
 
 /// An HTTP answer from the Graph API (or whatever answered in its place).
@@ -150,6 +152,9 @@ pub fn describe_action(action: &Action) -> &'static str {
         Action::SendTemplate(_) => "send-template",
         Action::SendReaction(_) => "send-reaction",
         Action::MarkRead(_) => "mark-read",
+        Action::SendVoice(_) => "send-voice",
+        Action::SendLocationRequest(_) => "send-location-request",
+        Action::SendFlow(_) => "send-flow",
     }
 }
 
@@ -444,6 +449,83 @@ impl<T: Transport> Sender<T> {
         )
     }
 
+    /// Sends a voice note.
+    pub fn send_voice(&mut self, message: &VoiceMessage) -> Result<Sent, SendError> {
+        self.post(message.phone_number_id.as_deref(), || {
+            graph::voice_body(message)
+        })
+    }
+
+    /// Sends a location request.
+    pub fn send_location_request(
+        &mut self,
+        message: &LocationRequestMessage,
+    ) -> Result<Sent, SendError> {
+        self.post(message.phone_number_id.as_deref(), || {
+            graph::location_request_body(message)
+        })
+    }
+
+    /// Sends a flow message.
+    pub fn send_flow(&mut self, message: &FlowMessage) -> Result<Sent, SendError> {
+        self.post(message.phone_number_id.as_deref(), || {
+            graph::flow_body(message)
+        })
+    }
+
+    /// Blocks (`block`) or unblocks `users` on `phone_number_id` (or the default
+    /// number). Retried like any idempotent request: blocking a blocked user again
+    /// changes nothing.
+    pub fn block_users(
+        &mut self,
+        users: &[String],
+        phone_number_id: Option<&str>,
+        block: bool,
+    ) -> Result<BlockResult, SendError> {
+        let route = self.route(phone_number_id)?;
+        let body = graph::block_users_body(users).map_err(SendError::InvalidRequest)?;
+        self.exchange(
+            &route
+                .config
+                .block_users(&route.phone_number_id, &body, block),
+            &route.config.access_token,
+            true,
+            graph::parse_block_response,
+        )
+    }
+
+    /// Reads the business profile of `phone_number_id` (or the default number).
+    pub fn get_business_profile(
+        &mut self,
+        phone_number_id: Option<&str>,
+    ) -> Result<BusinessProfileDetails, SendError> {
+        let route = self.route(phone_number_id)?;
+        self.exchange(
+            &route.config.get_business_profile(&route.phone_number_id),
+            &route.config.access_token,
+            true,
+            graph::parse_business_profile_response,
+        )
+    }
+
+    /// Changes the fields given of the business profile of the update's number (or the
+    /// default number). Retried like any idempotent request.
+    pub fn update_business_profile(
+        &mut self,
+        update: &BusinessProfileUpdate,
+    ) -> Result<(), SendError> {
+        let route = self.route(update.phone_number_id.as_deref())?;
+        let body = graph::profile_update_body(update).map_err(SendError::InvalidRequest)?;
+        self.exchange(
+            &route
+                .config
+                .update_business_profile(&route.phone_number_id, &body),
+            &route.config.access_token,
+            true,
+            graph::parse_update_profile_response,
+        )
+    }
+
     /// Carries out one consumer action for `message`, with the defaults of
     /// [`ActionDefaults`]: an empty `to` means the message's chat, an absent
     /// `phone-number-id` the number that received it.
@@ -526,6 +608,11 @@ impl<T: Transport> Sender<T> {
             Action::SendCtaUrl(m) => with_defaults!(m, CtaUrlMessage, send_cta_url),
             Action::SendTemplate(m) => with_defaults!(m, TemplateMessage, send_template),
             Action::SendReaction(m) => with_defaults!(m, ReactionMessage, react),
+            Action::SendVoice(m) => with_defaults!(m, VoiceMessage, send_voice),
+            Action::SendLocationRequest(m) => {
+                with_defaults!(m, LocationRequestMessage, send_location_request)
+            }
+            Action::SendFlow(m) => with_defaults!(m, FlowMessage, send_flow),
             Action::MarkRead(r) => {
                 let phone_number_id = defaults.phone_number_id(r.phone_number_id);
                 self.mark_read(&ReadReceipt {
@@ -1328,6 +1415,185 @@ mod tests {
         assert_eq!(
             d.to(" ".into()).err().map(|e| e.field).as_deref(),
             Some("to")
+        );
+    }
+
+    // ------------------------------------------------------------ more kinds
+
+    #[test]
+    fn block_and_unblock_requests() {
+        let answer = |key: &str| {
+            Ok(json(
+                200,
+                &format!(
+                    r#"{{"messaging_product":"whatsapp","block_users":{{"{key}":[{{"input":"16505551234","wa_id":"16505551234"}}]}}}}"#
+                ),
+            ))
+        };
+        let mut s = sender(vec![answer("added_users"), answer("removed_users")]);
+        let users = vec!["+1 650 555 1234".to_string()];
+        let blocked = s.block_users(&users, None, true).unwrap();
+        assert_eq!(blocked.done, vec!["16505551234"]);
+        let unblocked = s.block_users(&users, Some("SECOND"), false).unwrap();
+        assert_eq!(unblocked.done, vec!["16505551234"]);
+        let r = &s.transport().requests;
+        assert_eq!(r[0].method, graph::HttpMethod::Post);
+        assert_eq!(
+            r[0].url,
+            "https://graph.facebook.com/v25.0/PNID/block_users"
+        );
+        assert_eq!(r[1].method, graph::HttpMethod::Delete);
+        assert_eq!(
+            r[1].url,
+            "https://graph.facebook.com/v25.0/SECOND/block_users"
+        );
+        for request in r {
+            assert_eq!(
+                body_json(request),
+                serde_json::json!({
+                    "messaging_product": "whatsapp",
+                    "block_users": [{"user": "16505551234"}]
+                })
+            );
+        }
+        // Refused before sending.
+        let mut s = sender(vec![]);
+        let none: Vec<String> = vec![];
+        assert!(matches!(
+            s.block_users(&none, None, true),
+            Err(SendError::InvalidRequest(ref i)) if i.field == "users"
+        ));
+        assert!(s.transport().requests.is_empty());
+    }
+
+    #[test]
+    fn business_profile_requests() {
+        let mut s = sender(vec![
+            Ok(json(
+                200,
+                r#"{"data":[{"about":"Hi","vertical":"RETAIL"}]}"#,
+            )),
+            Ok(json(200, r#"{"success":true}"#)),
+        ]);
+        let profile = s.get_business_profile(None).unwrap();
+        assert_eq!(profile.about.as_deref(), Some("Hi"));
+        assert_eq!(profile.vertical.as_deref(), Some("RETAIL"));
+        let update = crate::types::BusinessProfileUpdate {
+            about: Some("Open late".into()),
+            address: None,
+            description: None,
+            email: None,
+            websites: None,
+            vertical: Some(crate::types::BusinessVertical::Retail),
+            profile_picture_handle: None,
+            phone_number_id: Some("SECOND".into()),
+        };
+        s.update_business_profile(&update).unwrap();
+        let r = &s.transport().requests;
+        assert_eq!(r[0].method, graph::HttpMethod::Get);
+        assert_eq!(
+            r[0].url,
+            "https://graph.facebook.com/v25.0/PNID/whatsapp_business_profile?fields=about,address,description,email,profile_picture_url,websites,vertical"
+        );
+        assert_eq!(r[0].body, None);
+        assert_eq!(r[1].method, graph::HttpMethod::Post);
+        assert_eq!(
+            r[1].url,
+            "https://graph.facebook.com/v25.0/SECOND/whatsapp_business_profile"
+        );
+        assert_eq!(
+            body_json(&r[1]),
+            serde_json::json!({
+                "messaging_product": "whatsapp",
+                "about": "Open late",
+                "vertical": "RETAIL"
+            })
+        );
+    }
+
+    #[test]
+    fn new_send_actions_go_to_the_chat_from_the_receiving_number() {
+        let mut s = sender(vec![]);
+        let m = inbound(user(Some("16505551234"), None), None, "SECOND");
+        s.run_action(
+            &m,
+            Action::SendVoice(crate::types::VoiceMessage {
+                to: String::new(),
+                source: crate::types::MediaSource::Id("M".into()),
+                reply_to: None,
+                phone_number_id: None,
+                biz_opaque_callback_data: None,
+            }),
+        )
+        .unwrap();
+        s.run_action(
+            &m,
+            Action::SendLocationRequest(crate::types::LocationRequestMessage {
+                to: " ".into(),
+                body: "Where are you?".into(),
+                reply_to: None,
+                phone_number_id: None,
+                biz_opaque_callback_data: None,
+            }),
+        )
+        .unwrap();
+        s.run_action(
+            &m,
+            Action::SendFlow(crate::types::FlowMessage {
+                to: String::new(),
+                flow: crate::types::FlowRef::Name("signup".into()),
+                flow_token: "t".into(),
+                cta: "Sign up".into(),
+                body: "Join us".into(),
+                header: None,
+                footer: None,
+                action: crate::types::FlowAction::DataExchange,
+                draft: false,
+                reply_to: None,
+                phone_number_id: Some("THIRD".into()),
+                biz_opaque_callback_data: None,
+            }),
+        )
+        .unwrap();
+        let requests = &s.transport().requests;
+        assert_eq!(requests.len(), 3);
+        for (n, r) in requests.iter().enumerate() {
+            assert_eq!(body_json(r)["to"], "16505551234", "request {n}");
+        }
+        assert_eq!(
+            url_of(&s, 0),
+            "https://graph.facebook.com/v25.0/SECOND/messages"
+        );
+        assert_eq!(
+            url_of(&s, 1),
+            "https://graph.facebook.com/v25.0/SECOND/messages"
+        );
+        assert_eq!(
+            url_of(&s, 2),
+            "https://graph.facebook.com/v25.0/THIRD/messages"
+        );
+        assert_eq!(body_json(&requests[0])["audio"]["voice"], true);
+        assert_eq!(
+            body_json(&requests[1])["interactive"]["type"],
+            "location_request_message"
+        );
+        assert_eq!(body_json(&requests[2])["interactive"]["type"], "flow");
+        assert_eq!(
+            describe_action(&Action::SendFlow(crate::types::FlowMessage {
+                to: String::new(),
+                flow: crate::types::FlowRef::Id("1".into()),
+                flow_token: "t".into(),
+                cta: "c".into(),
+                body: "b".into(),
+                header: None,
+                footer: None,
+                action: crate::types::FlowAction::DataExchange,
+                draft: true,
+                reply_to: None,
+                phone_number_id: None,
+                biz_opaque_callback_data: None,
+            })),
+            "send-flow"
         );
     }
 }

@@ -1,5 +1,6 @@
-//! The bodies of every message but templates: text, media, location, contacts, reply
-//! buttons, lists, CTA URL buttons, reactions and read receipts.
+//! The bodies of every message but templates: text, media, voice notes, location,
+//! location requests, contacts, reply buttons, lists, CTA URL buttons, flows, reactions
+//! and read receipts.
 //!
 //! This file guards the JSON Meta gets for each of them: each builder checks the
 //! message against Meta's limits ([`crate::outbound::limits`]) and wraps its payload in
@@ -11,9 +12,9 @@ use serde_json::{json, Map, Value};
 use super::recipient::envelope;
 use crate::outbound::limits::{self, media_kind_name, present};
 use crate::types::{
-    ButtonsMessage, ContactCard, ContactsMessage, CtaUrlMessage, InteractiveHeader, InvalidRequest,
-    ListMessage, LocationMessage, MediaMessage, MediaSource, ReactionMessage, ReadReceipt,
-    TextMessage,
+    ButtonsMessage, ContactCard, ContactsMessage, CtaUrlMessage, FlowAction, FlowMessage, FlowRef,
+    InteractiveHeader, InvalidRequest, ListMessage, LocationMessage, LocationRequestMessage,
+    MediaMessage, MediaSource, ReactionMessage, ReadReceipt, TextMessage, VoiceMessage,
 };
 
 pub(super) fn insert_present(object: &mut Map<String, Value>, key: &str, value: &Option<String>) {
@@ -265,6 +266,93 @@ pub fn cta_url_body(message: &CtaUrlMessage) -> Result<Value, InvalidRequest> {
             "name": "cta_url",
             "parameters": { "display_text": message.display_text, "url": message.url }
         }),
+    );
+    envelope(
+        &message.to,
+        "interactive",
+        payload,
+        message.reply_to.as_deref(),
+        &message.biz_opaque_callback_data,
+    )
+}
+
+/// A voice note: `{"type":"audio","audio":{"id"|"link","voice":true}}`.
+pub fn voice_body(message: &VoiceMessage) -> Result<Value, InvalidRequest> {
+    limits::validate_voice(message)?;
+    let mut object = media_object(&message.source);
+    object.insert("voice".into(), json!(true));
+    envelope(
+        &message.to,
+        "audio",
+        Value::Object(object),
+        message.reply_to.as_deref(),
+        &message.biz_opaque_callback_data,
+    )
+}
+
+/// A location request: `{"type":"interactive","interactive":{"type":
+/// "location_request_message","body":{"text"},"action":{"name":"send_location"}}}`.
+pub fn location_request_body(message: &LocationRequestMessage) -> Result<Value, InvalidRequest> {
+    limits::validate_location_request(message)?;
+    let payload = interactive(
+        "location_request_message",
+        None,
+        &message.body,
+        &None,
+        json!({ "name": "send_location" }),
+    );
+    envelope(
+        &message.to,
+        "interactive",
+        payload,
+        message.reply_to.as_deref(),
+        &message.biz_opaque_callback_data,
+    )
+}
+
+/// A flow message: `{"type":"interactive","interactive":{"type":"flow","header"?,"body",
+/// "footer"?,"action":{"name":"flow","parameters":{"flow_message_version":"3",
+/// "flow_token","flow_id"|"flow_name","flow_cta","flow_action":"navigate"|"data_exchange",
+/// "flow_action_payload"?:{"screen","data"?},"mode"?:"draft"}}}}`. The payload goes only
+/// with `navigate`; `mode` only for a draft (Meta's default is `published`).
+pub fn flow_body(message: &FlowMessage) -> Result<Value, InvalidRequest> {
+    limits::validate_flow(message)?;
+    let mut parameters = Map::new();
+    parameters.insert("flow_message_version".into(), json!("3"));
+    parameters.insert("flow_token".into(), json!(message.flow_token));
+    match &message.flow {
+        FlowRef::Id(id) => parameters.insert("flow_id".into(), json!(id)),
+        FlowRef::Name(name) => parameters.insert("flow_name".into(), json!(name)),
+    };
+    parameters.insert("flow_cta".into(), json!(message.cta));
+    match &message.action {
+        FlowAction::Navigate(navigate) => {
+            parameters.insert("flow_action".into(), json!("navigate"));
+            let mut payload = Map::new();
+            payload.insert("screen".into(), json!(navigate.screen));
+            if let Some(data) = present(&navigate.data_json) {
+                // Checked by `validate_flow`: a JSON object.
+                let data: Value = serde_json::from_str(data).map_err(|_| InvalidRequest {
+                    field: "action.data-json".into(),
+                    reason: "must be a JSON object, got text that is not JSON".into(),
+                })?;
+                payload.insert("data".into(), data);
+            }
+            parameters.insert("flow_action_payload".into(), Value::Object(payload));
+        }
+        FlowAction::DataExchange => {
+            parameters.insert("flow_action".into(), json!("data_exchange"));
+        }
+    }
+    if message.draft {
+        parameters.insert("mode".into(), json!("draft"));
+    }
+    let payload = interactive(
+        "flow",
+        present(&message.header).map(text_header),
+        &message.body,
+        &message.footer,
+        json!({ "name": "flow", "parameters": Value::Object(parameters) }),
     );
     envelope(
         &message.to,
@@ -1108,5 +1196,179 @@ mod tests {
         let mut b = buttons_message(None);
         b.to = String::new();
         assert_eq!(buttons_body(&b).err().map(|e| e.field), Some("to".into()));
+    }
+
+    #[test]
+    fn voice() {
+        let m = VoiceMessage {
+            to: "+1 555 0100".into(),
+            source: MediaSource::Id("1183440992862314".into()),
+            reply_to: Some("wamid.V".into()),
+            phone_number_id: None,
+            biz_opaque_callback_data: Some("v-1".into()),
+        };
+        assert_eq!(
+            voice_body(&m).ok(),
+            Some(json!({
+                "messaging_product": "whatsapp",
+                "recipient_type": "individual",
+                "to": "15550100",
+                "type": "audio",
+                "audio": {"id": "1183440992862314", "voice": true},
+                "context": {"message_id": "wamid.V"},
+                "biz_opaque_callback_data": "v-1"
+            }))
+        );
+        let link = VoiceMessage {
+            source: MediaSource::Link("https://x.test/note.ogg".into()),
+            reply_to: None,
+            biz_opaque_callback_data: None,
+            ..m.clone()
+        };
+        assert_eq!(
+            voice_body(&link).ok().map(|b| b["audio"].clone()),
+            Some(json!({"link": "https://x.test/note.ogg", "voice": true}))
+        );
+        let bad = VoiceMessage {
+            source: MediaSource::Link("ftp://x.test/note.ogg".into()),
+            ..m
+        };
+        assert_eq!(
+            voice_body(&bad).err().map(|e| e.field),
+            Some("source.link".into())
+        );
+    }
+
+    #[test]
+    fn location_request() {
+        let m = LocationRequestMessage {
+            to: "group:120363025246125486".into(),
+            body: "Where should we deliver?".into(),
+            reply_to: None,
+            phone_number_id: None,
+            biz_opaque_callback_data: None,
+        };
+        assert_eq!(
+            location_request_body(&m).ok(),
+            Some(json!({
+                "messaging_product": "whatsapp",
+                "recipient_type": "group",
+                "to": "120363025246125486",
+                "type": "interactive",
+                "interactive": {
+                    "type": "location_request_message",
+                    "body": {"text": "Where should we deliver?"},
+                    "action": {"name": "send_location"}
+                }
+            }))
+        );
+        let empty = LocationRequestMessage {
+            body: String::new(),
+            ..m
+        };
+        assert_eq!(
+            location_request_body(&empty).err().map(|e| e.field),
+            Some("body".into())
+        );
+    }
+
+    fn flow_message(action: FlowAction) -> FlowMessage {
+        FlowMessage {
+            to: "US.13491208655302741918".into(),
+            flow: FlowRef::Id("1234567890".into()),
+            flow_token: "booking-77".into(),
+            cta: "Book a table".into(),
+            body: "Reserve in two taps".into(),
+            header: Some("Bistro".into()),
+            footer: Some("Open 12-23".into()),
+            action,
+            draft: false,
+            reply_to: None,
+            phone_number_id: None,
+            biz_opaque_callback_data: None,
+        }
+    }
+
+    #[test]
+    fn flow_navigate_with_data() {
+        let m = flow_message(FlowAction::Navigate(crate::types::FlowNavigate {
+            screen: "PICK_DATE".into(),
+            data_json: Some(r#"{"guests": 2, "tags": ["window"]}"#.into()),
+        }));
+        assert_eq!(
+            flow_body(&m).ok(),
+            Some(json!({
+                "messaging_product": "whatsapp",
+                "recipient_type": "individual",
+                "recipient": "US.13491208655302741918",
+                "type": "interactive",
+                "interactive": {
+                    "type": "flow",
+                    "header": {"type": "text", "text": "Bistro"},
+                    "body": {"text": "Reserve in two taps"},
+                    "footer": {"text": "Open 12-23"},
+                    "action": {
+                        "name": "flow",
+                        "parameters": {
+                            "flow_message_version": "3",
+                            "flow_token": "booking-77",
+                            "flow_id": "1234567890",
+                            "flow_cta": "Book a table",
+                            "flow_action": "navigate",
+                            "flow_action_payload": {
+                                "screen": "PICK_DATE",
+                                "data": {"guests": 2, "tags": ["window"]}
+                            }
+                        }
+                    }
+                }
+            }))
+        );
+    }
+
+    #[test]
+    fn flow_by_name_data_exchange_draft() {
+        let mut m = flow_message(FlowAction::DataExchange);
+        m.flow = FlowRef::Name("table_booking".into());
+        m.draft = true;
+        m.header = None;
+        m.footer = Some(" ".into());
+        assert_eq!(
+            flow_body(&m).ok().map(|b| b["interactive"].clone()),
+            Some(json!({
+                "type": "flow",
+                "body": {"text": "Reserve in two taps"},
+                "action": {
+                    "name": "flow",
+                    "parameters": {
+                        "flow_message_version": "3",
+                        "flow_token": "booking-77",
+                        "flow_name": "table_booking",
+                        "flow_cta": "Book a table",
+                        "flow_action": "data_exchange",
+                        "mode": "draft"
+                    }
+                }
+            }))
+        );
+        // Navigate without data: the screen alone.
+        let m = flow_message(FlowAction::Navigate(crate::types::FlowNavigate {
+            screen: "START".into(),
+            data_json: None,
+        }));
+        assert_eq!(
+            flow_body(&m)
+                .ok()
+                .map(|b| b["interactive"]["action"]["parameters"]["flow_action_payload"].clone()),
+            Some(json!({"screen": "START"}))
+        );
+        let bad = flow_message(FlowAction::Navigate(crate::types::FlowNavigate {
+            screen: "START".into(),
+            data_json: Some("[]".into()),
+        }));
+        assert_eq!(
+            flow_body(&bad).err().map(|e| e.field),
+            Some("action.data-json".into())
+        );
     }
 }

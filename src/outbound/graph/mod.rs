@@ -11,7 +11,9 @@
 //!   the quote, `biz_opaque_callback_data`);
 //! - [`bodies`]: the bodies of text, media, location, contacts, interactive messages,
 //!   reactions and read receipts;
-//! - [`template`]: the body of a template message and its parameters.
+//! - [`template`]: the body of a template message and its parameters;
+//! - [`account`]: the requests about the business number rather than a message (blocking
+//!   users, the business profile) and the reading of their answers.
 //!
 //! Every body builder checks Meta's limits with [`crate::outbound::limits`] first.
 //! Optional texts that are empty or only whitespace are left out of the JSON, like
@@ -21,13 +23,18 @@ use std::fmt;
 
 use serde_json::Value;
 
+pub mod account;
 pub mod bodies;
 pub mod recipient;
 pub mod template;
 
+pub use account::{
+    block_users_body, parse_block_response, parse_business_profile_response,
+    parse_update_profile_response, profile_update_body, vertical_name, PROFILE_FIELDS,
+};
 pub use bodies::{
-    buttons_body, contacts_body, cta_url_body, list_body, location_body, mark_read_body,
-    media_body, reaction_body, text_body,
+    buttons_body, contacts_body, cta_url_body, flow_body, list_body, location_body,
+    location_request_body, mark_read_body, media_body, reaction_body, text_body, voice_body,
 };
 pub use recipient::{
     is_group_id, is_user_id, normalize_recipient, parse_recipient, Recipient, GROUP_ID_MAX,
@@ -93,14 +100,17 @@ pub enum HttpMethod {
     Get,
     /// `POST`.
     Post,
+    /// `DELETE`.
+    Delete,
 }
 
 impl HttpMethod {
-    /// The method's name, `GET` or `POST`.
+    /// The method's name, `GET`, `POST` or `DELETE`.
     pub fn as_str(self) -> &'static str {
         match self {
             HttpMethod::Get => "GET",
             HttpMethod::Post => "POST",
+            HttpMethod::Delete => "DELETE",
         }
     }
 }
@@ -111,7 +121,7 @@ impl HttpMethod {
 /// redacted) nor the body (which holds message content): only the body's length.
 #[derive(Clone, PartialEq, Eq)]
 pub struct GraphRequest {
-    /// `GET` or `POST`.
+    /// `GET`, `POST` or `DELETE`.
     pub method: HttpMethod,
     /// The full URL, query included.
     pub url: String,
@@ -313,6 +323,63 @@ impl GraphConfig {
         receipt: &ReadReceipt,
     ) -> Result<GraphRequest, InvalidRequest> {
         Ok(self.post_message(phone_number_id, &mark_read_body(receipt)?))
+    }
+
+    /// `<base>/<version>/<phone-number-id>/block_users`.
+    pub fn block_users_url(&self, phone_number_id: &str) -> String {
+        format!("{}/block_users", self.root(phone_number_id))
+    }
+
+    /// `<base>/<version>/<phone-number-id>/whatsapp_business_profile`.
+    pub fn business_profile_url(&self, phone_number_id: &str) -> String {
+        format!("{}/whatsapp_business_profile", self.root(phone_number_id))
+    }
+
+    /// A JSON request with the bearer token.
+    fn json_request(&self, method: HttpMethod, url: String, body: &Value) -> GraphRequest {
+        GraphRequest {
+            method,
+            url,
+            headers: vec![
+                self.authorization(),
+                ("Content-Type".to_string(), "application/json".to_string()),
+            ],
+            body: Some(body.to_string().into_bytes()),
+        }
+    }
+
+    /// Blocks (a `POST`) or unblocks (a `DELETE`) the users of `body`
+    /// ([`block_users_body`]) on the number `phone_number_id`.
+    pub fn block_users(&self, phone_number_id: &str, body: &Value, block: bool) -> GraphRequest {
+        let method = if block {
+            HttpMethod::Post
+        } else {
+            HttpMethod::Delete
+        };
+        self.json_request(method, self.block_users_url(phone_number_id), body)
+    }
+
+    /// The `GET` of the business profile of `phone_number_id`, with every field
+    /// ([`PROFILE_FIELDS`]).
+    pub fn get_business_profile(&self, phone_number_id: &str) -> GraphRequest {
+        GraphRequest {
+            method: HttpMethod::Get,
+            url: format!(
+                "{}?fields={PROFILE_FIELDS}",
+                self.business_profile_url(phone_number_id)
+            ),
+            headers: vec![self.authorization()],
+            body: None,
+        }
+    }
+
+    /// The `POST` of a business profile change ([`profile_update_body`]).
+    pub fn update_business_profile(&self, phone_number_id: &str, body: &Value) -> GraphRequest {
+        self.json_request(
+            HttpMethod::Post,
+            self.business_profile_url(phone_number_id),
+            body,
+        )
     }
 
     /// The `GET` describing the business phone number `phone_number_id`.
