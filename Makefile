@@ -29,7 +29,7 @@ FUZZ_BUILD_FLAGS := --sanitizer none --debug-assertions
 
 # The consumer `make serve` composes with: the echo bot unless CONSUMER=path.wasm.
 CONSUMER ?= $(RELEASE)/echo_bot.wasm
-EXAMPLES := -p echo-bot -p order-bot -p no-consumer -p notifier -p types-provider -p asterai-text-bot
+EXAMPLES := -p echo-bot -p order-bot -p no-consumer -p notifier -p types-provider -p asterai-text-bot -p media-bot
 # Consumers only the tests use (tests/consumers/).
 TEST_CONSUMERS := -p fault-bot
 
@@ -82,6 +82,9 @@ compose: components tools
 	wac plug $(COMPONENT) --plug $(RELEASE)/order_bot.wasm -o $(COMPOSED)/order.wasm
 	wac plug $(COMPONENT) --plug $(RELEASE)/no_consumer.wasm -o $(COMPOSED)/whatsapp-standalone.wasm
 	wac plug $(COMPONENT) --plug $(RELEASE)/fault_bot.wasm -o $(COMPOSED)/fault.wasm
+	wac compose examples/bot.wac --dep example:bot=$(RELEASE)/media_bot.wasm \
+		--dep asterai:whatsapp=$(COMPONENT) --dep example:no-consumer=$(RELEASE)/no_consumer.wasm \
+		-o $(COMPOSED)/media.wasm
 	wac plug $(RELEASE)/notifier.wasm --plug $(COMPOSED)/whatsapp-standalone.wasm -o $(COMPOSED)/notifier.wasm
 
 ## sandbox: the local stand-in for Meta.
@@ -89,9 +92,16 @@ sandbox:
 	cargo build --release -p sandbox
 
 ## serve: the component with CONSUMER under wasmtime serve on 127.0.0.1:8080; with no
-## WHATSAPP_ACCESS_TOKEN set, the sandbox chat on 127.0.0.1:8081 stands in for Meta.
+## WHATSAPP_ACCESS_TOKEN set, the sandbox chat on 127.0.0.1:8081 stands in for Meta. A
+## CONSUMER that imports `outgoing` (world `bot`) is composed with examples/bot.wac.
 serve: compose sandbox
-	wac plug $(COMPONENT) --plug $(CONSUMER) -o $(COMPOSED)/serve.wasm
+	@if grep -qa 'asterai:whatsapp/outgoing@' $(CONSUMER); then \
+		echo "serve: $(CONSUMER) imports outgoing: a second whatsapp instance sends for it (examples/bot.wac)"; \
+		wac compose examples/bot.wac --dep example:bot=$(CONSUMER) --dep asterai:whatsapp=$(COMPONENT) \
+			--dep example:no-consumer=$(RELEASE)/no_consumer.wasm -o $(COMPOSED)/serve.wasm; \
+	else \
+		wac plug $(COMPONENT) --plug $(CONSUMER) -o $(COMPOSED)/serve.wasm; \
+	fi
 	COMPOSED=$(COMPOSED)/serve.wasm scripts/serve.sh
 
 ## browser-deps: Debian's headless Chromium and its WebDriver, for tests/e2e_browser.rs;

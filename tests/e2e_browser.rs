@@ -352,3 +352,72 @@ async fn the_chat_page_shows_the_bots_replies_in_headless_chromium() {
         browser.session = None;
     }
 }
+
+/// The media bot's scenario: the sample photo from the 📎 menu, the bot's answer with the
+/// photo's size, and the photo sent back, shown as a picture that loaded.
+async fn media_scenario(client: &Client, stack: &Stack) {
+    client
+        .goto(&format!("{}/", stack.sandbox.url()))
+        .await
+        .expect("opening the chat page");
+    click(client, "#attach-btn").await;
+    click(client, "button[data-attach=image]").await;
+    let answer = wait_bot_bubble(client, stack, "the bot's answer with the size", |t| {
+        t.contains("Got your photo") && t.contains("bytes")
+    })
+    .await;
+    // The size the bot read is the size of the picture the sandbox serves for the photo.
+    let requests = stack.sandbox.requests().await;
+    let size = requests
+        .iter()
+        .find_map(|r| r["response"]["body"]["file_size"].as_u64())
+        .expect("the bot looked the photo up");
+    assert!(answer.contains(&format!("{size} bytes")), "{answer}");
+    // The photo sent back: a bot bubble with the uploaded picture, loaded.
+    let loaded = eventually(SHOW_WITHIN, || async {
+        let shown = client
+            .execute(
+                "return Array.from(document.querySelectorAll('[data-testid=bot-message] img'))\
+                   .filter((i) => i.src.includes('/_sandbox/media/') && i.complete && i.naturalWidth > 0)\
+                   .length;",
+                vec![],
+            )
+            .await
+            .ok()?;
+        shown.as_u64().filter(|n| *n > 0)
+    })
+    .await;
+    if loaded.is_none() {
+        let shot = save_screenshot(client).await;
+        panic!(
+            "the photo sent back was not shown (screenshot {})\n{}",
+            shot.display(),
+            stack.logs()
+        );
+    }
+    wait_bot_bubble(client, stack, "the photo's caption", |t| {
+        t.contains("Here is your photo back")
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_chat_page_shows_the_media_bots_answer_and_the_photo_sent_back() {
+    let stack = Stack::start("browser-media", "media.wasm").await;
+    let (mut browser, client) = Browser::start().await;
+    let outcome = tokio::time::timeout(SCENARIO_WITHIN, media_scenario(&client, &stack)).await;
+    if outcome.is_err() {
+        let _ = tokio::time::timeout(Duration::from_secs(10), save_screenshot(&client)).await;
+        panic!(
+            "the media scenario did not finish within {SCENARIO_WITHIN:?}\n{}\n{}",
+            stack.logs(),
+            browser.driver.output()
+        );
+    }
+    if tokio::time::timeout(Duration::from_secs(10), client.close())
+        .await
+        .is_ok_and(|closed| closed.is_ok())
+    {
+        browser.session = None;
+    }
+}
