@@ -1,41 +1,22 @@
-//! The exported `media` interface, and the wasi implementation of the media client's
-//! transport: wasi:http for requests (a download streamed into the capped reader),
-//! wasi:clocks for pauses, wasi:random for jitter and multipart boundaries.
+//! The exported `media` interface. The media client goes out through the component's
+//! Graph API transport ([`WasiTransport`]: wasi:http, wasi:clocks for pauses, wasi:random
+//! for jitter and multipart boundaries), with downloads streamed into the capped reader.
 
-use std::time::Duration;
-
-use wasi::clocks::monotonic_clock;
 use wasi::http::types::ErrorCode;
 
 use super::http;
+use super::outgoing::WasiTransport;
 use crate::bindings::media::{Downloaded, FileUpload, Guest, MediaError, MediaInfo};
-use crate::outbound::graph::GraphConfig;
+use crate::outbound::graph::{GraphConfig, GraphRequest};
 use crate::outbound::media::{
-    max_download_from_env, DownloadReader, Flow, MediaClient, MediaRequest, MediaTransport,
+    max_download_from_env, DownloadReader, Flow, MediaClient, MediaTransport,
 };
-use crate::outbound::sender::HttpAnswer;
 
-/// The media transport of a component instance.
-pub struct WasiMediaTransport;
-
-impl MediaTransport for WasiMediaTransport {
-    fn send(&mut self, request: &MediaRequest) -> Result<HttpAnswer, ErrorCode> {
-        let answer = http::send(
-            request.method.as_str(),
-            &request.url,
-            &request.headers,
-            request.body.as_deref(),
-        )?;
-        Ok(HttpAnswer {
-            status: answer.status,
-            content_type: answer.content_type,
-            body: answer.body,
-        })
-    }
-
+/// Downloads stream through the component's Graph API transport.
+impl MediaTransport for WasiTransport {
     fn fetch(
         &mut self,
-        request: &MediaRequest,
+        request: &GraphRequest,
         reader: &mut DownloadReader,
     ) -> Result<(), ErrorCode> {
         // Both callbacks feed the one reader, one after the other.
@@ -54,27 +35,14 @@ impl MediaTransport for WasiMediaTransport {
             |chunk| reader.borrow_mut().chunk(chunk) == Flow::Continue,
         )
     }
-
-    fn sleep(&mut self, pause: Duration) {
-        let nanos = u64::try_from(pause.as_nanos()).unwrap_or(u64::MAX);
-        monotonic_clock::subscribe_duration(nanos).block();
-    }
-
-    fn random(&mut self) -> u64 {
-        wasi::random::random::get_random_u64()
-    }
-
-    fn now(&mut self) -> Duration {
-        Duration::from_nanos(monotonic_clock::now())
-    }
 }
 
 /// A media client configured from the environment.
-fn client() -> MediaClient<WasiMediaTransport> {
+fn client() -> MediaClient<WasiTransport> {
     MediaClient::new(
         GraphConfig::from_env(super::platform::env),
         max_download_from_env(super::platform::env),
-        WasiMediaTransport,
+        WasiTransport,
     )
 }
 

@@ -22,9 +22,6 @@
 //! I/O goes through [`MediaTransport`], implemented by the component with wasi:http and
 //! by the tests with a scripted stand-in.
 
-use std::fmt;
-use std::time::Duration;
-
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use wasi::http::types::ErrorCode;
@@ -32,12 +29,10 @@ use wasi::http::types::ErrorCode;
 use crate::bindings::media::{
     ChecksumMismatch, Downloaded, FileUpload, MediaError, MediaInfo, TooLarge,
 };
-use crate::outbound::graph::{self, GraphConfig};
-use crate::outbound::graph_error::{
-    parse_mark_read_response, redact_error, transport_error, transport_retryable,
-};
-use crate::outbound::retry::{Backoff, RetryPolicy};
-use crate::outbound::sender::{describe_error, HttpAnswer};
+use crate::outbound::graph::{self, encode_path_segment, GraphConfig, GraphRequest, HttpMethod};
+use crate::outbound::graph_error::{parse_mark_read_response, redact_error, transport_error};
+use crate::outbound::retry::RetryPolicy;
+use crate::outbound::sender::{describe_error, exchange, Transport};
 use crate::types::{BadResponse, InvalidRequest, SendError};
 
 /// Environment variable capping the size of a download, in bytes.
@@ -542,81 +537,6 @@ impl DownloadReader {
 
 // ---------------------------------------------------------------------- requests
 
-/// The HTTP method of a [`MediaRequest`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MediaMethod {
-    /// `GET`.
-    Get,
-    /// `POST`.
-    Post,
-    /// `DELETE`.
-    Delete,
-}
-
-impl MediaMethod {
-    /// The method's name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MediaMethod::Get => "GET",
-            MediaMethod::Post => "POST",
-            MediaMethod::Delete => "DELETE",
-        }
-    }
-}
-
-/// One HTTP request of the media API. Its `Debug` output shows neither the token nor
-/// the body.
-#[derive(Clone, PartialEq, Eq)]
-pub struct MediaRequest {
-    /// The method.
-    pub method: MediaMethod,
-    /// The full URL.
-    pub url: String,
-    /// Headers, `Authorization` first.
-    pub headers: Vec<(String, String)>,
-    /// The body, for an upload.
-    pub body: Option<Vec<u8>>,
-}
-
-impl fmt::Debug for MediaRequest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let headers: Vec<(&str, &str)> = self
-            .headers
-            .iter()
-            .map(|(name, value)| {
-                if name.eq_ignore_ascii_case("authorization") {
-                    (name.as_str(), "Bearer <redacted>")
-                } else {
-                    (name.as_str(), value.as_str())
-                }
-            })
-            .collect();
-        f.debug_struct("MediaRequest")
-            .field("method", &self.method)
-            .field("url", &self.url)
-            .field("headers", &headers)
-            .field(
-                "body",
-                &self.body.as_ref().map(|b| format!("<{} bytes>", b.len())),
-            )
-            .finish()
-    }
-}
-
-/// Percent-encodes all but the unreserved URL characters, so that an id cannot change
-/// a request's path or query.
-fn encode(segment: &str) -> String {
-    let mut out = String::with_capacity(segment.len());
-    for byte in segment.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
 fn root(config: &GraphConfig) -> String {
     format!(
         "{}/{}",
@@ -644,10 +564,10 @@ fn media_id(id: &str) -> Result<&str, MediaError> {
 
 /// `<base>/<version>/<media-id>`, with `?phone_number_id=` when a number is named.
 pub fn media_url(config: &GraphConfig, media_id: &str, phone_number_id: Option<&str>) -> String {
-    let mut url = format!("{}/{}", root(config), encode(media_id.trim()));
+    let mut url = format!("{}/{}", root(config), encode_path_segment(media_id.trim()));
     if let Some(number) = graph::requested_phone_number_id(phone_number_id) {
         url.push_str("?phone_number_id=");
-        url.push_str(&encode(number));
+        url.push_str(&encode_path_segment(number));
     }
     url
 }
@@ -657,9 +577,9 @@ pub fn look_up_request(
     config: &GraphConfig,
     media_id: &str,
     phone_number_id: Option<&str>,
-) -> MediaRequest {
-    MediaRequest {
-        method: MediaMethod::Get,
+) -> GraphRequest {
+    GraphRequest {
+        method: HttpMethod::Get,
         url: media_url(config, media_id, phone_number_id),
         headers: vec![authorization(config)],
         body: None,
@@ -671,9 +591,9 @@ pub fn delete_request(
     config: &GraphConfig,
     media_id: &str,
     phone_number_id: Option<&str>,
-) -> MediaRequest {
-    MediaRequest {
-        method: MediaMethod::Delete,
+) -> GraphRequest {
+    GraphRequest {
+        method: HttpMethod::Delete,
         url: media_url(config, media_id, phone_number_id),
         headers: vec![authorization(config)],
         body: None,
@@ -688,11 +608,15 @@ pub fn upload_request(
     upload: &FileUpload,
     mime_type: &str,
     random: impl FnMut() -> u64,
-) -> MediaRequest {
+) -> GraphRequest {
     let (content_type, body) = multipart_body(&upload.bytes, mime_type, &upload.filename, random);
-    MediaRequest {
-        method: MediaMethod::Post,
-        url: format!("{}/{}/media", root(config), encode(phone_number_id.trim())),
+    GraphRequest {
+        method: HttpMethod::Post,
+        url: format!(
+            "{}/{}/media",
+            root(config),
+            encode_path_segment(phone_number_id.trim())
+        ),
         headers: vec![
             authorization(config),
             ("Content-Type".to_string(), content_type),
@@ -703,10 +627,10 @@ pub fn upload_request(
 
 /// The download request: `GET url` with the bearer token, when [`trusted_download_url`]
 /// allows it.
-pub fn download_request(config: &GraphConfig, url: &str) -> Result<MediaRequest, MediaError> {
+pub fn download_request(config: &GraphConfig, url: &str) -> Result<GraphRequest, MediaError> {
     trusted_download_url(url, &config.base_url).map_err(MediaError::InvalidRequest)?;
-    Ok(MediaRequest {
-        method: MediaMethod::Get,
+    Ok(GraphRequest {
+        method: HttpMethod::Get,
         url: url.to_string(),
         headers: vec![authorization(config)],
         body: None,
@@ -835,23 +759,14 @@ pub fn describe_media_error(error: &MediaError) -> String {
 // ---------------------------------------------------------------------- client
 
 /// What the media client needs from the outside world.
-pub trait MediaTransport {
-    /// Sends one request to the Graph API and reads its (small) answer; `Err` is a
-    /// transport failure.
-    fn send(&mut self, request: &MediaRequest) -> Result<HttpAnswer, ErrorCode>;
+pub trait MediaTransport: Transport {
     /// Sends a download request and hands the answer to `reader` (head, then chunks
     /// until it says stop or the body ends).
     fn fetch(
         &mut self,
-        request: &MediaRequest,
+        request: &GraphRequest,
         reader: &mut DownloadReader,
     ) -> Result<(), ErrorCode>;
-    /// Waits before a retry.
-    fn sleep(&mut self, pause: Duration);
-    /// A random number (backoff jitter, multipart boundaries).
-    fn random(&mut self) -> u64;
-    /// A monotonic clock reading.
-    fn now(&mut self) -> Duration;
 }
 
 type Parse<R> = Box<dyn Fn(u16, Option<&str>, &[u8]) -> Result<R, SendError>>;
@@ -904,80 +819,27 @@ impl<T: MediaTransport> MediaClient<T> {
     /// The configuration and number of an upload naming `requested` (or no number),
     /// with the senders' rules for what is missing.
     fn route(&self, requested: Option<&str>) -> Result<(GraphConfig, String), MediaError> {
-        let requested = graph::requested_phone_number_id(requested);
-        match &self.config {
-            Ok(config) => match config.resolve_phone_number_id(requested) {
-                Some(number) => Ok((config.clone(), number)),
-                None => Err(MediaError::MissingConfig(vec![
-                    graph::ENV_PHONE_NUMBER_ID.to_string()
-                ])),
-            },
-            Err(names) => {
-                let needed: Vec<String> = names
-                    .iter()
-                    .filter(|name| requested.is_none() || *name != graph::ENV_PHONE_NUMBER_ID)
-                    .cloned()
-                    .collect();
-                Err(MediaError::MissingConfig(if needed.is_empty() {
-                    names.clone()
-                } else {
-                    needed
-                }))
-            }
-        }
+        graph::route(&self.config, requested).map_err(MediaError::MissingConfig)
     }
 
     /// Sends one request, retrying transient failures as the sender does; transport
     /// failures that may have reached Meta are retried only for an `idempotent` one.
     fn exchange<R>(
         &mut self,
-        request: &MediaRequest,
+        request: &GraphRequest,
         token: &str,
         idempotent: bool,
         parse: Parse<R>,
     ) -> Result<R, MediaError> {
-        let start = self.transport.now();
-        let mut attempt: u32 = 0;
-        loop {
-            attempt = attempt.saturating_add(1);
-            let random = self.transport.random();
-            let (error, pause) = match self.transport.send(request) {
-                Ok(answer) => {
-                    match parse(answer.status, answer.content_type.as_deref(), &answer.body) {
-                        Ok(result) => return Ok(result),
-                        Err(error) => {
-                            let error = redact_error(error, token);
-                            let elapsed = self.transport.now().saturating_sub(start);
-                            let pause = self.policy.next_after(&error, attempt, elapsed, random);
-                            (error, pause)
-                        }
-                    }
-                }
-                Err(code) => {
-                    let retryable = transport_retryable(&code, idempotent);
-                    let error = SendError::Transport(transport_error(&code, token));
-                    let elapsed = self.transport.now().saturating_sub(start);
-                    let pause = self.policy.next_for(
-                        Backoff::Standard,
-                        attempt,
-                        elapsed,
-                        retryable,
-                        random,
-                    );
-                    (error, pause)
-                }
-            };
-            let Some(pause) = pause else {
-                return Err(media_error(error));
-            };
-            crate::log(&format!(
-                "Graph API media {} attempt {attempt} failed, retrying in {} ms: {}",
-                request.method.as_str(),
-                pause.as_millis(),
-                describe_error(&error)
-            ));
-            self.transport.sleep(pause);
-        }
+        exchange(
+            &mut self.transport,
+            &self.policy,
+            request,
+            token,
+            idempotent,
+            parse,
+        )
+        .map_err(media_error)
     }
 
     /// Describes a media object.
@@ -1068,7 +930,10 @@ impl<T: MediaTransport> MediaClient<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::outbound::sender::HttpAnswer;
     use std::collections::VecDeque;
+    use std::fmt;
+    use std::time::Duration;
 
     const TOKEN: &str = "EAAGsecretMEDIAtoken42";
     const PNID: &str = "106540352242922";
@@ -1256,7 +1121,7 @@ mod tests {
     fn upload_request_shape() {
         let u = upload(b"%PDF", "application/pdf", "a.pdf");
         let r = upload_request(&config(), "1/2", &u, "application/pdf", || 0);
-        assert_eq!(r.method, MediaMethod::Post);
+        assert_eq!(r.method, HttpMethod::Post);
         assert_eq!(r.url, "https://graph.facebook.com/v25.0/1%2F2/media");
         assert_eq!(
             r.headers[0],
@@ -1283,7 +1148,7 @@ mod tests {
         );
         assert_eq!(
             delete_request(&c, "1", Some("  ")).method,
-            MediaMethod::Delete
+            HttpMethod::Delete
         );
         assert_eq!(
             delete_request(&c, "1", Some("  ")).url,
@@ -1526,7 +1391,7 @@ mod tests {
     struct Scripted {
         answers: VecDeque<Result<HttpAnswer, ErrorCode>>,
         fetches: VecDeque<Fetched>,
-        requests: Vec<MediaRequest>,
+        requests: Vec<GraphRequest>,
         /// Chunks handed to the reader per fetch.
         chunks_read: Vec<usize>,
         sleeps: Vec<Duration>,
@@ -1534,16 +1399,30 @@ mod tests {
         random: u64,
     }
 
-    impl MediaTransport for Scripted {
-        fn send(&mut self, request: &MediaRequest) -> Result<HttpAnswer, ErrorCode> {
+    impl Transport for Scripted {
+        fn send(&mut self, request: &GraphRequest) -> Result<HttpAnswer, ErrorCode> {
             self.requests.push(request.clone());
             self.answers
                 .pop_front()
                 .unwrap_or_else(|| Ok(json(200, r#"{"success":true}"#)))
         }
+        fn sleep(&mut self, pause: Duration) {
+            self.sleeps.push(pause);
+            self.clock += pause;
+        }
+        fn random(&mut self) -> u64 {
+            self.random = self.random.wrapping_add(1);
+            self.random
+        }
+        fn now(&mut self) -> Duration {
+            self.clock
+        }
+    }
+
+    impl MediaTransport for Scripted {
         fn fetch(
             &mut self,
-            request: &MediaRequest,
+            request: &GraphRequest,
             reader: &mut DownloadReader,
         ) -> Result<(), ErrorCode> {
             self.requests.push(request.clone());
@@ -1559,17 +1438,6 @@ mod tests {
             }
             self.chunks_read.push(read);
             Ok(())
-        }
-        fn sleep(&mut self, pause: Duration) {
-            self.sleeps.push(pause);
-            self.clock += pause;
-        }
-        fn random(&mut self) -> u64 {
-            self.random = self.random.wrapping_add(1);
-            self.random
-        }
-        fn now(&mut self) -> Duration {
-            self.clock
         }
     }
 

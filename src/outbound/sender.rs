@@ -160,6 +160,55 @@ pub fn describe_action(action: &Action) -> &'static str {
 
 type Parse<R> = fn(u16, Option<&str>, &[u8]) -> Result<R, SendError>;
 
+/// Sends one request over `transport`, retrying transient failures within `policy`'s
+/// bounds (each retry logged, the token redacted from every error). Only idempotent
+/// requests are retried after a failure that may have reached Meta. Shared by the sender
+/// and the media client.
+pub(crate) fn exchange<T: Transport + ?Sized, R>(
+    transport: &mut T,
+    policy: &RetryPolicy,
+    request: &GraphRequest,
+    token: &str,
+    idempotent: bool,
+    parse: impl Fn(u16, Option<&str>, &[u8]) -> Result<R, SendError>,
+) -> Result<R, SendError> {
+    let start = transport.now();
+    let mut attempt: u32 = 0;
+    loop {
+        attempt = attempt.saturating_add(1);
+        let random = transport.random();
+        let (error, pause) = match transport.send(request) {
+            Ok(answer) => {
+                match parse(answer.status, answer.content_type.as_deref(), &answer.body) {
+                    Ok(result) => return Ok(result),
+                    Err(error) => {
+                        let error = redact_error(error, token);
+                        let elapsed = transport.now().saturating_sub(start);
+                        let pause = policy.next_after(&error, attempt, elapsed, random);
+                        (error, pause)
+                    }
+                }
+            }
+            Err(code) => {
+                let retryable = transport_retryable(&code, idempotent);
+                let error = SendError::Transport(transport_error(&code, token));
+                let elapsed = transport.now().saturating_sub(start);
+                let pause = policy.next_for(Backoff::Standard, attempt, elapsed, retryable, random);
+                (error, pause)
+            }
+        };
+        let Some(pause) = pause else {
+            return Err(error);
+        };
+        crate::log(&format!(
+            "Graph API attempt {attempt} failed, retrying in {} ms: {}",
+            pause.as_millis(),
+            describe_error(&error)
+        ));
+        transport.sleep(pause);
+    }
+}
+
 /// What a request goes out with: the configuration and the business phone number id.
 struct Route {
     config: GraphConfig,
@@ -202,30 +251,12 @@ impl<T: Transport> Sender<T> {
     /// `WHATSAPP_PHONE_NUMBER_ID` when the request names its number); with the token but
     /// no number from either the request or `WHATSAPP_PHONE_NUMBER_ID`, that name alone.
     fn route(&self, requested: Option<&str>) -> Result<Route, SendError> {
-        let requested = graph::requested_phone_number_id(requested);
-        match &self.config {
-            Ok(config) => match config.resolve_phone_number_id(requested) {
-                Some(phone_number_id) => Ok(Route {
-                    config: config.clone(),
-                    phone_number_id,
-                }),
-                None => Err(SendError::MissingConfig(vec![
-                    graph::ENV_PHONE_NUMBER_ID.to_string()
-                ])),
-            },
-            Err(names) => {
-                let needed: Vec<String> = names
-                    .iter()
-                    .filter(|name| requested.is_none() || *name != graph::ENV_PHONE_NUMBER_ID)
-                    .cloned()
-                    .collect();
-                Err(SendError::MissingConfig(if needed.is_empty() {
-                    names.clone()
-                } else {
-                    needed
-                }))
-            }
-        }
+        graph::route(&self.config, requested)
+            .map(|(config, phone_number_id)| Route {
+                config,
+                phone_number_id,
+            })
+            .map_err(SendError::MissingConfig)
     }
 
     /// Sends one request, retrying transient failures within the policy's bounds.
@@ -237,47 +268,14 @@ impl<T: Transport> Sender<T> {
         idempotent: bool,
         parse: Parse<R>,
     ) -> Result<R, SendError> {
-        let start = self.transport.now();
-        let mut attempt: u32 = 0;
-        loop {
-            attempt = attempt.saturating_add(1);
-            let random = self.transport.random();
-            let (error, pause) = match self.transport.send(request) {
-                Ok(answer) => {
-                    match parse(answer.status, answer.content_type.as_deref(), &answer.body) {
-                        Ok(result) => return Ok(result),
-                        Err(error) => {
-                            let error = redact_error(error, token);
-                            let elapsed = self.transport.now().saturating_sub(start);
-                            let pause = self.policy.next_after(&error, attempt, elapsed, random);
-                            (error, pause)
-                        }
-                    }
-                }
-                Err(code) => {
-                    let retryable = transport_retryable(&code, idempotent);
-                    let error = SendError::Transport(transport_error(&code, token));
-                    let elapsed = self.transport.now().saturating_sub(start);
-                    let pause = self.policy.next_for(
-                        Backoff::Standard,
-                        attempt,
-                        elapsed,
-                        retryable,
-                        random,
-                    );
-                    (error, pause)
-                }
-            };
-            let Some(pause) = pause else {
-                return Err(error);
-            };
-            crate::log(&format!(
-                "Graph API attempt {attempt} failed, retrying in {} ms: {}",
-                pause.as_millis(),
-                describe_error(&error)
-            ));
-            self.transport.sleep(pause);
-        }
+        exchange(
+            &mut self.transport,
+            &self.policy,
+            request,
+            token,
+            idempotent,
+            parse,
+        )
     }
 
     /// Sends one message from `phone_number_id` (or the default number).

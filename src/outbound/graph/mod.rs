@@ -156,7 +156,7 @@ impl fmt::Debug for GraphRequest {
 
 /// Keeps the unreserved URL characters of a path segment and percent-encodes the rest,
 /// so that a phone number id can never change the request's path or query.
-fn encode_path_segment(segment: &str) -> String {
+pub(crate) fn encode_path_segment(segment: &str) -> String {
     let mut out = String::with_capacity(segment.len());
     for byte in segment.bytes() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
@@ -166,6 +166,36 @@ fn encode_path_segment(segment: &str) -> String {
         }
     }
     out
+}
+
+/// The configuration and business phone number id for a request naming `requested` (or
+/// no number), or the names of the variables to set. Without the token: the names that
+/// are missing (less `WHATSAPP_PHONE_NUMBER_ID` when the request names its number); with
+/// the token but no number from either the request or `WHATSAPP_PHONE_NUMBER_ID`: that
+/// name alone.
+pub fn route(
+    config: &Result<GraphConfig, Vec<String>>,
+    requested: Option<&str>,
+) -> Result<(GraphConfig, String), Vec<String>> {
+    let requested = requested_phone_number_id(requested);
+    match config {
+        Ok(config) => match config.resolve_phone_number_id(requested) {
+            Some(phone_number_id) => Ok((config.clone(), phone_number_id)),
+            None => Err(vec![ENV_PHONE_NUMBER_ID.to_string()]),
+        },
+        Err(names) => {
+            let needed: Vec<String> = names
+                .iter()
+                .filter(|name| requested.is_none() || *name != ENV_PHONE_NUMBER_ID)
+                .cloned()
+                .collect();
+            Err(if needed.is_empty() {
+                names.clone()
+            } else {
+                needed
+            })
+        }
+    }
 }
 
 fn normalize_base_url(value: &str) -> String {
