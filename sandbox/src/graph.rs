@@ -276,7 +276,7 @@ fn route(
         }
         (&Method::GET, ["whatsapp_business", "attachments", ..]) => {
             match query.and_then(|q| query_param(q, "mid")) {
-                Some(mid) if !mid.is_empty() => match media::resolve_for_graph(app, &mid) {
+                Some(mid) if !mid.is_empty() => match app.media_for_graph(&mid) {
                     Some(r) => Ok(Reply::File(r.mime_type, r.bytes)),
                     None => Err(GraphError::no_object("get", &mid)),
                 },
@@ -427,8 +427,9 @@ fn phone_info(app: &App, number: &BusinessNumber, query: Option<&str>) -> Value 
 /// `GET /<version>/<media-id>`: an upload's details, else a generated voice note's or
 /// picture's; a deleted upload is no object.
 fn media_info(app: &App, id: &str, headers: &HeaderMap) -> Result<Value, GraphError> {
-    let resolved =
-        media::resolve_for_graph(app, id).ok_or_else(|| GraphError::no_object("get", id))?;
+    let resolved = app
+        .media_for_graph(id)
+        .ok_or_else(|| GraphError::no_object("get", id))?;
     let host = headers
         .get(HOST)
         .and_then(|h| h.to_str().ok())
@@ -572,13 +573,13 @@ fn sent_media(app: &App, kind: &str, body: &Value) -> Result<Option<Value>, Grap
     else {
         return Ok(None);
     };
-    if !media::is_sendable(app, id) {
+    if !app.is_sendable_media(id) {
         return Err(GraphError::invalid(format!(
             "Param {kind}['id'] is not a valid whatsapp business account media attachment ID"
         )));
     }
     app.mark_upload_shown(id);
-    Ok(media::resolve_for_page(app, id).map(|r| {
+    Ok(app.media_for_page(id).map(|r| {
         let mut page = r.page_json(id);
         if let Some(name) = body[kind]["filename"].as_str().filter(|n| !n.is_empty()) {
             page["filename"] = json!(name);

@@ -269,7 +269,7 @@ async fn route(app: Arc<App>, request: Request<Incoming>) -> Result<Response<Bod
             // What the page shows: an upload's bytes (the business sent it), a voice
             // note, or a generated picture for any other key.
             let key = p.trim_start_matches("/_sandbox/media/");
-            match media::resolve_for_page(&app, key) {
+            match app.media_for_page(key) {
                 Some(r) => {
                     let mut response = http::response_as(200, &r.mime_type, r.bytes);
                     response.headers_mut().insert(

@@ -7,7 +7,6 @@ use serde_json::{json, Value};
 
 use crate::faults::GraphError;
 use crate::png;
-use crate::state::App;
 
 /// Largest file an upload may carry (Meta's largest, for documents).
 pub const MAX_FILE: usize = 100 * 1024 * 1024;
@@ -82,34 +81,8 @@ impl Resolved {
     }
 }
 
-/// What a media id the Graph API is asked about stands for: a live upload, a voice
-/// note the chat sent, else a generated picture (for any id, as before uploads were
-/// kept). `None` for a deleted upload.
-pub fn resolve_for_graph(app: &App, id: &str) -> Option<Resolved> {
-    if let Some(stored) = app.upload(id) {
-        return (!stored.deleted).then(|| from_stored(stored));
-    }
-    Some(generated(app, id))
-}
-
-/// What the page shows for `key`: an upload (even deleted, while a chat shows it), a
-/// voice note, or a generated picture. `None` for a deleted upload whose bytes are gone.
-pub fn resolve_for_page(app: &App, key: &str) -> Option<Resolved> {
-    if let Some(stored) = app.upload(key) {
-        return (!stored.deleted || stored.shown).then(|| from_stored(stored));
-    }
-    Some(generated(app, key))
-}
-
-/// True when a business may send media by this id: a live upload, or media a user sent.
-pub fn is_sendable(app: &App, id: &str) -> bool {
-    match app.upload(id) {
-        Some(stored) => !stored.deleted,
-        None => app.user_media(id).is_some(),
-    }
-}
-
-fn from_stored(stored: Stored) -> Resolved {
+/// A stored upload as the page and the Graph API serve it.
+pub fn from_stored(stored: Stored) -> Resolved {
     Resolved {
         bytes: stored.bytes,
         mime_type: stored.mime_type,
@@ -118,9 +91,11 @@ fn from_stored(stored: Stored) -> Resolved {
     }
 }
 
-fn generated(app: &App, id: &str) -> Resolved {
+/// What an id that is not an upload stands for: the voice note a user sent (`kind` is
+/// `audio`), else a generated picture.
+pub fn generated(kind: Option<&str>, id: &str) -> Resolved {
     let seed = png::seed_of(id);
-    if app.user_media(id).as_deref() == Some("audio") {
+    if kind == Some("audio") {
         return Resolved {
             bytes: Bytes::from(voice_note(seed)),
             mime_type: VOICE_MIME.to_string(),

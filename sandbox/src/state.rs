@@ -330,6 +330,33 @@ impl App {
             .map(|(_, kind)| kind.clone())
     }
 
+    /// What a media id the Graph API is asked about stands for: a live upload, a voice
+    /// note the chat sent, else a generated picture (for any id, as before uploads were
+    /// kept). `None` for a deleted upload.
+    pub fn media_for_graph(&self, id: &str) -> Option<media::Resolved> {
+        if let Some(stored) = self.upload(id) {
+            return (!stored.deleted).then(|| media::from_stored(stored));
+        }
+        Some(media::generated(self.user_media(id).as_deref(), id))
+    }
+
+    /// What the page shows for `key`: an upload (even deleted, while a chat shows it), a
+    /// voice note, or a generated picture. `None` for a deleted upload whose bytes are gone.
+    pub fn media_for_page(&self, key: &str) -> Option<media::Resolved> {
+        if let Some(stored) = self.upload(key) {
+            return (!stored.deleted || stored.shown).then(|| media::from_stored(stored));
+        }
+        Some(media::generated(self.user_media(key).as_deref(), key))
+    }
+
+    /// True when a business may send media by this id: a live upload, or media a user sent.
+    pub fn is_sendable_media(&self, id: &str) -> bool {
+        match self.upload(id) {
+            Some(stored) => !stored.deleted,
+            None => self.user_media(id).is_some(),
+        }
+    }
+
     /// Changes whenever a page's visibility does.
     pub fn visibility_changes(&self) -> watch::Receiver<u64> {
         self.visibility.subscribe()

@@ -25,7 +25,7 @@ use crate::types::{
 };
 use crate::wit_json::{self as json, WitJson};
 
-use super::delivery::Outcome;
+use super::Outcome;
 use super::{load_config, outgoing, Component};
 
 /// A named consumer that can be called.

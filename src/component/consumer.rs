@@ -8,7 +8,7 @@ use crate::bindings::asterai::whatsapp::incoming_handler;
 use crate::config::{Dispatch, WebhookConfig};
 use crate::types::{Action, Delivery, Message, StatusUpdate, WebhookUpdate};
 
-use super::delivery::Outcome;
+use super::Outcome;
 
 /// A consumer: the name the journal records its answers under, and how log lines name it.
 pub struct Consumer {

@@ -30,18 +30,7 @@ use crate::wit_json::{self, WitJson};
 use super::consumer::{self, Consumer};
 use super::outgoing::{self, WasiSender};
 use super::platform::now_secs;
-
-/// What a consumer did with an event. (The composed build's one consumer always
-/// returns: a trap ends the instance.)
-#[cfg_attr(not(feature = "asterai"), allow(dead_code))]
-pub enum Outcome<T> {
-    /// It returned this.
-    Done(T),
-    /// The event is not for it (a non-text message for an asterai 0.1.0 consumer).
-    Skipped,
-    /// It failed without trapping (an asterai consumer's call failed): try again later.
-    Failed,
-}
+use super::Outcome;
 
 /// How far the dispatch of one event got.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

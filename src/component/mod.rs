@@ -29,6 +29,18 @@ use delivery::Delivery;
 /// The component.
 pub struct Component;
 
+/// What a consumer did with an event. (The composed build's one consumer always
+/// returns: a trap ends the instance.)
+#[cfg_attr(not(feature = "asterai"), allow(dead_code))]
+pub enum Outcome<T> {
+    /// It returned this.
+    Done(T),
+    /// The event is not for it (a non-text message for an asterai 0.1.0 consumer).
+    Skipped,
+    /// It failed without trapping (an asterai consumer's call failed): try again later.
+    Failed,
+}
+
 crate::bindings::export!(Component with_types_in crate::bindings);
 
 const TEXT: &[(&str, &str)] = &[("content-type", "text/plain; charset=utf-8")];
