@@ -283,8 +283,13 @@ impl Journal {
         match renamed {
             Ok(()) => {}
             // Under WASI the error of a rename onto a non-empty directory may come back
-            // uncategorized: the entry being there is what counts.
-            Err(e) if is_exists(&e) || fs::symlink_metadata(&pending).is_ok() => {
+            // uncategorized: the entry being there (or done by now: finished and removed
+            // by its holder since) is what counts.
+            Err(e)
+                if is_exists(&e)
+                    || fs::symlink_metadata(&pending).is_ok()
+                    || done.is_recorded(key, now) =>
+            {
                 // Another instance recorded the key first.
                 let _ = fs::remove_dir_all(&built.0);
                 return match self.retake(done, &hash, now, nonce) {
@@ -712,8 +717,23 @@ fn sent_file(consumer: &str, index: usize) -> String {
     format!("sent.{}.{index}", consumer_tag(consumer))
 }
 
-/// The lease and outbox of a pending entry, from its file names.
+/// The lease and outbox of a pending entry, from its file names. A lease file renamed by
+/// its holder (a renewal) while the directory is listed may show under neither name or
+/// under both: an entry that looks corrupt is listed again, a few times, before it is
+/// called corrupt.
 fn scan(dir: &Path) -> Result<Lease, Unreadable> {
+    let mut scanned = scan_once(dir);
+    for _ in 0..8 {
+        if !matches!(scanned, Err(Unreadable::Corrupt(_))) {
+            break;
+        }
+        scanned = scan_once(dir);
+    }
+    scanned
+}
+
+/// One listing of [`scan`].
+fn scan_once(dir: &Path) -> Result<Lease, Unreadable> {
     let listing = fs::read_dir(dir).map_err(|e| match e.kind() {
         ErrorKind::NotFound => Unreadable::Absent,
         kind => Unreadable::Io(kind),
@@ -1292,6 +1312,32 @@ mod tests {
             journal.accept(&done, "m:wamid.P", "{}", 1031, 1),
             Accepted::InFlight
         );
+    }
+
+    #[test]
+    fn a_redelivery_during_lease_renewals_is_in_flight_never_unavailable() {
+        let (_s, journal, done) = setup("renewals", JournalPolicy::default());
+        let mut entry = new_entry(&journal, &done, "m:wamid.RN", 1000);
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let renewer = {
+            let journal = journal.clone();
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || {
+                let mut now = 1000;
+                while !stop.load(Ordering::Relaxed) {
+                    now += 1;
+                    assert!(journal.renew(&mut entry, now));
+                }
+            })
+        };
+        for i in 0..2000 {
+            match journal.accept(&done, "m:wamid.RN", "{}", 1000, i) {
+                Accepted::InFlight => {}
+                other => panic!("redelivery {i} during renewals: {other:?}"),
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        renewer.join().unwrap();
     }
 
     #[test]
