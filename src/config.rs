@@ -179,7 +179,12 @@ pub fn health(
     let body = serde_json::json!({
         "status": if missing.is_empty() { "ok" } else { "incomplete" },
         "missing": missing,
-        "dedup": if config.state_dir.is_some() { "persistent" } else { "per-request" },
+        "dedup": if journal.is_some() { "persistent" } else { "per-request" },
+        "state_dir": match (&config.state_dir, journal) {
+            (None, _) => "none",
+            (Some(_), Some(_)) => "writable",
+            (Some(_), None) => "unwritable",
+        },
         "allowlist": config.allowlist.len(),
         "mark_read": config.mark_read,
         "dispatch": match config.dispatch { Dispatch::Consumer => "consumer", Dispatch::Off => "off" },
@@ -426,5 +431,10 @@ mod tests {
         let report: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(report["delivery"], "at-most-once");
         assert!(report["pending"].is_null());
+        assert_eq!(
+            report["state_dir"], "unwritable",
+            "configured, but no journal"
+        );
+        assert_eq!(report["dedup"], "per-request");
     }
 }

@@ -206,6 +206,12 @@ async fn health_says_how_delivery_is_guaranteed() {
     );
     let with = health(&harness().state_dir(state_dir("durable-health"))).await;
     assert_eq!(with["delivery"], "at-least-once", "{with}");
+    assert_eq!(with["state_dir"], "writable", "{with}");
+    // A configured directory that is not there (not preopened): as without one, and said.
+    let unusable = health(&harness().env("WHATSAPP_STATE_DIR", "/no/such/preopen")).await;
+    assert_eq!(unusable["delivery"], "at-most-once", "{unusable}");
+    assert_eq!(unusable["state_dir"], "unwritable", "{unusable}");
+    assert_eq!(unusable["dedup"], "per-request", "{unusable}");
     assert_eq!(
         (with["pending"].as_u64(), with["dead_letter"].as_u64()),
         (Some(0), Some(0))

@@ -94,9 +94,14 @@ impl<'c> Delivery<'c> {
         }
     }
 
-    /// Pending and dead-lettered entries, for `/health`; `None` without a store.
+    /// Pending and dead-lettered entries, for `/health`; `None` without a store, or with
+    /// one that cannot be written (then delivery is as without one).
     pub fn counts(&self) -> Option<(usize, usize)> {
-        let counts = self.store.as_ref()?.journal.counts();
+        let journal = &self.store.as_ref()?.journal;
+        if !journal.is_writable(random()) {
+            return None;
+        }
+        let counts = journal.counts();
         Some((counts.pending, counts.dead))
     }
 

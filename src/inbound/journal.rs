@@ -471,6 +471,23 @@ impl Journal {
         self.remove_entry(&entry.dir, now, nonce);
     }
 
+    /// Whether the journal can record: its folders can be made, and a file can be created
+    /// in them (a probe in `tmp/`, removed at once). For the health report.
+    pub fn is_writable(&self, nonce: u64) -> bool {
+        let tmp = self.root.join("tmp");
+        if fs::create_dir_all(self.pending_dir()).is_err() || fs::create_dir_all(&tmp).is_err() {
+            return false;
+        }
+        let probe = tmp.join(format!("probe.{nonce:016x}"));
+        let created = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&probe)
+            .is_ok();
+        let _ = fs::remove_file(&probe);
+        created
+    }
+
     /// How many entries are pending and dead (0 for a directory that cannot be read).
     pub fn counts(&self) -> JournalCounts {
         JournalCounts {
@@ -1312,6 +1329,20 @@ mod tests {
             journal.accept(&done, "m:wamid.P", "{}", 1031, 1),
             Accepted::InFlight
         );
+    }
+
+    #[test]
+    fn a_journal_in_a_directory_that_cannot_be_made_is_not_writable() {
+        let (scratch, journal, _done) = setup("writable", JournalPolicy::default());
+        assert!(journal.is_writable(1));
+        assert_eq!(
+            names(&scratch.0.join("journal/tmp")),
+            Vec::<String>::new(),
+            "no probe left"
+        );
+        let file = Scratch::new("not-a-dir");
+        fs::write(&file.0, b"x").unwrap();
+        assert!(!Journal::new(&file.0, JournalPolicy::default()).is_writable(2));
     }
 
     #[test]
