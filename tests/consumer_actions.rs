@@ -443,6 +443,60 @@ async fn typing_indicator_on_adds_it_to_the_read_receipt() -> anyhow::Result<()>
     Ok(())
 }
 
+/// The read receipt's round trip overlaps the consumer's work: it is sent before the
+/// consumer is called, and the reply waits for its answer, so the typing indicator
+/// lands before the reply does.
+#[tokio::test(start_paused = true)]
+async fn the_read_receipt_is_in_flight_while_the_consumer_runs_and_lands_before_the_reply(
+) -> anyhow::Result<()> {
+    let delay = std::time::Duration::from_millis(200);
+    let h = consumer(|_| vec![reply("Let me check", false)])
+        .env("WHATSAPP_TYPING_INDICATOR", "on")
+        .graph(move |req| {
+            if req.json()["status"] == "read" {
+                GraphResponse::sandbox(req).after(delay)
+            } else {
+                GraphResponse::sandbox(req)
+            }
+        });
+    deliver(&h).await?;
+    let requests = h.graph_requests();
+    assert_eq!(requests.len(), 2, "{}", h.logs());
+    assert_post(&requests[0], &read_receipt(true));
+    assert_eq!(requests[1].json()["type"], "text");
+    let receipt_sent = requests[0].at;
+    let called = h.message_calls()[0].at;
+    assert!(
+        called < receipt_sent + delay,
+        "the consumer was called at {called:?}, only after the receipt's answer ({receipt_sent:?} + {delay:?})"
+    );
+    assert!(
+        requests[1].at >= receipt_sent + delay,
+        "the reply went out at {:?}, before the receipt's answer ({receipt_sent:?} + {delay:?})",
+        requests[1].at
+    );
+    Ok(())
+}
+
+/// With nothing to send, the receipt in flight is still awaited before the dispatch
+/// ends, and its failure logged.
+#[tokio::test(start_paused = true)]
+async fn a_read_receipt_in_flight_is_awaited_and_its_failure_logged_when_there_is_no_reply(
+) -> anyhow::Result<()> {
+    let h = consumer(|_| vec![]).graph(|_| {
+        meta_answer(401, "error_190_token_expired.json").after(std::time::Duration::from_millis(50))
+    });
+    deliver(&h).await?;
+    assert_eq!(h.graph_requests().len(), 1);
+    let logs = h.logs();
+    assert!(
+        logs.lines()
+            .any(|l| l.contains("marking") && l.contains("read failed") && l.contains("190")),
+        "{logs}"
+    );
+    Ok(())
+}
+
 #[tokio::test(start_paused = true)]
 async fn explicit_mark_read_and_reaction_actions() -> anyhow::Result<()> {
     let h = consumer(|_| {

@@ -14,6 +14,8 @@
 //!
 //! Without a state directory, events are dispatched once, as they come: at most once.
 
+use wasi::http::types::ErrorCode;
+
 use crate::config::WebhookConfig;
 use crate::inbound::allowlist::{describe_user, is_from_business};
 use crate::inbound::dedup::{message_key, status_key, update_key, DirStore, Seen};
@@ -21,13 +23,14 @@ use crate::inbound::journal::{Accepted, Entry, Journal, JournalPolicy, Taken};
 use crate::inbound::payload::{self, Event, Skipped};
 use crate::inbound::stored;
 use crate::log;
-use crate::outbound::sender::describe_action;
+use crate::outbound::sender::{describe_action, describe_error, PreparedRequest};
 use crate::types::{
     Action, Delivery as Attempt, DeliveryStatus, Message, ReadReceipt, UpdateDetails,
 };
 use crate::wit_json::{self, WitJson};
 
 use super::consumer::{self, Consumer};
+use super::http::{self, InFlight};
 use super::outgoing::{self, WasiSender};
 use super::platform::now_secs;
 use super::Outcome;
@@ -63,7 +66,18 @@ pub struct Delivery<'c> {
     store: Option<Store>,
     seen: Seen,
     sender: Option<WasiSender>,
+    /// The read receipt of the message being dispatched, while its round trip runs.
+    receipt: Option<ReceiptInFlight>,
     warned: bool,
+}
+
+/// An automatic read receipt sent before the message's consumers run, and awaited
+/// before the first action goes out (so the typing indicator lands before the reply) or
+/// when the message's dispatch ends.
+struct ReceiptInFlight {
+    message_id: String,
+    prepared: PreparedRequest,
+    sent: Result<InFlight, ErrorCode>,
 }
 
 impl<'c> Delivery<'c> {
@@ -90,6 +104,7 @@ impl<'c> Delivery<'c> {
             store,
             seen: Seen::default(),
             sender: None,
+            receipt: None,
             warned: false,
         }
     }
@@ -298,7 +313,11 @@ impl<'c> Delivery<'c> {
             attempt: entry.as_ref().map_or(1, |e| e.attempt),
         };
         let progress = match event {
-            Event::Message(message) => self.deliver_message(message, &attempt, entry.as_mut()),
+            Event::Message(message) => {
+                let progress = self.deliver_message(message, &attempt, entry.as_mut());
+                self.settle_read_receipt();
+                progress
+            }
             Event::Status(status) => {
                 self.deliver_quiet(entry.as_mut(), |c| consumer::on_status(c, status, &attempt))
             }
@@ -340,7 +359,7 @@ impl<'c> Delivery<'c> {
                 Some(actions) => actions,
                 None => {
                     if !marked {
-                        self.mark_read(message);
+                        self.start_read_receipt(message);
                         marked = true;
                     }
                     match consumer::on_message(consumer, message, attempt) {
@@ -458,6 +477,7 @@ impl<'c> Delivery<'c> {
                     continue; // sent (or tried for good) by an earlier attempt
                 }
             }
+            self.settle_read_receipt();
             let sender = self.sender.get_or_insert_with(outgoing::sender);
             let Err(e) = sender.run_action(message, action.clone()) else {
                 continue;
@@ -483,22 +503,55 @@ impl<'c> Delivery<'c> {
         Progress::Finished
     }
 
-    /// The automatic read receipt, from the number that received the message.
-    fn mark_read(&mut self, message: &Message) {
+    /// Sends the automatic read receipt (from the number that received the message)
+    /// without waiting for its answer: its round trip overlaps the consumer's work.
+    fn start_read_receipt(&mut self, message: &Message) {
         if !self.config.mark_read {
             return;
         }
+        self.settle_read_receipt(); // at most one in flight
         let receipt = ReadReceipt {
             message_id: message.id.clone(),
             typing: self.config.typing_indicator,
             phone_number_id: Some(message.phone_number_id.clone()).filter(|p| !p.is_empty()),
         };
         let sender = self.sender.get_or_insert_with(outgoing::sender);
-        if let Err(e) = sender.mark_read(&receipt) {
-            log(&format!(
+        match sender.prepare_mark_read(&receipt) {
+            Ok(prepared) => {
+                let request = prepared.request();
+                let sent = http::begin(
+                    request.method.as_str(),
+                    &request.url,
+                    &request.headers,
+                    request.body.as_deref(),
+                );
+                self.receipt = Some(ReceiptInFlight {
+                    message_id: message.id.clone(),
+                    prepared,
+                    sent,
+                });
+            }
+            Err(e) => log(&format!(
                 "marking {} read failed: {}",
                 message.id,
-                crate::outbound::sender::describe_error(&e)
+                describe_error(&e)
+            )),
+        }
+    }
+
+    /// Waits for the read receipt in flight, if any; retries it within the retry
+    /// budget when its first attempt failed transiently, and logs a failure.
+    fn settle_read_receipt(&mut self) {
+        let Some(receipt) = self.receipt.take() else {
+            return;
+        };
+        let first = receipt.sent.and_then(InFlight::answer).map(Into::into);
+        let sender = self.sender.get_or_insert_with(outgoing::sender);
+        if let Err(e) = sender.finish_mark_read(&receipt.prepared, first) {
+            log(&format!(
+                "marking {} read failed: {}",
+                receipt.message_id,
+                describe_error(&e)
             ));
         }
     }

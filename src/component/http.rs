@@ -4,8 +4,9 @@
 
 use wasi::http::outgoing_handler;
 use wasi::http::types::{
-    ErrorCode, Fields, IncomingBody, IncomingRequest, IncomingResponse, Method, OutgoingBody,
-    OutgoingRequest, OutgoingResponse, RequestOptions, ResponseOutparam, Scheme,
+    ErrorCode, Fields, FutureIncomingResponse, IncomingBody, IncomingRequest, IncomingResponse,
+    Method, OutgoingBody, OutgoingRequest, OutgoingResponse, RequestOptions, ResponseOutparam,
+    Scheme,
 };
 use wasi::io::streams::{InputStream, OutputStream, StreamError};
 
@@ -196,6 +197,39 @@ fn start(
     headers: &[(String, String)],
     body: Option<&[u8]>,
 ) -> Result<IncomingResponse, ErrorCode> {
+    begin(method, url, headers, body)?.head()
+}
+
+/// A request handed to the host, whose answer has not been awaited yet: the host carries
+/// it while the component works on.
+pub struct InFlight {
+    future: FutureIncomingResponse,
+}
+
+impl InFlight {
+    /// Waits for the answer, read whole (at most [`MAX_ANSWER_BYTES`]).
+    pub fn answer(self) -> Result<Answer, ErrorCode> {
+        read_answer(self.head()?)
+    }
+
+    /// Waits for the answer's head.
+    fn head(self) -> Result<IncomingResponse, ErrorCode> {
+        self.future.subscribe().block();
+        match self.future.get() {
+            Some(Ok(Ok(response))) => Ok(response),
+            Some(Ok(Err(code))) => Err(code),
+            Some(Err(())) | None => Err(ErrorCode::InternalError(None)),
+        }
+    }
+}
+
+/// Sends a request, its body written whole, without waiting for the answer.
+pub fn begin(
+    method: &str,
+    url: &str,
+    headers: &[(String, String)],
+    body: Option<&[u8]>,
+) -> Result<InFlight, ErrorCode> {
     let (scheme, authority, path) = split_url(url).ok_or(ErrorCode::HttpRequestUriInvalid)?;
     let list: Vec<(String, Vec<u8>)> = headers
         .iter()
@@ -235,12 +269,7 @@ fn start(
     }
     let _ = OutgoingBody::finish(outgoing_body, None);
 
-    future.subscribe().block();
-    match future.get() {
-        Some(Ok(Ok(response))) => Ok(response),
-        Some(Ok(Err(code))) => Err(code),
-        Some(Err(())) | None => Err(ErrorCode::InternalError(None)),
-    }
+    Ok(InFlight { future })
 }
 
 fn read_answer(response: IncomingResponse) -> Result<Answer, ErrorCode> {

@@ -22,17 +22,13 @@ pub struct WasiTransport;
 
 impl Transport for WasiTransport {
     fn send(&mut self, request: &GraphRequest) -> Result<HttpAnswer, ErrorCode> {
-        let answer = http::send(
+        http::send(
             request.method.as_str(),
             &request.url,
             &request.headers,
             request.body.as_deref(),
-        )?;
-        Ok(HttpAnswer {
-            status: answer.status,
-            content_type: answer.content_type,
-            body: answer.body,
-        })
+        )
+        .map(Into::into)
     }
 
     fn sleep(&mut self, pause: Duration) {
@@ -46,6 +42,16 @@ impl Transport for WasiTransport {
 
     fn now(&mut self) -> Duration {
         Duration::from_nanos(monotonic_clock::now())
+    }
+}
+
+impl From<http::Answer> for HttpAnswer {
+    fn from(answer: http::Answer) -> Self {
+        HttpAnswer {
+            status: answer.status,
+            content_type: answer.content_type,
+            body: answer.body,
+        }
     }
 }
 

@@ -172,12 +172,31 @@ pub(crate) fn exchange<T: Transport + ?Sized, R>(
     idempotent: bool,
     parse: impl Fn(u16, Option<&str>, &[u8]) -> Result<R, SendError>,
 ) -> Result<R, SendError> {
+    exchange_from(transport, policy, request, token, idempotent, None, parse)
+}
+
+/// [`exchange`], when the caller may have sent the first attempt itself (to overlap its
+/// round trip with other work): `first` is that attempt's answer, taken as attempt 1.
+/// The retry budget counts from here.
+fn exchange_from<T: Transport + ?Sized, R>(
+    transport: &mut T,
+    policy: &RetryPolicy,
+    request: &GraphRequest,
+    token: &str,
+    idempotent: bool,
+    mut first: Option<Result<HttpAnswer, ErrorCode>>,
+    parse: impl Fn(u16, Option<&str>, &[u8]) -> Result<R, SendError>,
+) -> Result<R, SendError> {
     let start = transport.now();
     let mut attempt: u32 = 0;
     loop {
         attempt = attempt.saturating_add(1);
         let random = transport.random();
-        let (error, pause) = match transport.send(request) {
+        let answer = match first.take() {
+            Some(answer) => answer,
+            None => transport.send(request),
+        };
+        let (error, pause) = match answer {
             Ok(answer) => {
                 match parse(answer.status, answer.content_type.as_deref(), &answer.body) {
                     Ok(result) => return Ok(result),
@@ -206,6 +225,21 @@ pub(crate) fn exchange<T: Transport + ?Sized, R>(
             describe_error(&error)
         ));
         transport.sleep(pause);
+    }
+}
+
+/// A request built by the sender, whose first attempt its caller sends
+/// ([`Sender::prepare_mark_read`]).
+pub struct PreparedRequest {
+    request: GraphRequest,
+    /// For redacting errors; never shown.
+    token: String,
+}
+
+impl PreparedRequest {
+    /// The request to send (its `Debug` hides the token).
+    pub fn request(&self) -> &GraphRequest {
+        &self.request
     }
 }
 
@@ -419,15 +453,48 @@ impl<T: Transport> Sender<T> {
     /// receipt's number (the one that received the message) or the default number.
     /// Retried like any idempotent request.
     pub fn mark_read(&mut self, receipt: &ReadReceipt) -> Result<(), SendError> {
+        let prepared = self.prepare_mark_read(receipt)?;
+        self.finish_exchange(&prepared, None)
+    }
+
+    /// The request of [`Sender::mark_read`], for a caller that sends its first attempt
+    /// itself, so that its round trip overlaps other work (the consumer's), and then
+    /// hands the answer to [`Sender::finish_mark_read`].
+    pub fn prepare_mark_read(&self, receipt: &ReadReceipt) -> Result<PreparedRequest, SendError> {
         let route = self.route(receipt.phone_number_id.as_deref())?;
         let request = route
             .config
             .mark_read(&route.phone_number_id, receipt)
             .map_err(SendError::InvalidRequest)?;
-        self.exchange(
-            &request,
-            &route.config.access_token,
+        Ok(PreparedRequest {
+            request,
+            token: route.config.access_token,
+        })
+    }
+
+    /// The outcome of a read receipt whose first attempt the caller sent: `first` is its
+    /// answer (or the transport's error). A transient failure is retried as
+    /// [`Sender::mark_read`] retries it.
+    pub fn finish_mark_read(
+        &mut self,
+        prepared: &PreparedRequest,
+        first: Result<HttpAnswer, ErrorCode>,
+    ) -> Result<(), SendError> {
+        self.finish_exchange(prepared, Some(first))
+    }
+
+    fn finish_exchange(
+        &mut self,
+        prepared: &PreparedRequest,
+        first: Option<Result<HttpAnswer, ErrorCode>>,
+    ) -> Result<(), SendError> {
+        exchange_from(
+            &mut self.transport,
+            &self.policy,
+            &prepared.request,
+            &prepared.token,
             true,
+            first,
             parse_mark_read_response,
         )
     }
@@ -825,6 +892,56 @@ mod tests {
             matches!(failure.error, SendError::Graph(ref g) if g.code == 131047 && !g.retryable)
         );
         assert_eq!(s.transport().requests.len(), 2);
+    }
+
+    fn receipt() -> ReadReceipt {
+        ReadReceipt {
+            message_id: "wamid.IN".into(),
+            typing: true,
+            phone_number_id: Some("PN".into()),
+        }
+    }
+
+    #[test]
+    fn a_read_receipt_whose_first_attempt_the_caller_sent_is_not_sent_again() {
+        let mut s = sender(vec![]);
+        let prepared = s.prepare_mark_read(&receipt()).unwrap();
+        assert!(prepared.request().url.ends_with("/PN/messages"));
+        let body: Value =
+            serde_json::from_slice(prepared.request().body.as_deref().unwrap()).unwrap();
+        assert_eq!(body["status"], "read");
+        assert_eq!(body["typing_indicator"]["type"], "text");
+        let answer = Ok(json(200, r#"{"success":true}"#));
+        assert!(s.finish_mark_read(&prepared, answer).is_ok());
+        assert!(
+            s.transport().requests.is_empty(),
+            "the answer was the caller's"
+        );
+    }
+
+    #[test]
+    fn a_read_receipt_whose_first_attempt_failed_transiently_is_retried() {
+        let mut s = sender(vec![Ok(json(200, r#"{"success":true}"#))]);
+        let prepared = s.prepare_mark_read(&receipt()).unwrap();
+        let first = Err(ErrorCode::ConnectionRefused);
+        assert!(s.finish_mark_read(&prepared, first).is_ok());
+        assert_eq!(
+            s.transport().requests.len(),
+            1,
+            "one retry, after one pause"
+        );
+        assert_eq!(s.transport().sleeps.len(), 1);
+    }
+
+    #[test]
+    fn a_read_receipt_whose_first_attempt_failed_for_good_is_not_retried() {
+        let mut s = sender(vec![]);
+        let prepared = s.prepare_mark_read(&receipt()).unwrap();
+        let error = s
+            .finish_mark_read(&prepared, graph_error(401, 190))
+            .unwrap_err();
+        assert!(matches!(error, SendError::Graph(ref g) if g.code == 190));
+        assert!(s.transport().requests.is_empty());
     }
 
     #[test]
