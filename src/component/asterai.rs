@@ -193,7 +193,7 @@ impl Run for Component {
     /// called. Never fails: a consumer added later is found by the next request.
     fn run() -> Result<(), ()> {
         let config = load_config();
-        if let Some(why) = off(&config) {
+        if let Some(why) = off(config) {
             log(&format!("ready: {why}"));
             return Ok(());
         }

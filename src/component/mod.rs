@@ -13,6 +13,8 @@ mod media;
 mod outgoing;
 mod platform;
 
+use std::sync::OnceLock;
+
 use platform::env;
 pub use platform::write_stderr;
 
@@ -46,8 +48,12 @@ crate::bindings::export!(Component with_types_in crate::bindings);
 const TEXT: &[(&str, &str)] = &[("content-type", "text/plain; charset=utf-8")];
 const JSON: &[(&str, &str)] = &[("content-type", "application/json")];
 
-fn load_config() -> WebhookConfig {
-    WebhookConfig::from_env(env, platform::preopened)
+/// The webhook's configuration: read from the environment on first use, then kept for
+/// the instance (a host that reuses instances serves many requests with it; neither the
+/// environment nor the preopened directories change while an instance lives).
+fn load_config() -> &'static WebhookConfig {
+    static CONFIG: OnceLock<WebhookConfig> = OnceLock::new();
+    CONFIG.get_or_init(|| WebhookConfig::from_env(env, platform::preopened))
 }
 
 impl HttpGuest for Component {
@@ -57,7 +63,7 @@ impl HttpGuest for Component {
         // and the state directory probed.
         match request.method() {
             Method::Get => get(&request, out),
-            Method::Post => webhook(&request, out, &load_config()),
+            Method::Post => webhook(&request, out, load_config()),
             _ => {
                 log("method not allowed (405): the webhook takes GET and POST");
                 http::respond(
@@ -80,8 +86,8 @@ fn get(request: &IncomingRequest, out: ResponseOutparam) {
     if matches!(path, "/health" | "/healthz") {
         let config = load_config();
         let outgoing_missing = crate::outbound::graph::missing_env(env);
-        let mut delivery = Delivery::new(&config);
-        let (status, body) = config::health(&config, &outgoing_missing, delivery.counts());
+        let mut delivery = Delivery::new(config);
+        let (status, body) = config::health(config, &outgoing_missing, delivery.counts());
         http::respond(out, status, JSON, body.as_bytes());
         // After its own answer, like a webhook: dispatches what did not finish.
         delivery.recover();
