@@ -8,7 +8,10 @@
 //! - GET: answers `hello` at once (the floor of the handshake);
 //! - POST: reads the body to its end, answers `ok`, then hands the consumer one text
 //!   message (the floor of a signed webhook, without the signature check, the JSON
-//!   parsing, the configuration or the log).
+//!   parsing, the configuration or the log); when the consumer returns an action and
+//!   `BENCH_GRAPH_AUTHORITY` is set, makes one Graph API call for it, a fixed text to
+//!   that host and port, and reads the answer (composed with the echo bot, the floor of
+//!   a replying webhook, without the read receipt, formatting or request building).
 
 wit_bindgen::generate!({
     inline: "
@@ -34,7 +37,8 @@ wit_bindgen::generate!({
 use asterai::whatsapp::types::{Content, Delivery, Message, User};
 use exports::wasi::http::incoming_handler::Guest;
 use wasi::http::types::{
-    Fields, IncomingBody, IncomingRequest, Method, OutgoingBody, OutgoingResponse, ResponseOutparam,
+    Fields, IncomingBody, IncomingRequest, Method, OutgoingBody, OutgoingRequest, OutgoingResponse,
+    ResponseOutparam, Scheme,
 };
 use wasi::io::streams::StreamError;
 
@@ -75,8 +79,59 @@ impl Guest for HelloComposed {
             errors: Vec::new(),
             raw_json: String::from_utf8_lossy(&body).into_owned(),
         };
-        let _actions =
+        let actions =
             asterai::whatsapp::incoming_handler::on_message(&message, Delivery { attempt: 1 });
+        if actions.is_empty() {
+            return;
+        }
+        if let Some(authority) = wasi::cli::environment::get_environment()
+            .into_iter()
+            .find(|(k, _)| k == "BENCH_GRAPH_AUTHORITY")
+            .map(|(_, v)| v)
+        {
+            graph_call(&authority);
+        }
+    }
+}
+
+const GRAPH_BODY: &[u8] =
+    br#"{"messaging_product":"whatsapp","recipient_type":"individual","to":"15551234567","type":"text","text":{"body":"hello"}}"#;
+
+/// One `POST /v21.0/{phone-number-id}/messages` to `authority` (plain HTTP), its answer
+/// read to the end: what `bench/hello-graph` does.
+fn graph_call(authority: &str) {
+    let headers = [
+        (String::from("content-type"), b"application/json".to_vec()),
+        (
+            String::from("authorization"),
+            b"Bearer bench-access-token".to_vec(),
+        ),
+    ];
+    let Ok(fields) = Fields::from_list(&headers) else {
+        return;
+    };
+    let graph = OutgoingRequest::new(fields);
+    let _ = graph.set_method(&Method::Post);
+    let _ = graph.set_scheme(Some(&Scheme::Http));
+    let _ = graph.set_authority(Some(authority));
+    let _ = graph.set_path_with_query(Some("/v21.0/106540352242922/messages"));
+    let Ok(graph_body) = graph.body() else {
+        return;
+    };
+    let Ok(future) = wasi::http::outgoing_handler::handle(graph, None) else {
+        return;
+    };
+    if let Ok(stream) = graph_body.write() {
+        let _ = stream.blocking_write_and_flush(GRAPH_BODY);
+    }
+    let _ = OutgoingBody::finish(graph_body, None);
+    future.subscribe().block();
+    if let Some(Ok(Ok(answer))) = future.get() {
+        if let Ok(body) = answer.consume() {
+            if let Ok(stream) = body.stream() {
+                while stream.blocking_read(64 * 1024).is_ok() {}
+            }
+        }
     }
 }
 
