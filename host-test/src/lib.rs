@@ -21,7 +21,12 @@
 //! * environment variables ([`Harness::env`]) and a host directory preopened
 //!   read-write at `/state` ([`Harness::state_dir`]), shared by all instances,
 //!   including concurrent ones ([`Harness::post_concurrently`]);
-//! * an ordered event log with virtual timestamps ([`Harness::events`]).
+//! * an ordered event log with virtual timestamps ([`Harness::events`]);
+//! * instance reuse, as `wasmtime serve --max-instance-reuse-count N` runs the component:
+//!   [`Harness::reused_instance`] serves request after request on one instance and
+//!   reports its linear memory ([`ReusedInstance::memory`], from a resource limiter on the
+//!   store) and the host resources it holds between requests
+//!   ([`ReusedInstance::live_resources`]).
 //!
 //! # Acknowledge before dispatch
 //!
@@ -556,8 +561,43 @@ impl Harness {
     /// Errors when the guest traps, never sets the response, answers with an error
     /// code, or breaks off the body; the error includes the guest's logs.
     pub async fn request(&self, req: HttpRequest) -> Result<Response> {
+        let (store, instance) = self.new_store(None)?;
+        self.serve_one(store, instance, None, req).await.0
+    }
+
+    /// One instance that serves request after request, as `wasmtime serve
+    /// --max-instance-reuse-count N` serves them: instantiated once, its
+    /// `wasi:http/incoming-handler.handle` called for each request, one after another
+    /// (the next call starts when the previous one returned, dispatch included). See
+    /// [`ReusedInstance`].
+    pub async fn reused_instance(&self) -> Result<ReusedInstance> {
+        let (mut store, instance) = self.new_store(None)?;
+        let proxy = self.compiled.pre.instantiate_async(&mut store).await?;
+        let memory = store.data().meter.usage;
+        Ok(ReusedInstance {
+            h: self.clone(),
+            live: Some((store, proxy)),
+            instance,
+            served: 0,
+            instances: 1,
+            after_instantiation: memory,
+        })
+    }
+
+    /// Serves `req` in `store`: in `proxy` when given (an instance that served earlier
+    /// requests), else in a fresh instance of it. Returns the answer and, when the
+    /// guest did not trap, the store and instance for another request.
+    async fn serve_one(
+        &self,
+        mut store: Store<Ctx>,
+        instance: u64,
+        proxy: Option<Whatsapp>,
+        req: HttpRequest,
+    ) -> (Result<Response>, Option<(Store<Ctx>, Whatsapp)>) {
         let (ack_tx, ack_rx) = tokio::sync::watch::channel(false);
-        let (mut store, instance) = self.new_store(Some(ack_rx))?;
+        // This request's latch: on-message and the Graph hooks wait for its answer.
+        store.data_mut().ack = Some(ack_rx.clone());
+        store.data_mut().hooks.ack = Some(ack_rx);
         self.push_event(
             instance,
             EventKind::Request {
@@ -565,40 +605,50 @@ impl Harness {
                 path: req.path.clone(),
             },
         );
-
-        let mut builder = http::Request::builder()
-            .method(req.method.as_str())
-            .uri(format!("http://localhost{}", req.path));
-        for (k, v) in &req.headers {
-            builder = builder.header(k.as_str(), v.as_str());
-        }
-        for (k, v) in &req.raw_headers {
-            let value = http::HeaderValue::from_bytes(v).context("raw header value")?;
-            builder = builder.header(k.as_str(), value);
-        }
-        let has_length = req
-            .headers
-            .iter()
-            .any(|(k, _)| k.eq_ignore_ascii_case("content-length"));
-        if !req.body.is_empty() && !has_length {
-            builder = builder.header("content-length", req.body.len());
-        }
-        let hreq = builder
-            .body(Full::new(Bytes::from(req.body)))
-            .context("building the incoming request")?;
-        let incoming = store
-            .data_mut()
-            .http()
-            .new_incoming_request(Scheme::Http, hreq)?;
-        let (resp_tx, resp_rx) = tokio::sync::oneshot::channel();
-        let outparam = store.data_mut().http().new_response_outparam(resp_tx)?;
+        let prepared = (|| -> Result<_> {
+            let mut builder = http::Request::builder()
+                .method(req.method.as_str())
+                .uri(format!("http://localhost{}", req.path));
+            for (k, v) in &req.headers {
+                builder = builder.header(k.as_str(), v.as_str());
+            }
+            for (k, v) in &req.raw_headers {
+                let value = http::HeaderValue::from_bytes(v).context("raw header value")?;
+                builder = builder.header(k.as_str(), value);
+            }
+            let has_length = req
+                .headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("content-length"));
+            if !req.body.is_empty() && !has_length {
+                builder = builder.header("content-length", req.body.len());
+            }
+            let hreq = builder
+                .body(Full::new(Bytes::from(req.body.clone())))
+                .context("building the incoming request")?;
+            let incoming = store
+                .data_mut()
+                .http()
+                .new_incoming_request(Scheme::Http, hreq)?;
+            let (resp_tx, resp_rx) = tokio::sync::oneshot::channel();
+            let outparam = store.data_mut().http().new_response_outparam(resp_tx)?;
+            Ok((incoming, outparam, resp_rx))
+        })();
+        let (incoming, outparam, resp_rx) = match prepared {
+            Ok(p) => p,
+            Err(e) => return (Err(e), proxy.map(|p| (store, p))),
+        };
 
         let pre = self.compiled.pre.clone();
         let task = AbortOnDrop(tokio::spawn(async move {
-            let w = pre.instantiate_async(&mut store).await?;
+            let w = match proxy {
+                Some(w) => w,
+                None => pre.instantiate_async(&mut store).await?,
+            };
             w.wasi_http_incoming_handler()
                 .call_handle(&mut store, incoming, outparam)
-                .await
+                .await?;
+            wasmtime::Result::<(Store<Ctx>, Whatsapp)>::Ok((store, w))
         }));
 
         let response: Result<Response> = match resp_rx.await {
@@ -631,14 +681,18 @@ impl Harness {
         // Dispatch waiting on the latch gives up at once from here on.
         drop(ack_tx);
 
-        let finished = task.await;
+        let finished: wasmtime::Result<(Store<Ctx>, Whatsapp)> = task.await;
         self.push_event(
             instance,
             EventKind::Finished {
                 ok: finished.is_ok(),
             },
         );
-        match (response, finished) {
+        let (finished, live) = match finished {
+            Ok(live) => (Ok::<(), wasmtime::Error>(()), Some(live)),
+            Err(trap) => (Err(trap), None),
+        };
+        let result = match (response, finished) {
             (Ok(r), Ok(())) => Ok(r),
             (Ok(r), Err(trap)) => Err(anyhow::Error::from(trap).context(format!(
                 "the guest answered {} but then trapped; logs:\n{}",
@@ -649,7 +703,8 @@ impl Harness {
             (Err(e), Err(trap)) => Err(anyhow::Error::from(trap)
                 .context(format!("{e:#}"))
                 .context(format!("the guest trapped; logs:\n{}", self.logs()))),
-        }
+        };
+        (result, live)
     }
 
     /// Typed calls of the exported `asterai:whatsapp/outgoing` functions, each in a
@@ -871,8 +926,11 @@ impl Harness {
             harness: self.clone(),
             instance,
             ack,
+            meter: MemoryMeter::default(),
         };
-        Ok((Store::new(self.compiled.pre.engine(), ctx), instance))
+        let mut store = Store::new(self.compiled.pre.engine(), ctx);
+        store.limiter(|ctx| &mut ctx.meter);
+        Ok((store, instance))
     }
 
     /// Instantiates a fresh instance for an exported `outgoing` call.
@@ -899,6 +957,218 @@ impl Harness {
                 self.logs()
             ))
         })
+    }
+}
+
+// ---------------------------------------------------------------------- instance reuse
+
+/// The linear memories and tables of one instance (the whatsapp component's core
+/// instances), as wasmtime's [`wasmtime::ResourceLimiter`] hears of them: every memory
+/// and table is announced when it is created (from size 0) and at every growth, and
+/// a memory never shrinks, so the sums are the instance's sizes at any moment.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct MemoryUse {
+    /// The bytes of all the instance's linear memories together (64 KiB pages).
+    pub memory_bytes: u64,
+    /// How many times a memory was created or grown (`memory.grow` that succeeded or
+    /// failed).
+    pub memory_grows: u64,
+    /// The elements of all the instance's tables together.
+    pub table_elements: u64,
+}
+
+/// The store's [`wasmtime::ResourceLimiter`]: allows everything, records [`MemoryUse`].
+#[derive(Default)]
+struct MemoryMeter {
+    usage: MemoryUse,
+}
+
+impl wasmtime::ResourceLimiter for MemoryMeter {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let grown = u64::try_from(desired.saturating_sub(current)).unwrap_or(u64::MAX);
+        self.usage.memory_bytes = self.usage.memory_bytes.saturating_add(grown);
+        self.usage.memory_grows += 1;
+        Ok(true)
+    }
+
+    fn memory_grow_failed(&mut self, _error: wasmtime::Error) -> wasmtime::Result<()> {
+        // Not grown after all (the grow was over the memory's maximum). The amount is not
+        // passed here; a failed grow makes the guest's allocator fail, which the tests
+        // see as a trap, so the figure is not used afterwards.
+        Ok(())
+    }
+
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let grown = u64::try_from(desired.saturating_sub(current)).unwrap_or(u64::MAX);
+        self.usage.table_elements = self.usage.table_elements.saturating_add(grown);
+        Ok(true)
+    }
+}
+
+/// One instance of the component serving request after request, as `wasmtime serve
+/// --max-instance-reuse-count N` does: get one with [`Harness::reused_instance`].
+///
+/// Each [`ReusedInstance::request`] calls the same instance's
+/// `wasi:http/incoming-handler.handle` and returns, like [`Harness::request`], when the
+/// answer was received and `handle` returned (dispatch included); the next call starts
+/// only then, as `wasmtime serve` never calls a WASI 0.2 instance concurrently. Records,
+/// logs and the Graph stand-in are the harness's; every record of these requests carries
+/// the same `instance`.
+///
+/// A request whose guest traps kills the instance (wasmtime poisons it, and `wasmtime
+/// serve` drops it): the request returns the error and the next one gets a fresh
+/// instance, with a new instance number ([`ReusedInstance::instances`] counts them).
+pub struct ReusedInstance {
+    h: Harness,
+    live: Option<(Store<Ctx>, Whatsapp)>,
+    instance: u64,
+    served: u64,
+    instances: u64,
+    after_instantiation: MemoryUse,
+}
+
+impl ReusedInstance {
+    /// Serves one request on this instance (a fresh one after a trap).
+    pub async fn request(&mut self, req: HttpRequest) -> Result<Response> {
+        let (store, proxy) = match self.live.take() {
+            Some((store, proxy)) => (store, Some(proxy)),
+            None => {
+                let (store, instance) = self.h.new_store(None)?;
+                self.instance = instance;
+                self.instances += 1;
+                (store, None)
+            }
+        };
+        let fresh = proxy.is_none();
+        let (result, live) = self.h.serve_one(store, self.instance, proxy, req).await;
+        if fresh {
+            if let Some((store, _)) = &live {
+                // The size right after instantiation is not observable here once the
+                // request ran; the first request's is the nearest.
+                self.after_instantiation = store.data().meter.usage;
+            }
+        }
+        self.live = live;
+        self.served += 1;
+        result
+    }
+
+    /// `GET path` on this instance.
+    pub async fn get(&mut self, path: &str) -> Result<Response> {
+        self.request(HttpRequest::get(path)).await
+    }
+
+    /// `POST path` with these headers and body on this instance.
+    pub async fn post(
+        &mut self,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: impl AsRef<[u8]>,
+    ) -> Result<Response> {
+        self.request(HttpRequest::post(path, headers, body)).await
+    }
+
+    /// The instance's memories and tables now; `None` after a trap (until the next
+    /// request instantiates a fresh one).
+    pub fn memory(&self) -> Option<MemoryUse> {
+        self.live
+            .as_ref()
+            .map(|(store, _)| store.data().meter.usage)
+    }
+
+    /// The host resources the instance holds now (streams, pollables, requests,
+    /// descriptors, … in the store's resource table): handles the guest has not dropped.
+    /// Between requests this is what the instance keeps; a count that rises from
+    /// request to request is a leak. `None` after a trap.
+    pub fn live_resources(&mut self) -> Option<usize> {
+        self.live
+            .as_mut()
+            .map(|(store, _)| store.data_mut().table.iter_mut().count())
+    }
+
+    /// [`ReusedInstance::live_resources`] by kind (the `wasi:http` and `wasi:io` types
+    /// the host knows; `other` for the rest), for a failure message. Empty after a trap.
+    pub fn live_resource_kinds(&mut self) -> Vec<(&'static str, usize)> {
+        use std::any::Any;
+        use wasmtime_wasi_http::p2::body::{
+            HostFutureTrailers, HostIncomingBody, HostOutgoingBody,
+        };
+        use wasmtime_wasi_http::p2::types::{
+            HostFutureIncomingResponse, HostIncomingRequest, HostIncomingResponse,
+            HostOutgoingRequest, HostOutgoingResponse, HostResponseOutparam,
+        };
+        fn kind(entry: &dyn Any) -> &'static str {
+            macro_rules! kinds {
+                ($($t:ty => $name:literal,)*) => {
+                    $(if entry.is::<$t>() { return $name; })*
+                };
+            }
+            kinds! {
+                wasmtime_wasi_http::FieldMap => "fields",
+                wasmtime_wasi_http::RequestOptions => "request-options",
+                HostIncomingRequest => "incoming-request",
+                HostResponseOutparam => "response-outparam",
+                HostOutgoingResponse => "outgoing-response",
+                HostOutgoingRequest => "outgoing-request",
+                HostIncomingResponse => "incoming-response",
+                HostFutureIncomingResponse => "future-incoming-response",
+                HostIncomingBody => "incoming-body",
+                HostOutgoingBody => "outgoing-body",
+                HostFutureTrailers => "future-trailers",
+                wasmtime_wasi::p2::DynInputStream => "input-stream",
+                wasmtime_wasi::p2::DynOutputStream => "output-stream",
+                wasmtime_wasi::p2::DynPollable => "pollable",
+            }
+            "other"
+        }
+        let mut counts: Vec<(&'static str, usize)> = Vec::new();
+        if let Some((store, _)) = self.live.as_mut() {
+            for entry in store.data_mut().table.iter_mut() {
+                let name = kind(&*entry);
+                match counts.iter_mut().find(|(k, _)| *k == name) {
+                    Some((_, n)) => *n += 1,
+                    None => counts.push((name, 1)),
+                }
+            }
+        }
+        counts.sort();
+        counts
+    }
+
+    /// The memories and tables right after the current instance was instantiated (for a
+    /// replacement after a trap: after its first request).
+    pub fn memory_after_instantiation(&self) -> MemoryUse {
+        self.after_instantiation
+    }
+
+    /// The current instance's number (as in [`Response::instance`]).
+    pub fn instance(&self) -> u64 {
+        self.instance
+    }
+
+    /// Requests served so far, by all the instances of this handle.
+    pub fn served(&self) -> u64 {
+        self.served
+    }
+
+    /// Instances used so far: 1, plus one per trap that was followed by a request.
+    pub fn instances(&self) -> u64 {
+        self.instances
+    }
+
+    /// Whether the current instance is alive (it did not trap).
+    pub fn alive(&self) -> bool {
+        self.live.is_some()
     }
 }
 
@@ -1087,6 +1357,8 @@ struct Ctx {
     /// Released when the test side has the complete webhook response; `None` outside
     /// a webhook request.
     ack: Option<tokio::sync::watch::Receiver<bool>>,
+    /// The sizes of the instance's memories and tables, as wasmtime reports them.
+    meter: MemoryMeter,
 }
 
 impl WasiView for Ctx {

@@ -354,6 +354,18 @@ impl Serve {
         state_dir: Option<&Path>,
         flags: &[String],
     ) -> Serve {
+        Self::start_full(component, env, state_dir, flags, &[]).await
+    }
+
+    /// Same, with `host_env` set in `wasmtime serve`'s own environment only (not passed
+    /// to the component), such as `WASMTIME_LOG`.
+    pub async fn start_full(
+        component: &Path,
+        env: &[(String, String)],
+        state_dir: Option<&Path>,
+        flags: &[String],
+        host_env: &[(&str, &str)],
+    ) -> Serve {
         let wasmtime = wasmtime_bin();
         let mut last = String::new();
         for _ in 0..3 {
@@ -367,6 +379,9 @@ impl Serve {
                 .arg(addr.to_string());
             for (name, value) in env {
                 command.env(name, value).arg("--env").arg(name);
+            }
+            for (name, value) in host_env {
+                command.env(name, value);
             }
             if let Some(dir) = state_dir {
                 command
@@ -416,6 +431,96 @@ impl Serve {
 /// lines (`stderr [N] :: `): from `whatsapp:` on.
 pub fn component_line(line: &str) -> &str {
     line.find("whatsapp: ").map_or(line, |at| &line[at..])
+}
+
+// ------------------------------------------------------------------ instance reuse
+
+/// `wasmtime serve`'s own log level that names the instance handling each request
+/// (`Received request N: GET /path`, `Instance I handling request N`): set in its
+/// environment only.
+pub const HOST_LOG: (&str, &str) = ("WASMTIME_LOG", "wasmtime_cli::commands::serve=info");
+
+/// `--max-instance-reuse-count N`, and an idle timeout long enough that an instance
+/// waits for the next request through a test's pauses (a dispatch lease of 1 s to wait
+/// out, polling): without it, wasmtime drops an instance idle for 1 s and the next
+/// request gets a fresh one, which would not test reuse.
+pub fn reuse_flags(reuse: usize) -> Vec<String> {
+    vec![
+        "--max-instance-reuse-count".into(),
+        reuse.to_string(),
+        "--idle-instance-timeout".into(),
+        "30s".into(),
+    ]
+}
+
+/// One request `wasmtime serve` received, and the instance that handled it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServedRequest {
+    /// wasmtime's request number (in arrival order, from 0).
+    pub request: u64,
+    /// `GET /health`, `POST /tag`, … as logged.
+    pub method: String,
+    pub path: String,
+    /// The instance that handled it (`None`: not handed to one yet, or it failed to
+    /// instantiate).
+    pub instance: Option<u64>,
+}
+
+/// The requests in a [`HOST_LOG`] log, in arrival order.
+pub fn served_requests(log: &str) -> Vec<ServedRequest> {
+    let mut requests: Vec<ServedRequest> = Vec::new();
+    let mut handled: Vec<(u64, u64)> = Vec::new();
+    for line in log.lines() {
+        if let Some(rest) = line.split("Received request ").nth(1) {
+            let Some((number, what)) = rest.split_once(": ") else {
+                continue;
+            };
+            let (method, path) = what.split_once(' ').unwrap_or((what, ""));
+            if let Ok(request) = number.parse() {
+                requests.push(ServedRequest {
+                    request,
+                    method: method.to_string(),
+                    path: path.to_string(),
+                    instance: None,
+                });
+            }
+        } else if let Some(rest) = line
+            .split("] Instance ")
+            .nth(1)
+            .or_else(|| line.split(": Instance ").nth(1))
+        {
+            let mut words = rest.split_whitespace();
+            let instance = words.next().and_then(|w| w.parse().ok());
+            let request = words.nth(2).and_then(|w| w.parse().ok());
+            if let (Some(instance), Some(request)) = (instance, request) {
+                handled.push((request, instance));
+            }
+        }
+    }
+    for (request, instance) in handled {
+        if let Some(r) = requests.iter_mut().find(|r| r.request == request) {
+            r.instance = Some(instance);
+        }
+    }
+    requests
+}
+
+/// The instance that handled the request to `path` (the last one, if several).
+pub fn instance_of(served: &[ServedRequest], path: &str) -> Option<u64> {
+    served
+        .iter()
+        .rev()
+        .find(|r| r.path == path)
+        .and_then(|r| r.instance)
+}
+
+/// How many requests each instance handled, by instance number.
+pub fn requests_per_instance(served: &[ServedRequest]) -> std::collections::BTreeMap<u64, usize> {
+    let mut counts = std::collections::BTreeMap::new();
+    for instance in served.iter().filter_map(|r| r.instance) {
+        *counts.entry(instance).or_insert(0) += 1;
+    }
+    counts
 }
 
 // ------------------------------------------------------------------ sandbox
@@ -514,6 +619,39 @@ impl Stack {
         with_state: bool,
         flags: &[String],
     ) -> Stack {
+        Self::start_serving_full(label, component, extra, with_state, flags, &[]).await
+    }
+
+    /// `target/composed/<component>` with a state directory, served with instance reuse
+    /// ([`reuse_flags`]`(reuse)`), and `wasmtime serve` logging which instance handles
+    /// each request ([`HOST_LOG`]; read with [`served_requests`]).
+    pub async fn start_reusing(
+        label: &str,
+        component: &str,
+        extra: &[(&str, &str)],
+        reuse: usize,
+    ) -> Stack {
+        Self::start_serving_full(
+            label,
+            component,
+            extra,
+            true,
+            &reuse_flags(reuse),
+            &[HOST_LOG],
+        )
+        .await
+    }
+
+    /// [`Stack::start_serving_with`], with `host_env` for `wasmtime serve` itself (see
+    /// [`Serve::start_full`]).
+    pub async fn start_serving_full(
+        label: &str,
+        component: &str,
+        extra: &[(&str, &str)],
+        with_state: bool,
+        flags: &[String],
+        host_env: &[(&str, &str)],
+    ) -> Stack {
         let component = composed(component);
         sandbox_bin();
         let state = with_state.then(|| TempDir::new(label));
@@ -523,7 +661,7 @@ impl Stack {
             let mut env = component_env(&format!("http://{sandbox_addr}"));
             env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
             let state_dir = state.as_ref().map(TempDir::path);
-            let serve = Serve::start_with_flags(&component, &env, state_dir, flags).await;
+            let serve = Serve::start_full(&component, &env, state_dir, flags, host_env).await;
             match Sandbox::start(sandbox_addr, &format!("{}/", serve.url())).await {
                 Ok(sandbox) => {
                     return Stack {
@@ -561,6 +699,20 @@ impl Stack {
     /// Signs `body` and POSTs it to the webhook.
     pub async fn post_signed(&self, body: &[u8]) -> Answer {
         post_webhook(&self.serve.url(), body, Some(&signature(APP_SECRET, body))).await
+    }
+
+    /// Signs `body` and POSTs it to `/<tag>` (the webhook ignores a POST's path): with
+    /// [`HOST_LOG`], the log's `Received request N: POST /<tag>` line tells this request
+    /// from the sandbox's status webhooks ([`ServedRequest::path`]).
+    pub async fn post_signed_tagged(&self, body: &[u8], tag: &str) -> Answer {
+        let url = format!("{}/{tag}", self.serve.url());
+        post_webhook_to(&url, body, Some(&signature(APP_SECRET, body))).await
+    }
+
+    /// The requests `wasmtime serve` received so far and the instance that handled each
+    /// (needs [`HOST_LOG`], as [`Stack::start_reusing`] sets it).
+    pub fn served(&self) -> Vec<ServedRequest> {
+        served_requests(&self.serve.log())
     }
 }
 
@@ -672,6 +824,11 @@ pub fn meta_json(value: &Value) -> Vec<u8> {
 
 /// The envelope of one inbound message from [`USER`].
 pub fn message_webhook(message: Value) -> Vec<u8> {
+    message_webhook_from(USER, USER_NAME, message)
+}
+
+/// The envelope of one inbound message whose contact is `wa_id` named `name`.
+pub fn message_webhook_from(wa_id: &str, name: &str, message: Value) -> Vec<u8> {
     meta_json(&json!({
         "object": "whatsapp_business_account",
         "entry": [{
@@ -683,7 +840,7 @@ pub fn message_webhook(message: Value) -> Vec<u8> {
                         "display_phone_number": DISPLAY_PHONE_NUMBER,
                         "phone_number_id": PHONE_NUMBER_ID,
                     },
-                    "contacts": [{"profile": {"name": USER_NAME}, "wa_id": USER}],
+                    "contacts": [{"profile": {"name": name}, "wa_id": wa_id}],
                     "messages": [message],
                 },
                 "field": "messages",
@@ -708,6 +865,21 @@ pub fn text_webhook(id: &str, text: &str) -> Vec<u8> {
         "type": "text",
         "text": {"body": text},
     }))
+}
+
+/// A text message `id` saying `text`, from `from` (a phone number) named `name`.
+pub fn text_webhook_from(id: &str, from: &str, name: &str, text: &str) -> Vec<u8> {
+    message_webhook_from(
+        from,
+        name,
+        json!({
+            "from": from,
+            "id": id,
+            "timestamp": now_secs(),
+            "type": "text",
+            "text": {"body": text},
+        }),
+    )
 }
 
 /// The user tapped reply button `button_id` / `title` of the business's message `context`.
@@ -848,6 +1020,11 @@ pub async fn post_json(url: &str, body: &Value) -> Answer {
 
 /// POSTs a webhook body with Meta's headers and, when given, `X-Hub-Signature-256`.
 pub async fn post_webhook(base: &str, body: &[u8], signature: Option<&str>) -> Answer {
+    post_webhook_to(&format!("{base}/"), body, signature).await
+}
+
+/// [`post_webhook`] to the whole URL `url` (path included).
+pub async fn post_webhook_to(url: &str, body: &[u8], signature: Option<&str>) -> Answer {
     let mut headers = vec![
         ("content-type", "application/json"),
         ("user-agent", "facebookexternalua"),
@@ -855,7 +1032,7 @@ pub async fn post_webhook(base: &str, body: &[u8], signature: Option<&str>) -> A
     if let Some(signature) = signature {
         headers.push(("x-hub-signature-256", signature));
     }
-    request("POST", &format!("{base}/"), &headers, body.to_vec()).await
+    request("POST", url, &headers, body.to_vec()).await
 }
 
 /// POSTs `len` bytes of spaces to `path` on `addr` over a raw connection, declared with

@@ -2,17 +2,27 @@
 //!
 //! - `sign SECRET FILE`: the hex HMAC-SHA256 of FILE's bytes, as Meta puts it after
 //!   `sha256=` in `X-Hub-Signature-256` (used when `openssl` is not installed).
-//! - `graph ADDR`: a lean Graph API stand-in on loopback: answers every `POST …/messages`
-//!   at once with Meta's JSON (a send, or `{"success":true}` for a read receipt), counts
-//!   what it answered, and reports the counts at `GET /_count`. Nothing is recorded and
-//!   nothing is sent back, unlike the sandbox.
+//! - `graph ADDR [--delay-ms N]`: a lean Graph API stand-in on loopback: answers every
+//!   `POST …/messages` with Meta's JSON (a send, or `{"success":true}` for a read
+//!   receipt), at once or N ms after the request arrived, counts what it answered, and
+//!   reports the counts at `GET /_count`. Nothing is recorded and nothing is sent back,
+//!   unlike the sandbox.
+//! - `latency WEBHOOK_URL GRAPH_ADDR SECRET FIXTURE [--delay-ms N] [--n N] [--warmup N]
+//!   [--pause-ms N]`: the time from a webhook to its reply. Runs the Graph stand-in above
+//!   on GRAPH_ADDR itself (answering after N ms), then, one at a time, POSTs FIXTURE (a
+//!   text webhook) with a fresh message id, signed with SECRET, to WEBHOOK_URL, and
+//!   times, on one clock, the acknowledgement, the read receipt for that id reaching the
+//!   stand-in and the reply quoting it (a `messages` POST that is not a read receipt)
+//!   reaching the stand-in. Prints each sample and the quantiles.
 //! - `instantiate WASM [--n N] [--env K=V]... [--get PATH | --post FILE --sig HEX]
 //!   [--requests-only]`: compiles the component once with the engine `wasmtime serve` uses
 //!   (pooling allocator), then times N instantiations (a fresh store each, as `wasmtime
 //!   serve` gives every request) and, with a request, N complete requests in process
 //!   (instantiate, handle, read the answer, drop the store: everything the guest does,
 //!   without the network), with the guest's calls into the host and the pages it first
-//!   touches (minor page faults) per request. `BENCH_PERFMAP=1` writes a perf map so
+//!   touches (minor page faults) per request. With `--reuse`, the N requests run on one
+//!   instance, as `wasmtime serve --max-instance-reuse-count` runs them: the guest's own
+//!   work per request, without instantiation. `BENCH_PERFMAP=1` writes a perf map so
 //!   `perf report` names the guest's functions.
 //! - `component WIT_DIR WORLD WAT OUT`: a component from a core module written in WAT that
 //!   implements WORLD of the WIT package in WIT_DIR (`wasm-tools component embed` + `new`);
@@ -38,16 +48,19 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 const USAGE: &str = "\
 usage: bench-tool sign SECRET FILE
-       bench-tool graph ADDR
+       bench-tool graph ADDR [--delay-ms N]
+       bench-tool latency WEBHOOK_URL GRAPH_ADDR SECRET FIXTURE [--delay-ms N] [--n N]
+                          [--warmup N] [--pause-ms N]
        bench-tool instantiate WASM [--n N] [--env K=V]... [--get PATH | --post FILE --sig HEX]
-                              [--requests-only]
+                              [--requests-only] [--reuse]
        bench-tool component WIT_DIR WORLD WAT OUT";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("sign") if args.len() == 3 => sign(&args[1], &args[2]),
-        Some("graph") if args.len() == 2 => graph(args[1].parse().context("ADDR")?),
+        Some("graph") if args.len() == 2 || args.len() == 4 => graph_command(&args[1..]),
+        Some("latency") if args.len() >= 5 => latency(&args[1..]),
         Some("instantiate") if args.len() >= 2 => instantiate(&args[1..]),
         Some("component") if args.len() == 5 => component(&args[1], &args[2], &args[3], &args[4]),
         _ => {
@@ -81,37 +94,82 @@ const SENT: &str = r#"{"messaging_product":"whatsapp","contacts":[{"input":"1650
 const READ: &str = r#"{"success":true}"#;
 const NOT_FOUND: &str = r#"{"error":{"message":"Unsupported request (bench Graph stand-in)","type":"GraphMethodException","code":100}}"#;
 
-fn graph(addr: SocketAddr) -> Result<()> {
-    if !addr.ip().is_loopback() {
-        bail!("the Graph stand-in listens on loopback only, not {addr}");
-    }
+/// A `messages` POST as it reached the stand-in: when, and its body.
+struct Arrival {
+    at: Instant,
+    body: Bytes,
+}
+
+/// How the stand-in answers.
+#[derive(Clone, Default)]
+struct Stand {
+    counts: Arc<Counts>,
+    /// Answer a `messages` POST this long after it arrived.
+    delay: Duration,
+    /// Where each `messages` POST is reported as it arrives (`latency`).
+    arrivals: Option<tokio::sync::mpsc::UnboundedSender<Arrival>>,
+}
+
+fn graph_command(args: &[String]) -> Result<()> {
+    let addr: SocketAddr = args[0].parse().context("ADDR")?;
+    let delay = match args.get(1).map(String::as_str) {
+        None => Duration::ZERO,
+        Some("--delay-ms") => Duration::from_millis(
+            args.get(2)
+                .context("--delay-ms needs a value")?
+                .parse()
+                .context("--delay-ms")?,
+        ),
+        Some(other) => bail!("unknown option {other}\n{USAGE}"),
+    };
     // One thread: the stand-in must not take CPU from what is measured.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(addr).await?;
-        eprintln!("bench-tool: Graph stand-in on http://{addr}/ (counts at /_count)");
-        let counts = Arc::new(Counts::default());
-        loop {
-            let (stream, _) = listener.accept().await?;
-            let _ = stream.set_nodelay(true);
-            let counts = Arc::clone(&counts);
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |req| {
-                    let counts = Arc::clone(&counts);
-                    async move { Ok::<_, Infallible>(answer(req, &counts).await) }
-                });
-                let io = hyper_util::rt::TokioIo::new(stream);
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(io, service)
-                    .await;
-            });
-        }
+        let listener = bind_graph(addr).await?;
+        eprintln!(
+            "bench-tool: Graph stand-in on http://{addr}/ (counts at /_count), answering after {} ms",
+            delay.as_millis()
+        );
+        serve_graph(
+            listener,
+            Stand {
+                delay,
+                ..Stand::default()
+            },
+        )
+        .await
     })
 }
 
-async fn answer(req: Request<Incoming>, counts: &Counts) -> Response<Full<Bytes>> {
+async fn bind_graph(addr: SocketAddr) -> Result<tokio::net::TcpListener> {
+    if !addr.ip().is_loopback() {
+        bail!("the Graph stand-in listens on loopback only, not {addr}");
+    }
+    Ok(tokio::net::TcpListener::bind(addr).await?)
+}
+
+async fn serve_graph(listener: tokio::net::TcpListener, stand: Stand) -> Result<()> {
+    loop {
+        let (stream, _) = listener.accept().await?;
+        let _ = stream.set_nodelay(true);
+        let stand = stand.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req| {
+                let stand = stand.clone();
+                async move { Ok::<_, Infallible>(answer(req, &stand).await) }
+            });
+            let io = hyper_util::rt::TokioIo::new(stream);
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(io, service)
+                .await;
+        });
+    }
+}
+
+async fn answer(req: Request<Incoming>, stand: &Stand) -> Response<Full<Bytes>> {
+    let counts = &*stand.counts;
     let post = req.method() == hyper::Method::POST;
     let path = req.uri().path().to_string();
     if !post && path == "/_count" {
@@ -130,8 +188,18 @@ async fn answer(req: Request<Incoming>, counts: &Counts) -> Response<Full<Bytes>
         .map(|b| b.to_bytes())
         .unwrap_or_default();
     if post && path.ends_with("/messages") {
+        let arrived = Instant::now();
+        if let Some(arrivals) = &stand.arrivals {
+            let _ = arrivals.send(Arrival {
+                at: arrived,
+                body: body.clone(),
+            });
+        }
+        if !stand.delay.is_zero() {
+            tokio::time::sleep_until((arrived + stand.delay).into()).await;
+        }
         // A read receipt carries `"status":"read"`; anything else is a send.
-        if body.windows(8).any(|w| w == b"\"status\"") {
+        if is_read_receipt(&body) {
             counts.reads.fetch_add(1, Ordering::Relaxed);
             return reply(200, "application/json", READ.to_string());
         }
@@ -140,6 +208,200 @@ async fn answer(req: Request<Incoming>, counts: &Counts) -> Response<Full<Bytes>
     }
     counts.other.fetch_add(1, Ordering::Relaxed);
     reply(404, "application/json", NOT_FOUND.to_string())
+}
+
+fn is_read_receipt(body: &[u8]) -> bool {
+    body.windows(8).any(|w| w == b"\"status\"")
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+// ---------------------------------------------------------------------------- latency
+
+struct LatencyOptions {
+    webhook: String,
+    graph: SocketAddr,
+    secret: String,
+    fixture: Vec<u8>,
+    delay: Duration,
+    n: usize,
+    warmup: usize,
+    pause: Duration,
+}
+
+/// One webhook's timings from the moment its request was sent, in ms.
+struct Sample {
+    ack: f64,
+    read: Option<f64>,
+    reply: f64,
+}
+
+fn latency(args: &[String]) -> Result<()> {
+    let mut options = LatencyOptions {
+        webhook: args[0].clone(),
+        graph: args[1].parse().context("GRAPH_ADDR")?,
+        secret: args[2].clone(),
+        fixture: std::fs::read(&args[3]).with_context(|| format!("reading {}", args[3]))?,
+        delay: Duration::ZERO,
+        n: 20,
+        warmup: 3,
+        pause: Duration::from_millis(100),
+    };
+    let mut rest = args[4..].iter();
+    while let Some(flag) = rest.next() {
+        let value: u64 = rest
+            .next()
+            .with_context(|| format!("{flag} needs a value"))?
+            .parse()
+            .with_context(|| flag.clone())?;
+        match flag.as_str() {
+            "--delay-ms" => options.delay = Duration::from_millis(value),
+            "--n" => options.n = usize::try_from(value)?,
+            "--warmup" => options.warmup = usize::try_from(value)?,
+            "--pause-ms" => options.pause = Duration::from_millis(value),
+            other => bail!("unknown option {other}\n{USAGE}"),
+        }
+    }
+    if options.n == 0 {
+        bail!("--n must be at least 1");
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(run_latency(options))
+}
+
+/// The fixture with its (first) message id replaced by `id`.
+fn with_message_id(fixture: &[u8], id: &str) -> Result<Vec<u8>> {
+    let text = std::str::from_utf8(fixture).context("the fixture is not UTF-8")?;
+    let start = text
+        .find("\"wamid.")
+        .context("the fixture has no message id (\"wamid.…\")")?
+        + 1;
+    let end = start
+        + text[start..]
+            .find('"')
+            .context("the fixture's message id does not end")?;
+    Ok(format!("{}{id}{}", &text[..start], &text[end..]).into_bytes())
+}
+
+fn sign_bytes(secret: &str, body: &[u8]) -> Result<String> {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes())?;
+    mac.update(body);
+    Ok(hex::encode(mac.finalize().into_bytes()))
+}
+
+async fn run_latency(options: LatencyOptions) -> Result<()> {
+    let (tx, mut arrivals) = tokio::sync::mpsc::unbounded_channel();
+    let listener = bind_graph(options.graph).await?;
+    let stand = Stand {
+        delay: options.delay,
+        arrivals: Some(tx),
+        ..Stand::default()
+    };
+    tokio::spawn(async move {
+        if let Err(e) = serve_graph(listener, stand).await {
+            eprintln!("bench-tool: the Graph stand-in stopped: {e:#}");
+        }
+    });
+    let url: hyper::Uri = options.webhook.parse().context("WEBHOOK_URL")?;
+    let authority = url
+        .authority()
+        .context("WEBHOOK_URL has no host")?
+        .to_string();
+    let addr: SocketAddr = authority
+        .parse()
+        .context("WEBHOOK_URL's host must be IP:port")?;
+    let path = url
+        .path_and_query()
+        .map_or("/".to_string(), |p| p.to_string());
+    let run = std::process::id();
+    let mut samples = Vec::new();
+    for i in 0..options.warmup + options.n {
+        let id = format!("wamid.BENCHLATENCY{run:08X}{i:06}");
+        let body = with_message_id(&options.fixture, &id)?;
+        let signature = sign_bytes(&options.secret, &body)?;
+        // Nothing of an earlier webhook is still arriving: start from an empty queue.
+        while arrivals.try_recv().is_ok() {}
+        let started = Instant::now();
+        let stream = tokio::net::TcpStream::connect(addr).await?;
+        let _ = stream.set_nodelay(true);
+        let (mut sender, connection) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
+        tokio::spawn(connection);
+        let request = Request::builder()
+            .method("POST")
+            .uri(path.as_str())
+            .header("host", authority.as_str())
+            .header("content-type", "application/json")
+            .header("x-hub-signature-256", format!("sha256={signature}"))
+            .body(Full::new(Bytes::from(body)))?;
+        let response = sender.send_request(request).await?;
+        let ack = started.elapsed();
+        let status = response.status();
+        let _ = response.into_body().collect().await;
+        if status != 200 {
+            bail!("webhook {i} answered {status}");
+        }
+        let quoted = format!("\"{id}\"");
+        let mut read = None;
+        let reply = loop {
+            let arrival = tokio::time::timeout(Duration::from_secs(30), arrivals.recv())
+                .await
+                .with_context(|| format!("webhook {i}: no reply within 30 s"))?
+                .context("the Graph stand-in stopped")?;
+            if !contains(&arrival.body, quoted.as_bytes()) {
+                continue;
+            }
+            if is_read_receipt(&arrival.body) {
+                read = Some(arrival.at - started);
+            } else {
+                break arrival.at - started;
+            }
+        };
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        if i >= options.warmup {
+            let sample = Sample {
+                ack: ms(ack),
+                read: read.map(ms),
+                reply: ms(reply),
+            };
+            println!(
+                "sample {} ack_ms {:.1} read_ms {} reply_ms {:.1}",
+                i - options.warmup,
+                sample.ack,
+                sample.read.map_or("-".to_string(), |r| format!("{r:.1}")),
+                sample.reply
+            );
+            samples.push(sample);
+        }
+        // The reply's answer (after the delay), then the pause: one webhook at a time.
+        tokio::time::sleep(options.delay + options.pause).await;
+    }
+    let quantile = |mut values: Vec<f64>, q: f64| -> f64 {
+        values.sort_by(f64::total_cmp);
+        let at = ((values.len() - 1) as f64 * q).round() as usize;
+        values[at]
+    };
+    let acks: Vec<f64> = samples.iter().map(|s| s.ack).collect();
+    let replies: Vec<f64> = samples.iter().map(|s| s.reply).collect();
+    let reads: Vec<f64> = samples.iter().filter_map(|s| s.read).collect();
+    println!("delay_ms {}", options.delay.as_millis());
+    println!("samples {}", samples.len());
+    println!("ack_ms_p50 {:.1}", quantile(acks, 0.5));
+    if reads.is_empty() {
+        println!("read_ms_p50 -");
+    } else {
+        println!("read_ms_p50 {:.1}", quantile(reads, 0.5));
+    }
+    println!("reply_ms_min {:.1}", quantile(replies.clone(), 0.0));
+    println!("reply_ms_p50 {:.1}", quantile(replies.clone(), 0.5));
+    println!("reply_ms_p90 {:.1}", quantile(replies.clone(), 0.9));
+    println!("reply_ms_max {:.1}", quantile(replies, 1.0));
+    Ok(())
 }
 
 fn reply(status: u16, content_type: &str, body: String) -> Response<Full<Bytes>> {
@@ -193,6 +455,8 @@ struct Options {
     env: Vec<(String, String)>,
     probe: Option<Probe>,
     requests_only: bool,
+    /// Requests on one instance, as `wasmtime serve --max-instance-reuse-count` runs them.
+    reuse: bool,
 }
 
 /// A component from WAT: the core module gets the world's type information (as
@@ -227,6 +491,7 @@ fn parse_options(args: &[String]) -> Result<Options> {
         env: Vec::new(),
         probe: None,
         requests_only: false,
+        reuse: false,
     };
     let mut post: Option<String> = None;
     let mut signature: Option<String> = None;
@@ -244,6 +509,7 @@ fn parse_options(args: &[String]) -> Result<Options> {
             "--post" => post = Some(value()?.clone()),
             "--sig" => signature = Some(value()?.clone()),
             "--requests-only" => options.requests_only = true,
+            "--reuse" => options.reuse = true,
             other => bail!("unknown option {other}\n{USAGE}"),
         }
     }
@@ -337,7 +603,37 @@ async fn run_instantiate(options: Options) -> Result<()> {
         println!("drop_us {:.1}", per(dropping));
     }
 
-    if let Some(probe) = &options.probe {
+    if let (Some(probe), true) = (&options.probe, options.reuse) {
+        // One instance for every request: what is left is the guest's own work.
+        let mut store = new_store();
+        store.call_hook(|mut ctx, hook| {
+            if matches!(hook, wasmtime::CallHook::CallingHost) {
+                ctx.data_mut().host_calls += 1;
+            }
+            Ok(())
+        });
+        let proxy = Arc::new(pre.instantiate_async(&mut store).await?);
+        for _ in 0..options.n.min(100) {
+            store = request_on(&proxy, store, probe).await?;
+        }
+        let faults = minor_faults();
+        let calls_before = store.data().host_calls;
+        let started = Instant::now();
+        for _ in 0..options.n {
+            store = request_on(&proxy, store, probe).await?;
+        }
+        println!("request_us {:.1}", per(started.elapsed()));
+        println!(
+            "host_calls_per_request {:.1}",
+            (store.data().host_calls - calls_before) as f64 / f64::from(options.n)
+        );
+        if let (Some(before), Some(after)) = (faults, minor_faults()) {
+            println!(
+                "page_faults_per_request {:.1}",
+                (after - before) as f64 / f64::from(options.n)
+            );
+        }
+    } else if let Some(probe) = &options.probe {
         for _ in 0..options.n.min(100) {
             request(&pre, new_store(), probe).await?;
         }
@@ -369,6 +665,73 @@ fn minor_faults() -> Option<u64> {
     // The fields after the command name, which is in parentheses: minflt is the 10th field.
     let rest = stat.rsplit_once(')')?.1;
     rest.split_whitespace().nth(7)?.parse().ok()
+}
+
+/// What the guest is handed for one request, and where its answer arrives.
+type GuestRequest = (
+    wasmtime::component::Resource<wasmtime_wasi_http::p2::types::HostIncomingRequest>,
+    wasmtime::component::Resource<wasmtime_wasi_http::p2::types::HostResponseOutparam>,
+    tokio::sync::oneshot::Receiver<
+        Result<
+            hyper::Response<wasmtime_wasi_http::p2::body::HyperOutgoingBody>,
+            wasmtime_wasi_http::p2::bindings::http::types::ErrorCode,
+        >,
+    >,
+);
+
+/// The request of `probe`, for the guest.
+fn incoming(store: &mut Store<Host>, probe: &Probe) -> Result<GuestRequest> {
+    let builder = Request::builder().header("host", "127.0.0.1");
+    let request = match probe {
+        Probe::Get(path) => builder
+            .method("GET")
+            .uri(format!("http://127.0.0.1{path}"))
+            .body(Full::new(Bytes::new()))?,
+        Probe::Post { body, signature } => builder
+            .method("POST")
+            .uri("http://127.0.0.1/")
+            .header("content-type", "application/json")
+            .header("content-length", body.len())
+            .header("x-hub-signature-256", format!("sha256={signature}"))
+            .body(Full::new(body.clone()))?,
+    };
+    let incoming = store
+        .data_mut()
+        .http()
+        .new_incoming_request(Scheme::Http, request)?;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let out = store.data_mut().http().new_response_outparam(tx)?;
+    Ok((incoming, out, rx))
+}
+
+/// One request on an instance that served earlier ones (`--reuse`): handle, read the
+/// answer; the store comes back for the next one. Anything but 200 is an error.
+async fn request_on(
+    proxy: &Arc<wasmtime_wasi_http::p2::bindings::Proxy>,
+    mut store: Store<Host>,
+    probe: &Probe,
+) -> Result<Store<Host>> {
+    let (incoming, out, rx) = incoming(&mut store, probe)?;
+    let proxy = Arc::clone(proxy);
+    let task = tokio::spawn(async move {
+        proxy
+            .wasi_http_incoming_handler()
+            .call_handle(&mut store, incoming, out)
+            .await
+            .map(|()| store)
+    });
+    let response = match rx.await {
+        Ok(Ok(response)) => response,
+        Ok(Err(code)) => bail!("the guest answered error-code {code:?}"),
+        Err(_) => bail!("the guest never set the response"),
+    };
+    let status = response.status();
+    let _ = response.into_body().collect().await;
+    let store = task.await??;
+    if status != 200 {
+        bail!("the guest answered {status}");
+    }
+    Ok(store)
 }
 
 /// One request in process: instantiate, handle (the guest runs to its end, dispatch
