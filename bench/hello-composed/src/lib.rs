@@ -12,6 +12,16 @@
 //!   `BENCH_GRAPH_AUTHORITY` is set, makes one Graph API call for it, a fixed text to
 //!   that host and port, and reads the answer (composed with the echo bot, the floor of
 //!   a replying webhook, without the read receipt, formatting or request building).
+//!
+//! Built with the feature `checked`, it also does the part of whatsapp's work that no
+//! conforming webhook can skip, so that `make bench` shows how close any implementation
+//! could come to the floors (the environment read once per instance, as whatsapp does):
+//! - a GET reads its path and query, compares `hub.verify_token` with
+//!   `BENCH_VERIFY_TOKEN` and answers `hub.challenge` (Meta's handshake, without
+//!   percent-decoding);
+//! - a POST reads its `x-hub-signature-256` header and checks the HMAC-SHA256 of the body
+//!   with `BENCH_APP_SECRET`, as whatsapp does (the same crates); a mismatch is a 401 and
+//!   no message.
 
 wit_bindgen::generate!({
     inline: "
@@ -48,14 +58,35 @@ struct HelloComposed;
 impl Guest for HelloComposed {
     fn handle(request: IncomingRequest, out: ResponseOutparam) {
         if !matches!(request.method(), Method::Post) {
-            drop(request);
-            answer(out, b"hello");
+            #[cfg(feature = "checked")]
+            checked::handshake(&request, out, &checked::environment().verify_token);
+            #[cfg(not(feature = "checked"))]
+            {
+                drop(request);
+                answer(out, b"hello");
+            }
             return;
         }
+        #[cfg(feature = "checked")]
+        let signature = {
+            let headers = request.headers();
+            let value = headers.get("x-hub-signature-256").into_iter().next();
+            drop(headers);
+            value.unwrap_or_default()
+        };
         let Some(body) = read_body(&request) else {
             return;
         };
         drop(request);
+        #[cfg(feature = "checked")]
+        if !checked::signed(
+            checked::environment().app_secret.as_bytes(),
+            &signature,
+            &body,
+        ) {
+            answer_with(out, 401, &[], b"invalid signature");
+            return;
+        }
         answer(out, b"ok");
         let text = String::from("hello");
         let message = Message {
@@ -90,6 +121,99 @@ impl Guest for HelloComposed {
             .map(|(_, v)| v)
         {
             graph_call(&authority);
+        }
+    }
+}
+
+/// What the `checked` build adds: the handshake's and the signature's unavoidable work.
+#[cfg(feature = "checked")]
+mod checked {
+    use std::sync::OnceLock;
+
+    use hmac::{Hmac, Mac};
+    use sha2::Sha256;
+    use wasi::http::types::{IncomingRequest, ResponseOutparam};
+
+    use super::answer_with;
+
+    /// The knobs, from one `get-environment` per instance.
+    pub struct Environment {
+        pub verify_token: String,
+        pub app_secret: String,
+    }
+
+    pub fn environment() -> &'static Environment {
+        static ENVIRONMENT: OnceLock<Environment> = OnceLock::new();
+        ENVIRONMENT.get_or_init(|| {
+            let mut environment = Environment {
+                verify_token: String::new(),
+                app_secret: String::new(),
+            };
+            for (key, value) in wasi::cli::environment::get_environment() {
+                match key.as_str() {
+                    "BENCH_VERIFY_TOKEN" => environment.verify_token = value,
+                    "BENCH_APP_SECRET" => environment.app_secret = value,
+                    _ => {}
+                }
+            }
+            environment
+        })
+    }
+
+    /// Meta's handshake, reduced to what any implementation must do: the query's token
+    /// compared, the challenge answered (with its content type, as whatsapp answers it).
+    pub fn handshake(request: &IncomingRequest, out: ResponseOutparam, token: &str) {
+        let path = request.path_with_query().unwrap_or_default();
+        let query = path.split_once('?').map_or("", |(_, q)| q);
+        let mut given = None;
+        let mut challenge = None;
+        for pair in query.split('&') {
+            match pair.split_once('=') {
+                Some(("hub.verify_token", v)) => given = Some(v),
+                Some(("hub.challenge", v)) => challenge = Some(v),
+                _ => {}
+            }
+        }
+        match (given, challenge) {
+            (Some(given), Some(challenge))
+                if !token.is_empty() && given.as_bytes().ct_eq(token.as_bytes()) =>
+            {
+                answer_with(
+                    out,
+                    200,
+                    &[("content-type", b"text/plain; charset=utf-8")],
+                    challenge.as_bytes(),
+                )
+            }
+            _ => answer_with(out, 403, &[], b"forbidden"),
+        }
+    }
+
+    /// Whether `header` (`sha256=<hex>`) is the HMAC-SHA256 of `body` under `secret`.
+    pub fn signed(secret: &[u8], header: &[u8], body: &[u8]) -> bool {
+        let Some(hex_digest) = header.strip_prefix(b"sha256=") else {
+            return false;
+        };
+        let mut expected = [0u8; 32];
+        if hex::decode_to_slice(hex_digest, &mut expected).is_err() {
+            return false;
+        }
+        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret) else {
+            return false;
+        };
+        mac.update(body);
+        mac.verify_slice(&expected).is_ok()
+    }
+
+    /// Constant-time equality, as whatsapp compares tokens.
+    trait CtEq {
+        fn ct_eq(&self, other: &Self) -> bool;
+    }
+
+    impl CtEq for [u8] {
+        fn ct_eq(&self, other: &Self) -> bool {
+            self.len() == other.len()
+                && self.iter().zip(other).fold(0u8, |d, (a, b)| d | (a ^ b)) == 0
         }
     }
 }
@@ -139,7 +263,24 @@ export!(HelloComposed);
 
 /// A 200 with `body`.
 fn answer(out: ResponseOutparam, body: &[u8]) {
-    let response = OutgoingResponse::new(Fields::new());
+    answer_with(out, 200, &[], body)
+}
+
+/// `status` with `headers` and `body`.
+fn answer_with(out: ResponseOutparam, status: u16, headers: &[(&str, &[u8])], body: &[u8]) {
+    let fields = if headers.is_empty() {
+        Fields::new()
+    } else {
+        let list: Vec<(String, Vec<u8>)> = headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_vec()))
+            .collect();
+        Fields::from_list(&list).unwrap_or_else(|_| Fields::new())
+    };
+    let response = OutgoingResponse::new(fields);
+    if status != 200 {
+        let _ = response.set_status_code(status);
+    }
     let Ok(outgoing) = response.body() else {
         return;
     };
