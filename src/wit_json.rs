@@ -37,7 +37,20 @@ pub trait WitJson: Sized {
     fn to_json(&self) -> Value;
 
     /// The value a JSON denotes, or where and why it is not one.
-    fn from_json(value: &Value) -> Result<Self, JsonError>;
+    fn from_json(value: &Value) -> Result<Self, JsonError> {
+        let mut error = None;
+        match Self::decode(value, &mut error) {
+            Some(decoded) => Ok(decoded),
+            None => Err(failed(error)),
+        }
+    }
+
+    /// What [`WitJson::from_json`] does: the value, or `None` with the reason in `error`.
+    /// `error` is `None` when called and set exactly when `None` is returned. One error slot
+    /// for the whole value (rather than a `Result` returned by each part) keeps the code of
+    /// every record and variant short: a part that fails is one check, not an error moved
+    /// up and the parts before it dropped one by one.
+    fn decode(value: &Value, error: &mut Option<JsonError>) -> Option<Self>;
 
     /// The value of a record field (or a case's payload) missing from the JSON: `None`, an
     /// error, for every type but `option<T>`, whose absence means `none`.
@@ -65,12 +78,6 @@ impl JsonError {
             path: String::new(),
             expected,
         }
-    }
-
-    /// The same error, seen from the value that contains this one under `step`.
-    fn within(mut self, step: &str) -> Self {
-        self.path.insert_str(0, step);
-        self
     }
 
     /// One line for a log or an error message: the place and what was expected.
@@ -114,14 +121,15 @@ pub fn decode_output<T: WitJson>(output: &str) -> Result<T, JsonError> {
 // ------------------------------------------------------------------------ primitives
 
 impl WitJson for String {
+    #[inline(never)]
     fn to_json(&self) -> Value {
         Value::String(self.clone())
     }
 
-    fn from_json(value: &Value) -> Result<Self, JsonError> {
+    fn decode(value: &Value, error: &mut Option<JsonError>) -> Option<Self> {
         match value {
-            Value::String(text) => Ok(text.clone()),
-            _ => Err(JsonError::here("a string")),
+            Value::String(text) => Some(text.clone()),
+            _ => fail(error, "a string"),
         }
     }
 }
@@ -131,8 +139,11 @@ impl WitJson for bool {
         Value::Bool(*self)
     }
 
-    fn from_json(value: &Value) -> Result<Self, JsonError> {
-        value.as_bool().ok_or(JsonError::here("a boolean"))
+    fn decode(value: &Value, error: &mut Option<JsonError>) -> Option<Self> {
+        match value {
+            Value::Bool(b) => Some(*b),
+            _ => fail(error, "a boolean"),
+        }
     }
 }
 
@@ -144,11 +155,11 @@ macro_rules! integer {
                 Value::from(*self)
             }
 
-            fn from_json(value: &Value) -> Result<Self, JsonError> {
-                value
-                    .$as()
-                    .and_then(|n| <$ty>::try_from(n).ok())
-                    .ok_or(JsonError::here($expected))
+            fn decode(value: &Value, error: &mut Option<JsonError>) -> Option<Self> {
+                match value.$as().and_then(|n| <$ty>::try_from(n).ok()) {
+                    Some(n) => Some(n),
+                    None => fail(error, $expected),
+                }
             }
         }
     )*};
@@ -172,8 +183,11 @@ impl WitJson for f64 {
         Value::from(if self.is_finite() { *self } else { 0.0 })
     }
 
-    fn from_json(value: &Value) -> Result<Self, JsonError> {
-        value.as_f64().ok_or(JsonError::here("a number"))
+    fn decode(value: &Value, error: &mut Option<JsonError>) -> Option<Self> {
+        match value.as_f64() {
+            Some(n) => Some(n),
+            None => fail(error, "a number"),
+        }
     }
 }
 
@@ -183,10 +197,10 @@ impl WitJson for () {
         Value::Null
     }
 
-    fn from_json(value: &Value) -> Result<Self, JsonError> {
+    fn decode(value: &Value, error: &mut Option<JsonError>) -> Option<Self> {
         match value {
-            Value::Null => Ok(()),
-            _ => Err(JsonError::here("null")),
+            Value::Null => Some(()),
+            _ => fail(error, "null"),
         }
     }
 }
@@ -199,10 +213,10 @@ impl<T: WitJson> WitJson for Option<T> {
         }
     }
 
-    fn from_json(value: &Value) -> Result<Self, JsonError> {
+    fn decode(value: &Value, error: &mut Option<JsonError>) -> Option<Self> {
         match value {
-            Value::Null => Ok(None),
-            _ => T::from_json(value).map(Some),
+            Value::Null => Some(None),
+            _ => T::decode(value, error).map(Some),
         }
     }
 
@@ -213,16 +227,28 @@ impl<T: WitJson> WitJson for Option<T> {
 
 impl<T: WitJson> WitJson for Vec<T> {
     fn to_json(&self) -> Value {
-        Value::Array(self.iter().map(WitJson::to_json).collect())
+        let mut items = Vec::with_capacity(self.len());
+        for item in self {
+            items.push(item.to_json());
+        }
+        Value::Array(items)
     }
 
-    fn from_json(value: &Value) -> Result<Self, JsonError> {
-        let items = value.as_array().ok_or(JsonError::here("an array"))?;
-        items
-            .iter()
-            .enumerate()
-            .map(|(i, item)| T::from_json(item).map_err(|e| e.within(&format!("[{i}]"))))
-            .collect()
+    fn decode(value: &Value, error: &mut Option<JsonError>) -> Option<Self> {
+        let Value::Array(items) = value else {
+            return fail(error, "an array");
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            match T::decode(item, error) {
+                Some(item) => out.push(item),
+                None => {
+                    within(error, Step::Index(i));
+                    return None;
+                }
+            }
+        }
+        Some(out)
     }
 }
 
@@ -234,72 +260,205 @@ impl<T: WitJson, E: WitJson> WitJson for Result<T, E> {
             Ok(ok) => ok.to_json(),
             Err(err) => {
                 let mut object = Map::new();
-                object.insert("error".to_owned(), err.to_json());
+                put(&mut object, "error", err.to_json());
                 Value::Object(object)
             }
         }
     }
 
-    fn from_json(value: &Value) -> Result<Self, JsonError> {
+    fn decode(value: &Value, error: &mut Option<JsonError>) -> Option<Self> {
         if let Value::Object(object) = value {
             if object.len() == 1 {
                 if let Some(err) = object.get("error") {
-                    return E::from_json(err).map(Err).map_err(|e| e.within(".error"));
+                    let decoded = E::decode(err, error);
+                    if decoded.is_none() {
+                        within(error, Step::Field("error"));
+                    }
+                    return decoded.map(Err);
                 }
             }
         }
-        T::from_json(value).map(Ok)
+        T::decode(value, error).map(Ok)
     }
 }
 
 // -------------------------------------------------------------------- the machinery
+//
+// Code size: every record, variant and enum has its own `to_json` and `decode`, so what
+// they do per field must be a call, not inlined code. The helpers below are not inlined
+// and not generic (or generic over the field's type only, which the records share);
+// field names are `&'static str` computed at compile time; error paths are cold.
 
-/// The WIT name of a record field from its Rust ident: `phone_number_id` → `phone-number-id`.
-fn kebab(ident: &str) -> String {
-    ident.replace('_', "-")
+/// The error of [`WitJson::from_json`] from its slot (which `decode` set when it failed).
+#[cold]
+#[inline(never)]
+fn failed(error: Option<JsonError>) -> JsonError {
+    error.unwrap_or(JsonError::here("a value"))
 }
 
-/// A record field's value; `name` is its WIT name.
-fn field<T: WitJson>(object: &Map<String, Value>, name: &str) -> Result<T, JsonError> {
-    match object.get(name) {
-        Some(value) => T::from_json(value),
-        None => T::absent().ok_or(JsonError::here("a value (a required field is missing)")),
+/// Fails a decoding: `expected` was expected at the value at hand.
+#[cold]
+#[inline(never)]
+fn set(error: &mut Option<JsonError>, expected: &'static str) {
+    *error = Some(JsonError::here(expected));
+}
+
+/// [`set`], as the `None` that a failed `decode` returns.
+fn fail<T>(error: &mut Option<JsonError>, expected: &'static str) -> Option<T> {
+    set(error, expected);
+    None
+}
+
+/// A step of an error's path: a record's field or an array's index.
+enum Step {
+    Field(&'static str),
+    Index(usize),
+}
+
+/// Prefixes the failed decoding's error with `step` (the place of the part that failed,
+/// in the value that contains it). An error slot still empty (which a failed `decode`
+/// never leaves) is given a generic error there.
+#[cold]
+#[inline(never)]
+fn within(error: &mut Option<JsonError>, step: Step) {
+    let prefix = match step {
+        Step::Field(name) => format!(".{}", kebab(name)),
+        Step::Index(i) => format!("[{i}]"),
+    };
+    let e = error.get_or_insert(JsonError::here("a value"));
+    e.path.insert_str(0, &prefix);
+}
+
+/// The WIT name of a record field from its Rust ident: `phone_number_id` →
+/// `phone-number-id`. Done where the name is used, at run time, rather than kept as a
+/// second copy of every name in the component's static data (linear memory: every KB
+/// of it is taken from the heap's room in the initial memory, and a heap that outgrows
+/// that room costs a `memory.grow` per request).
+fn kebab(name: &str) -> std::borrow::Cow<'_, str> {
+    if name.contains('_') {
+        std::borrow::Cow::Owned(name.replace('_', "-"))
+    } else {
+        std::borrow::Cow::Borrowed(name)
     }
-    .map_err(|e| e.within(&format!(".{name}")))
+}
+
+/// `value` as an object, or a failed decoding expecting `expected`.
+#[inline(never)]
+fn object<'a>(
+    value: &'a Value,
+    expected: &'static str,
+    error: &mut Option<JsonError>,
+) -> Option<&'a Map<String, Value>> {
+    match value {
+        Value::Object(object) => Some(object),
+        _ => fail(error, expected),
+    }
+}
+
+/// The member of an object under the WIT name of `name` (a field's Rust ident, or a
+/// WIT name).
+#[inline(never)]
+fn member<'a>(object: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+    object.get(kebab(name).as_ref())
+}
+
+/// A record field's value (or a case's payload); `name` is its WIT name. One copy per
+/// field type, which the records share. Once `error` is set (an earlier field failed),
+/// the record is lost: the field is not decoded, and the first error is the one reported.
+#[inline(never)]
+fn field<T: WitJson>(
+    object: &Map<String, Value>,
+    name: &'static str,
+    error: &mut Option<JsonError>,
+) -> Option<T> {
+    if error.is_some() {
+        return None;
+    }
+    let decoded = match member(object, name) {
+        Some(value) => T::decode(value, error),
+        None => T::absent(),
+    };
+    if decoded.is_none() {
+        field_failed(error, name);
+    }
+    decoded
+}
+
+/// The field `name` failed: its error, or the error of a required field that is missing,
+/// seen from its record.
+#[cold]
+#[inline(never)]
+fn field_failed(error: &mut Option<JsonError>, name: &'static str) {
+    if error.is_none() {
+        set(error, "a value (a required field is missing)");
+    }
+    within(error, Step::Field(name));
+}
+
+/// Adds a record's field (or a case's tag or value) to its object, under the WIT name of
+/// `name` (a field's Rust ident, or a WIT name).
+#[inline(never)]
+fn put(object: &mut Map<String, Value>, name: &'static str, value: Value) {
+    object.insert(kebab(name).into_owned(), value);
 }
 
 /// The JSON of a variant's case.
-fn tagged(tag: &str, value: Option<Value>) -> Value {
+#[inline(never)]
+fn tagged(tag: &'static str, value: Option<Value>) -> Value {
     let mut object = Map::new();
-    object.insert("tag".to_owned(), Value::String(tag.to_owned()));
+    put(&mut object, "tag", Value::String(tag.to_owned()));
     if let Some(value) = value {
-        object.insert("value".to_owned(), value);
+        put(&mut object, "value", value);
     }
     Value::Object(object)
 }
 
-/// The payload of a variant's case.
-fn payload<T: WitJson>(object: &Map<String, Value>) -> Result<T, JsonError> {
-    field(object, "value")
-}
-
 /// Checks that a payload-less case has no payload (`null` is accepted).
-fn no_payload(object: &Map<String, Value>) -> Result<(), JsonError> {
-    match object.get("value") {
-        None | Some(Value::Null) => Ok(()),
+#[inline(never)]
+fn no_payload(object: &Map<String, Value>, error: &mut Option<JsonError>) -> Option<()> {
+    match member(object, "value") {
+        None | Some(Value::Null) => Some(()),
         Some(_) => {
-            Err(JsonError::here("null or nothing (this case has no value)").within(".value"))
+            set(error, "null or nothing (this case has no value)");
+            within(error, Step::Field("value"));
+            None
         }
     }
 }
 
-/// The WIT name of a record field: derived from the ident, or given.
+/// A variant's object and its tag; or a failed decoding: `expected` when the value is no
+/// object, `cases` at `.tag` when the tag is missing or not a string.
+#[inline(never)]
+fn case<'a>(
+    value: &'a Value,
+    expected: &'static str,
+    cases: &'static str,
+    error: &mut Option<JsonError>,
+) -> Option<(&'a Map<String, Value>, &'a str)> {
+    let object = object(value, expected, error)?;
+    match member(object, "tag") {
+        Some(Value::String(tag)) => Some((object, tag)),
+        _ => unknown_case(error, cases),
+    }
+}
+
+/// The failed decoding of a variant whose tag is missing or names none of `cases`.
+#[cold]
+#[inline(never)]
+fn unknown_case<T>(error: &mut Option<JsonError>, cases: &'static str) -> Option<T> {
+    set(error, cases);
+    within(error, Step::Field("tag"));
+    None
+}
+
+/// A record field's name: its Rust ident (made its WIT name, kebab-case, where it is
+/// used), or the WIT name given.
 macro_rules! field_name {
     ($field:ident) => {
-        kebab(stringify!($field))
+        stringify!($field)
     };
     ($field:ident, $name:literal) => {
-        String::from($name)
+        $name
     };
 }
 
@@ -311,19 +470,21 @@ macro_rules! record {
             fn to_json(&self) -> Value {
                 let $ty { $($field),* } = self;
                 let mut object = Map::new();
-                $(object.insert(field_name!($field $(, $name)?), WitJson::to_json($field));)*
+                $(put(&mut object, field_name!($field $(, $name)?), WitJson::to_json($field));)*
                 Value::Object(object)
             }
 
-            fn from_json(value: &Value) -> Result<Self, JsonError> {
-                let object = value.as_object().ok_or(JsonError::here(concat!(
-                    "an object (record ",
-                    stringify!($ty),
-                    ")"
-                )))?;
-                Ok($ty {
-                    $($field: field(object, &field_name!($field $(, $name)?))?,)*
-                })
+            fn decode(value: &Value, error: &mut Option<JsonError>) -> Option<Self> {
+                let object = object(
+                    value,
+                    concat!("an object (record ", stringify!($ty), ")"),
+                    error,
+                )?;
+                $(let $field = field(object, field_name!($field $(, $name)?), error);)*
+                match ($($field,)*) {
+                    ($(Some($field),)*) => Some($ty { $($field),* }),
+                    _ => None,
+                }
             }
         }
     };
@@ -351,11 +512,11 @@ macro_rules! case_payload {
 
 /// A variant's case decoded from its object (the tag already matched).
 macro_rules! case_decode {
-    ($ty:ident, $case:ident, $object:ident) => {
-        no_payload($object).map(|()| $ty::$case)
+    ($ty:ident, $case:ident, $object:ident, $error:ident) => {
+        no_payload($object, $error).map(|()| $ty::$case)
     };
-    ($ty:ident, $case:ident, $object:ident, $payload:ty) => {
-        payload::<$payload>($object).map($ty::$case)
+    ($ty:ident, $case:ident, $object:ident, $error:ident, $payload:ty) => {
+        field::<$payload>($object, "value", $error).map($ty::$case)
     };
 }
 
@@ -372,21 +533,18 @@ macro_rules! variant {
                 }
             }
 
-            fn from_json(value: &Value) -> Result<Self, JsonError> {
+            fn decode(value: &Value, error: &mut Option<JsonError>) -> Option<Self> {
                 const CASES: &str =
                     concat!("a case of ", stringify!($ty), ":" $(, " ", $name)*);
-                let object = value.as_object().ok_or(JsonError::here(concat!(
-                    "an object with a tag (variant ",
-                    stringify!($ty),
-                    ")"
-                )))?;
-                let tag = object
-                    .get("tag")
-                    .and_then(Value::as_str)
-                    .ok_or(JsonError::here(CASES).within(".tag"))?;
+                let (object, tag) = case(
+                    value,
+                    concat!("an object with a tag (variant ", stringify!($ty), ")"),
+                    CASES,
+                    error,
+                )?;
                 match tag {
-                    $($name => case_decode!($ty, $case, object $(, $payload)?),)*
-                    _ => Err(JsonError::here(CASES).within(".tag")),
+                    $($name => case_decode!($ty, $case, object, error $(, $payload)?),)*
+                    _ => unknown_case(error, CASES),
                 }
             }
         }
@@ -406,14 +564,14 @@ macro_rules! wit_enum {
                 )
             }
 
-            fn from_json(value: &Value) -> Result<Self, JsonError> {
+            fn decode(value: &Value, error: &mut Option<JsonError>) -> Option<Self> {
                 match value.as_str() {
-                    $(Some($name) => Ok($ty::$case),)*
-                    _ => Err(JsonError::here(concat!(
+                    $(Some($name) => Some($ty::$case),)*
+                    _ => fail(error, concat!(
                         "a case of ",
                         stringify!($ty),
                         ":" $(, " ", $name)*
-                    ))),
+                    )),
                 }
             }
         }

@@ -343,62 +343,64 @@ pub fn transport_retryable(code: &ErrorCode, idempotent: bool) -> bool {
 /// A short description of a transport failure, without the host's free text except
 /// where the case carries it (DNS rcode, TLS alert, internal error), and then redacted.
 fn describe(code: &ErrorCode) -> String {
-    match code {
-        ErrorCode::DnsTimeout => "DNS lookup timed out".to_string(),
+    // One `to_string` for the fixed texts, not one inlined per case.
+    let fixed = match code {
+        ErrorCode::DnsTimeout => "DNS lookup timed out",
         ErrorCode::DnsError(payload) => match (&payload.rcode, payload.info_code) {
-            (Some(rcode), Some(info)) => format!("DNS error {rcode} (info code {info})"),
-            (Some(rcode), None) => format!("DNS error {rcode}"),
-            (None, Some(info)) => format!("DNS error (info code {info})"),
-            (None, None) => "DNS error".to_string(),
+            (Some(rcode), Some(info)) => return format!("DNS error {rcode} (info code {info})"),
+            (Some(rcode), None) => return format!("DNS error {rcode}"),
+            (None, Some(info)) => return format!("DNS error (info code {info})"),
+            (None, None) => "DNS error",
         },
-        ErrorCode::DestinationNotFound => "destination not found".to_string(),
-        ErrorCode::DestinationUnavailable => "destination unavailable".to_string(),
-        ErrorCode::DestinationIpProhibited => "destination IP prohibited".to_string(),
-        ErrorCode::DestinationIpUnroutable => "destination IP unroutable".to_string(),
-        ErrorCode::ConnectionRefused => "connection refused".to_string(),
-        ErrorCode::ConnectionTerminated => "connection terminated".to_string(),
-        ErrorCode::ConnectionTimeout => "connection timed out".to_string(),
-        ErrorCode::ConnectionReadTimeout => "timed out reading the answer".to_string(),
-        ErrorCode::ConnectionWriteTimeout => "timed out writing the request".to_string(),
-        ErrorCode::ConnectionLimitReached => "connection limit reached".to_string(),
-        ErrorCode::TlsProtocolError => "TLS protocol error".to_string(),
-        ErrorCode::TlsCertificateError => "TLS certificate error".to_string(),
+        ErrorCode::DestinationNotFound => "destination not found",
+        ErrorCode::DestinationUnavailable => "destination unavailable",
+        ErrorCode::DestinationIpProhibited => "destination IP prohibited",
+        ErrorCode::DestinationIpUnroutable => "destination IP unroutable",
+        ErrorCode::ConnectionRefused => "connection refused",
+        ErrorCode::ConnectionTerminated => "connection terminated",
+        ErrorCode::ConnectionTimeout => "connection timed out",
+        ErrorCode::ConnectionReadTimeout => "timed out reading the answer",
+        ErrorCode::ConnectionWriteTimeout => "timed out writing the request",
+        ErrorCode::ConnectionLimitReached => "connection limit reached",
+        ErrorCode::TlsProtocolError => "TLS protocol error",
+        ErrorCode::TlsCertificateError => "TLS certificate error",
         ErrorCode::TlsAlertReceived(payload) => match (payload.alert_id, &payload.alert_message) {
-            (Some(id), Some(message)) => format!("TLS alert {id}: {message}"),
-            (Some(id), None) => format!("TLS alert {id}"),
-            (None, Some(message)) => format!("TLS alert: {message}"),
-            (None, None) => "TLS alert".to_string(),
+            (Some(id), Some(message)) => return format!("TLS alert {id}: {message}"),
+            (Some(id), None) => return format!("TLS alert {id}"),
+            (None, Some(message)) => return format!("TLS alert: {message}"),
+            (None, None) => "TLS alert",
         },
-        ErrorCode::HttpRequestDenied => "request denied".to_string(),
-        ErrorCode::HttpRequestLengthRequired => "request length required".to_string(),
-        ErrorCode::HttpRequestBodySize(_) => "request body too large".to_string(),
-        ErrorCode::HttpRequestMethodInvalid => "request method invalid".to_string(),
-        ErrorCode::HttpRequestUriInvalid => "request URI invalid".to_string(),
-        ErrorCode::HttpRequestUriTooLong => "request URI too long".to_string(),
+        ErrorCode::HttpRequestDenied => "request denied",
+        ErrorCode::HttpRequestLengthRequired => "request length required",
+        ErrorCode::HttpRequestBodySize(_) => "request body too large",
+        ErrorCode::HttpRequestMethodInvalid => "request method invalid",
+        ErrorCode::HttpRequestUriInvalid => "request URI invalid",
+        ErrorCode::HttpRequestUriTooLong => "request URI too long",
         ErrorCode::HttpRequestHeaderSectionSize(_) | ErrorCode::HttpRequestHeaderSize(_) => {
-            "request headers too large".to_string()
+            "request headers too large"
         }
         ErrorCode::HttpRequestTrailerSectionSize(_) | ErrorCode::HttpRequestTrailerSize(_) => {
-            "request trailers too large".to_string()
+            "request trailers too large"
         }
-        ErrorCode::HttpResponseIncomplete => "answer incomplete".to_string(),
+        ErrorCode::HttpResponseIncomplete => "answer incomplete",
         ErrorCode::HttpResponseHeaderSectionSize(_) | ErrorCode::HttpResponseHeaderSize(_) => {
-            "answer headers too large".to_string()
+            "answer headers too large"
         }
-        ErrorCode::HttpResponseBodySize(_) => "answer body too large".to_string(),
+        ErrorCode::HttpResponseBodySize(_) => "answer body too large",
         ErrorCode::HttpResponseTrailerSectionSize(_) | ErrorCode::HttpResponseTrailerSize(_) => {
-            "answer trailers too large".to_string()
+            "answer trailers too large"
         }
-        ErrorCode::HttpResponseTransferCoding(_) => "bad answer transfer coding".to_string(),
-        ErrorCode::HttpResponseContentCoding(_) => "bad answer content coding".to_string(),
-        ErrorCode::HttpResponseTimeout => "timed out waiting for the answer".to_string(),
-        ErrorCode::HttpUpgradeFailed => "HTTP upgrade failed".to_string(),
-        ErrorCode::HttpProtocolError => "HTTP protocol error".to_string(),
-        ErrorCode::LoopDetected => "loop detected".to_string(),
-        ErrorCode::ConfigurationError => "HTTP client configuration error".to_string(),
-        ErrorCode::InternalError(Some(message)) => format!("internal error: {message}"),
-        ErrorCode::InternalError(None) => "internal error".to_string(),
-    }
+        ErrorCode::HttpResponseTransferCoding(_) => "bad answer transfer coding",
+        ErrorCode::HttpResponseContentCoding(_) => "bad answer content coding",
+        ErrorCode::HttpResponseTimeout => "timed out waiting for the answer",
+        ErrorCode::HttpUpgradeFailed => "HTTP upgrade failed",
+        ErrorCode::HttpProtocolError => "HTTP protocol error",
+        ErrorCode::LoopDetected => "loop detected",
+        ErrorCode::ConfigurationError => "HTTP client configuration error",
+        ErrorCode::InternalError(Some(message)) => return format!("internal error: {message}"),
+        ErrorCode::InternalError(None) => "internal error",
+    };
+    fixed.to_string()
 }
 
 /// Replaces every occurrence of `secret` (when not blank) in `text`, and whatever

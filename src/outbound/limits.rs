@@ -263,23 +263,42 @@ pub fn media_kind_name(kind: MediaKind) -> &'static str {
     }
 }
 
-fn coordinate(field: &str, value: f64, limit: f64) -> Result<(), InvalidRequest> {
+fn coordinate(field: &str, value: f64, limit: u32) -> Result<(), InvalidRequest> {
     if !value.is_finite() {
         return Err(invalid(field, "must be a finite number"));
     }
-    if value < -limit || value > limit {
+    let bound = f64::from(limit);
+    if value < -bound || value > bound {
         return Err(invalid(
             field,
-            format!("must be between -{limit} and {limit}, got {value}"),
+            format!(
+                "must be between -{limit} and {limit}, got {}",
+                number(value)
+            ),
         ));
     }
     Ok(())
 }
 
+/// A finite number as JSON writes it, the shortest form that reads back the same (`90.5`,
+/// `91`, `1e+300`): what `{}` prints for numbers of magnitude from 1e-5 to 1e16, and
+/// shorter beyond. serde_json's formatter is in the component anyway; core's float `{}`
+/// would add 20 KB of wasm for this one error message.
+fn number(value: f64) -> String {
+    let mut text = match serde_json::Number::from_f64(value) {
+        Some(number) => number.to_string(),
+        None => return String::from("a number"),
+    };
+    if text.ends_with(".0") {
+        text.truncate(text.len() - 2);
+    }
+    text
+}
+
 /// Checks a location: latitude in [-90, 90], longitude in [-180, 180], both finite.
 pub fn validate_location(message: &LocationMessage) -> Result<(), InvalidRequest> {
-    coordinate("latitude", message.latitude, 90.0)?;
-    coordinate("longitude", message.longitude, 180.0)?;
+    coordinate("latitude", message.latitude, 90)?;
+    coordinate("longitude", message.longitude, 180)?;
     Ok(())
 }
 
@@ -565,8 +584,8 @@ fn template_value(
         }
         TemplateValue::Document(document) => validate_media_source(path, &document.source),
         TemplateValue::Location(location) => {
-            coordinate(&format!("{path}.latitude"), location.latitude, 90.0)?;
-            coordinate(&format!("{path}.longitude"), location.longitude, 180.0)
+            coordinate(&format!("{path}.latitude"), location.latitude, 90)?;
+            coordinate(&format!("{path}.longitude"), location.longitude, 180)
         }
         TemplateValue::CouponCode(code) => required(path, code, COUPON_CODE_MAX),
         TemplateValue::FlowAction(action) => match present(&action.action_data_json) {
@@ -1129,6 +1148,16 @@ mod tests {
             validate_location(&location(0.0, -180.5)),
             "longitude",
             "must be between -180 and 180, got -180.5",
+        );
+        assert_invalid(
+            validate_location(&location(91.0, 0.0)),
+            "latitude",
+            "must be between -90 and 90, got 91",
+        );
+        assert_invalid(
+            validate_location(&location(0.0, -1e300)),
+            "longitude",
+            "must be between -180 and 180, got -1e+300",
         );
         assert_invalid(
             validate_location(&location(f64::NAN, 0.0)),

@@ -9,6 +9,8 @@
 
 use serde_json::{json, Map, Value};
 
+use super::{put, string};
+
 use super::bodies::insert_present;
 use super::recipient::{parse_recipient, Recipient};
 use crate::outbound::graph_error::parse_mark_read_response;
@@ -86,16 +88,16 @@ pub fn block_users_body(users: &[String]) -> Result<Value, InvalidRequest> {
 pub fn profile_update_body(update: &BusinessProfileUpdate) -> Result<Value, InvalidRequest> {
     limits::validate_profile_update(update)?;
     let mut body = Map::new();
-    body.insert("messaging_product".into(), json!("whatsapp"));
+    put(&mut body, "messaging_product", string("whatsapp"));
     insert_present(&mut body, "about", &update.about);
     insert_present(&mut body, "address", &update.address);
     insert_present(&mut body, "description", &update.description);
     insert_present(&mut body, "email", &update.email);
     if let Some(websites) = &update.websites {
-        body.insert("websites".into(), json!(websites));
+        put(&mut body, "websites", json!(websites));
     }
     if let Some(vertical) = update.vertical {
-        body.insert("vertical".into(), json!(vertical_name(vertical)));
+        put(&mut body, "vertical", json!(vertical_name(vertical)));
     }
     insert_present(
         &mut body,

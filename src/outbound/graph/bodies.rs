@@ -9,6 +9,8 @@
 
 use serde_json::{json, Map, Value};
 
+use super::{put, string};
+
 use super::recipient::envelope;
 use crate::outbound::limits::{self, media_kind_name, present};
 use crate::types::{
@@ -19,7 +21,7 @@ use crate::types::{
 
 pub(super) fn insert_present(object: &mut Map<String, Value>, key: &str, value: &Option<String>) {
     if let Some(text) = present(value) {
-        object.insert(key.to_string(), json!(text));
+        put(object, key, string(text));
     }
 }
 
@@ -27,8 +29,8 @@ pub(super) fn insert_present(object: &mut Map<String, Value>, key: &str, value: 
 pub(super) fn media_object(source: &MediaSource) -> Map<String, Value> {
     let mut object = Map::new();
     match source {
-        MediaSource::Id(id) => object.insert("id".into(), json!(id)),
-        MediaSource::Link(link) => object.insert("link".into(), json!(link)),
+        MediaSource::Id(id) => put(&mut object, "id", string(id)),
+        MediaSource::Link(link) => put(&mut object, "link", string(link)),
     };
     object
 }
@@ -70,8 +72,8 @@ pub fn media_body(message: &MediaMessage) -> Result<Value, InvalidRequest> {
 pub fn location_body(message: &LocationMessage) -> Result<Value, InvalidRequest> {
     limits::validate_location(message)?;
     let mut object = Map::new();
-    object.insert("latitude".into(), json!(message.latitude));
-    object.insert("longitude".into(), json!(message.longitude));
+    put(&mut object, "latitude", json!(message.latitude));
+    put(&mut object, "longitude", json!(message.longitude));
     insert_present(&mut object, "name", &message.name);
     insert_present(&mut object, "address", &message.address);
     envelope(
@@ -89,27 +91,27 @@ pub fn location_body(message: &LocationMessage) -> Result<Value, InvalidRequest>
 /// neither first nor last name, the formatted name is also sent as `first_name`.
 fn contact_object(card: &ContactCard) -> Value {
     let mut name = Map::new();
-    name.insert("formatted_name".into(), json!(card.formatted_name));
+    put(&mut name, "formatted_name", string(&card.formatted_name));
     insert_present(&mut name, "first_name", &card.first_name);
     insert_present(&mut name, "last_name", &card.last_name);
     if present(&card.first_name).is_none() && present(&card.last_name).is_none() {
-        name.insert("first_name".into(), json!(card.formatted_name));
+        put(&mut name, "first_name", string(&card.formatted_name));
     }
     let mut contact = Map::new();
-    contact.insert("name".into(), Value::Object(name));
+    put(&mut contact, "name", Value::Object(name));
     if !card.phones.is_empty() {
         let phones: Vec<Value> = card
             .phones
             .iter()
             .map(|p| {
                 let mut phone = Map::new();
-                phone.insert("phone".into(), json!(p.phone));
+                put(&mut phone, "phone", string(&p.phone));
                 insert_present(&mut phone, "type", &p.kind);
                 insert_present(&mut phone, "wa_id", &p.wa_id);
                 Value::Object(phone)
             })
             .collect();
-        contact.insert("phones".into(), Value::Array(phones));
+        put(&mut contact, "phones", Value::Array(phones));
     }
     if !card.emails.is_empty() {
         let emails: Vec<Value> = card
@@ -117,19 +119,19 @@ fn contact_object(card: &ContactCard) -> Value {
             .iter()
             .map(|e| {
                 let mut email = Map::new();
-                email.insert("email".into(), json!(e.email));
+                put(&mut email, "email", string(&e.email));
                 insert_present(&mut email, "type", &e.kind);
                 Value::Object(email)
             })
             .collect();
-        contact.insert("emails".into(), Value::Array(emails));
+        put(&mut contact, "emails", Value::Array(emails));
     }
     if let Some(company) = present(&card.organization) {
-        contact.insert("org".into(), json!({ "company": company }));
+        put(&mut contact, "org", json!({ "company": company }));
     }
     if !card.urls.is_empty() {
         let urls: Vec<Value> = card.urls.iter().map(|u| json!({ "url": u })).collect();
-        contact.insert("urls".into(), Value::Array(urls));
+        put(&mut contact, "urls", Value::Array(urls));
     }
     insert_present(&mut contact, "birthday", &card.birthday);
     Value::Object(contact)
@@ -160,7 +162,7 @@ fn interactive_header(header: &InteractiveHeader) -> Value {
         InteractiveHeader::Document(source) => ("document", source),
     };
     let mut object = Map::new();
-    object.insert("type".into(), json!(kind));
+    put(&mut object, "type", string(kind));
     object.insert(kind.to_string(), Value::Object(media_object(source)));
     Value::Object(object)
 }
@@ -174,15 +176,15 @@ fn interactive(
     action: Value,
 ) -> Value {
     let mut object = Map::new();
-    object.insert("type".into(), json!(kind));
+    put(&mut object, "type", string(kind));
     if let Some(header) = header {
-        object.insert("header".into(), header);
+        put(&mut object, "header", header);
     }
-    object.insert("body".into(), json!({ "text": body }));
+    put(&mut object, "body", json!({ "text": body }));
     if let Some(footer) = present(footer) {
-        object.insert("footer".into(), json!({ "text": footer }));
+        put(&mut object, "footer", json!({ "text": footer }));
     }
-    object.insert("action".into(), action);
+    put(&mut object, "action", action);
     Value::Object(object)
 }
 
@@ -225,15 +227,15 @@ pub fn list_body(message: &ListMessage) -> Result<Value, InvalidRequest> {
                 .iter()
                 .map(|row| {
                     let mut object = Map::new();
-                    object.insert("id".into(), json!(row.id));
-                    object.insert("title".into(), json!(row.title));
+                    put(&mut object, "id", string(&row.id));
+                    put(&mut object, "title", string(&row.title));
                     insert_present(&mut object, "description", &row.description);
                     Value::Object(object)
                 })
                 .collect();
             let mut object = Map::new();
             insert_present(&mut object, "title", &section.title);
-            object.insert("rows".into(), Value::Array(rows));
+            put(&mut object, "rows", Value::Array(rows));
             Value::Object(object)
         })
         .collect();
@@ -280,7 +282,7 @@ pub fn cta_url_body(message: &CtaUrlMessage) -> Result<Value, InvalidRequest> {
 pub fn voice_body(message: &VoiceMessage) -> Result<Value, InvalidRequest> {
     limits::validate_voice(message)?;
     let mut object = media_object(&message.source);
-    object.insert("voice".into(), json!(true));
+    put(&mut object, "voice", json!(true));
     envelope(
         &message.to,
         "audio",
@@ -318,34 +320,38 @@ pub fn location_request_body(message: &LocationRequestMessage) -> Result<Value, 
 pub fn flow_body(message: &FlowMessage) -> Result<Value, InvalidRequest> {
     limits::validate_flow(message)?;
     let mut parameters = Map::new();
-    parameters.insert("flow_message_version".into(), json!("3"));
-    parameters.insert("flow_token".into(), json!(message.flow_token));
+    put(&mut parameters, "flow_message_version", string("3"));
+    put(&mut parameters, "flow_token", string(&message.flow_token));
     match &message.flow {
-        FlowRef::Id(id) => parameters.insert("flow_id".into(), json!(id)),
-        FlowRef::Name(name) => parameters.insert("flow_name".into(), json!(name)),
+        FlowRef::Id(id) => put(&mut parameters, "flow_id", string(id)),
+        FlowRef::Name(name) => put(&mut parameters, "flow_name", string(name)),
     };
-    parameters.insert("flow_cta".into(), json!(message.cta));
+    put(&mut parameters, "flow_cta", string(&message.cta));
     match &message.action {
         FlowAction::Navigate(navigate) => {
-            parameters.insert("flow_action".into(), json!("navigate"));
+            put(&mut parameters, "flow_action", string("navigate"));
             let mut payload = Map::new();
-            payload.insert("screen".into(), json!(navigate.screen));
+            put(&mut payload, "screen", string(&navigate.screen));
             if let Some(data) = present(&navigate.data_json) {
                 // Checked by `validate_flow`: a JSON object.
                 let data: Value = serde_json::from_str(data).map_err(|_| InvalidRequest {
                     field: "action.data-json".into(),
                     reason: "must be a JSON object, got text that is not JSON".into(),
                 })?;
-                payload.insert("data".into(), data);
+                put(&mut payload, "data", data);
             }
-            parameters.insert("flow_action_payload".into(), Value::Object(payload));
+            put(
+                &mut parameters,
+                "flow_action_payload",
+                Value::Object(payload),
+            );
         }
         FlowAction::DataExchange => {
-            parameters.insert("flow_action".into(), json!("data_exchange"));
+            put(&mut parameters, "flow_action", string("data_exchange"));
         }
     }
     if message.draft {
-        parameters.insert("mode".into(), json!("draft"));
+        put(&mut parameters, "mode", string("draft"));
     }
     let payload = interactive(
         "flow",
@@ -387,7 +393,7 @@ pub fn mark_read_body(receipt: &ReadReceipt) -> Result<Value, InvalidRequest> {
     });
     if receipt.typing {
         if let Some(object) = body.as_object_mut() {
-            object.insert("typing_indicator".into(), json!({ "type": "text" }));
+            put(object, "typing_indicator", json!({ "type": "text" }));
         }
     }
     Ok(body)

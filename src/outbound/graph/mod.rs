@@ -21,7 +21,7 @@
 
 use std::fmt;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 pub mod account;
 pub mod bodies;
@@ -43,6 +43,19 @@ pub use recipient::{
 pub use template::template_body;
 
 use crate::types::{InvalidRequest, ReadReceipt};
+
+/// `object[key] = value`. One call per field of a request body rather than an insert
+/// (its key's allocation, the old value's drop) inlined at each: smaller wasm.
+#[inline(never)]
+pub(crate) fn put(object: &mut Map<String, Value>, key: &str, value: Value) {
+    object.insert(key.to_owned(), value);
+}
+
+/// A JSON string: one call, not a `json!` inlined at each use.
+#[inline(never)]
+pub(crate) fn string(value: &str) -> Value {
+    Value::String(value.to_owned())
+}
 
 /// Graph API root used when `WHATSAPP_GRAPH_API_URL` is not set.
 pub const DEFAULT_BASE_URL: &str = "https://graph.facebook.com";

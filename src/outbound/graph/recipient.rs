@@ -8,6 +8,8 @@
 
 use serde_json::{json, Map, Value};
 
+use super::{put, string};
+
 use crate::outbound::limits;
 use crate::types::InvalidRequest;
 
@@ -145,28 +147,28 @@ pub(super) fn envelope(
     let recipient = parse_recipient(to)?;
     limits::validate_callback_data(callback_data)?;
     let mut body = Map::new();
-    body.insert("messaging_product".into(), json!("whatsapp"));
+    put(&mut body, "messaging_product", string("whatsapp"));
     match recipient {
         Recipient::Phone(digits) => {
-            body.insert("recipient_type".into(), json!("individual"));
-            body.insert("to".into(), json!(digits));
+            put(&mut body, "recipient_type", string("individual"));
+            put(&mut body, "to", Value::String(digits));
         }
         Recipient::UserId(id) => {
-            body.insert("recipient_type".into(), json!("individual"));
-            body.insert("recipient".into(), json!(id));
+            put(&mut body, "recipient_type", string("individual"));
+            put(&mut body, "recipient", Value::String(id));
         }
         Recipient::Group(id) => {
-            body.insert("recipient_type".into(), json!("group"));
-            body.insert("to".into(), json!(id));
+            put(&mut body, "recipient_type", string("group"));
+            put(&mut body, "to", Value::String(id));
         }
     }
-    body.insert("type".into(), json!(kind));
+    put(&mut body, "type", string(kind));
     body.insert(kind.to_string(), payload);
     if let Some(id) = reply_to.filter(|id| !limits::is_blank(id)) {
-        body.insert("context".into(), json!({ "message_id": id }));
+        put(&mut body, "context", json!({ "message_id": id }));
     }
     if let Some(data) = limits::present(callback_data) {
-        body.insert("biz_opaque_callback_data".into(), json!(data));
+        put(&mut body, "biz_opaque_callback_data", string(data));
     }
     Ok(Value::Object(body))
 }

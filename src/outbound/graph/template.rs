@@ -27,6 +27,8 @@
 
 use serde_json::{json, Map, Value};
 
+use super::{put, string};
+
 use super::bodies::{insert_present, media_object};
 use super::recipient::envelope;
 use crate::outbound::limits::{self, present};
@@ -37,14 +39,14 @@ use crate::types::{
 
 fn media_parameter(kind: &str, source: &MediaSource) -> Map<String, Value> {
     let mut object = Map::new();
-    object.insert("type".into(), json!(kind));
+    put(&mut object, "type", string(kind));
     object.insert(kind.to_string(), Value::Object(media_object(source)));
     object
 }
 
 fn typed(kind: &str, value: Value) -> Map<String, Value> {
     let mut object = Map::new();
-    object.insert("type".into(), json!(kind));
+    put(&mut object, "type", string(kind));
     object.insert(kind.to_string(), value);
     object
 }
@@ -53,12 +55,12 @@ fn typed(kind: &str, value: Value) -> Map<String, Value> {
 fn value_object(kind: &TemplateComponentKind, value: &TemplateValue) -> Map<String, Value> {
     match value {
         TemplateValue::Text(text) => match kind {
-            TemplateComponentKind::QuickReplyButton(_) => typed("payload", json!(text)),
-            _ => typed("text", json!(text)),
+            TemplateComponentKind::QuickReplyButton(_) => typed("payload", string(text)),
+            _ => typed("text", string(text)),
         },
         TemplateValue::Payload(payload) => match kind {
-            TemplateComponentKind::UrlButton(_) => typed("text", json!(payload)),
-            _ => typed("payload", json!(payload)),
+            TemplateComponentKind::UrlButton(_) => typed("text", string(payload)),
+            _ => typed("payload", string(payload)),
         },
         TemplateValue::Currency(currency) => typed(
             "currency",
@@ -80,13 +82,13 @@ fn value_object(kind: &TemplateComponentKind, value: &TemplateValue) -> Map<Stri
         }
         TemplateValue::Location(location) => {
             let mut object = Map::new();
-            object.insert("latitude".into(), json!(location.latitude));
-            object.insert("longitude".into(), json!(location.longitude));
+            put(&mut object, "latitude", json!(location.latitude));
+            put(&mut object, "longitude", json!(location.longitude));
             insert_present(&mut object, "name", &location.name);
             insert_present(&mut object, "address", &location.address);
             typed("location", Value::Object(object))
         }
-        TemplateValue::CouponCode(code) => typed("coupon_code", json!(code)),
+        TemplateValue::CouponCode(code) => typed("coupon_code", string(code)),
         TemplateValue::FlowAction(action) => {
             let mut object = Map::new();
             insert_present(&mut object, "flow_token", &action.flow_token);
@@ -95,7 +97,7 @@ fn value_object(kind: &TemplateComponentKind, value: &TemplateValue) -> Map<Stri
                 .and_then(|text| serde_json::from_str::<Value>(text).ok())
                 .filter(Value::is_object);
             if let Some(data) = data {
-                object.insert("flow_action_data".into(), data);
+                put(&mut object, "flow_action_data", data);
             }
             typed("action", Value::Object(object))
         }
@@ -110,7 +112,7 @@ fn value_object(kind: &TemplateComponentKind, value: &TemplateValue) -> Map<Stri
 fn parameter(kind: &TemplateComponentKind, parameter: &TemplateParameter) -> Value {
     let mut object = value_object(kind, &parameter.value);
     if let Some(name) = present(&parameter.name) {
-        object.insert("parameter_name".into(), json!(name));
+        put(&mut object, "parameter_name", string(name));
     }
     Value::Object(object)
 }
@@ -133,11 +135,11 @@ fn component(component: &TemplateComponent) -> Value {
         TemplateComponentKind::CatalogButton(index) => ("catalog", index),
     };
     let mut object = Map::new();
-    object.insert("type".into(), json!("button"));
-    object.insert("sub_type".into(), json!(sub_type));
-    object.insert("index".into(), json!(index.to_string()));
+    put(&mut object, "type", string("button"));
+    put(&mut object, "sub_type", string(sub_type));
+    put(&mut object, "index", Value::String(index.to_string()));
     if !parameters.is_empty() {
-        object.insert("parameters".into(), Value::Array(parameters));
+        put(&mut object, "parameters", Value::Array(parameters));
     }
     Value::Object(object)
 }
@@ -147,11 +149,15 @@ fn component(component: &TemplateComponent) -> Value {
 pub fn template_body(message: &TemplateMessage) -> Result<Value, InvalidRequest> {
     limits::validate_template(message)?;
     let mut template = Map::new();
-    template.insert("name".into(), json!(message.name));
-    template.insert("language".into(), json!({ "code": message.language }));
+    put(&mut template, "name", string(&message.name));
+    put(
+        &mut template,
+        "language",
+        json!({ "code": message.language }),
+    );
     if !message.components.is_empty() {
         let components: Vec<Value> = message.components.iter().map(component).collect();
-        template.insert("components".into(), Value::Array(components));
+        put(&mut template, "components", Value::Array(components));
     }
     envelope(
         &message.to,
