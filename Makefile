@@ -114,8 +114,11 @@ browser-deps:
 
 ## bench: wrk against wasmtime serve on loopback: the host's ceiling (a hello-world
 ## component), the handshake, signed webhooks (no consumer, a replying one with a Graph
-## stand-in, a 2 s one), and the floor of each (hello world of the same shape); figures
-## and ratios in bench/results.md (bench/run.sh). About 7 minutes.
+## stand-in, a 2 s one), the floor of each (hello world of the same shape) and the most
+## each can reach (the floor plus the checks no webhook can skip); the same again with
+## instance reuse (--max-instance-reuse-count); the reply's latency with a Graph that
+## answers after 200 ms. Figures and ratios in bench/results.md (bench/run.sh). About 12
+## minutes.
 bench: setup tools
 	bench/run.sh
 
