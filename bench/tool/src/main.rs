@@ -744,26 +744,7 @@ async fn request(pre: &ProxyPre<Host>, mut store: Store<Host>, probe: &Probe) ->
         }
         Ok(())
     });
-    let builder = Request::builder().header("host", "127.0.0.1");
-    let request = match probe {
-        Probe::Get(path) => builder
-            .method("GET")
-            .uri(format!("http://127.0.0.1{path}"))
-            .body(Full::new(Bytes::new()))?,
-        Probe::Post { body, signature } => builder
-            .method("POST")
-            .uri("http://127.0.0.1/")
-            .header("content-type", "application/json")
-            .header("content-length", body.len())
-            .header("x-hub-signature-256", format!("sha256={signature}"))
-            .body(Full::new(body.clone()))?,
-    };
-    let incoming = store
-        .data_mut()
-        .http()
-        .new_incoming_request(Scheme::Http, request)?;
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let out = store.data_mut().http().new_response_outparam(tx)?;
+    let (incoming, out, rx) = incoming(&mut store, probe)?;
     let proxy = pre.instantiate_async(&mut store).await?;
     let task = tokio::spawn(async move {
         proxy
