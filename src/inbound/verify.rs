@@ -1,5 +1,7 @@
 //! The GET verification handshake Meta performs when a webhook URL is configured.
 
+use std::borrow::Cow;
+
 /// What the handshake answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Handshake {
@@ -22,8 +24,8 @@ pub fn handshake(configured_token: Option<&str>, query: &str) -> Handshake {
     let mut mode = None;
     let mut token = None;
     let mut challenge = None;
-    for (key, value) in parse_query(query) {
-        match key.as_str() {
+    for (key, value) in pairs(query) {
+        match key.as_ref() {
             "hub.mode" => mode = Some(value),
             "hub.verify_token" => token = Some(value),
             "hub.challenge" => challenge = Some(value),
@@ -40,7 +42,7 @@ pub fn handshake(configured_token: Option<&str>, query: &str) -> Handshake {
         return Handshake::Reject("hub.verify_token does not match");
     }
     match challenge {
-        Some(c) if !c.is_empty() => Handshake::Accept(c),
+        Some(c) if !c.is_empty() => Handshake::Accept(c.into_owned()),
         _ => Handshake::Reject("hub.challenge is missing"),
     }
 }
@@ -59,17 +61,27 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// Splits a query string into percent-decoded pairs (`+` is a space).
 pub fn parse_query(query: &str) -> Vec<(String, String)> {
+    pairs(query)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+/// The pairs of a query string, percent-decoded; a part without escapes is borrowed (the
+/// handshake's usual query allocates only its challenge).
+fn pairs(query: &str) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> {
     query
         .split('&')
         .filter(|pair| !pair.is_empty())
         .map(|pair| match pair.split_once('=') {
             Some((k, v)) => (percent_decode(k), percent_decode(v)),
-            None => (percent_decode(pair), String::new()),
+            None => (percent_decode(pair), Cow::Borrowed("")),
         })
-        .collect()
 }
 
-fn percent_decode(input: &str) -> String {
+fn percent_decode(input: &str) -> Cow<'_, str> {
+    if !input.contains(['%', '+']) {
+        return Cow::Borrowed(input);
+    }
     let bytes = input.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -90,7 +102,7 @@ fn percent_decode(input: &str) -> String {
         }
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
 }
 
 #[cfg(test)]
