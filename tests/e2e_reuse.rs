@@ -68,18 +68,26 @@ async fn post(stack: &Stack, body: &[u8], tag: &str) -> u64 {
         answer.text(),
         stack.logs()
     );
-    served_by(stack, &format!("/{tag}"))
+    served_by(stack, &format!("/{tag}")).await
 }
 
-/// The instance that handled the request to `path`.
-fn served_by(stack: &Stack, path: &str) -> u64 {
-    instance_of(&stack.served(), path).unwrap_or_else(|| {
-        panic!(
-            "no instance logged for {path}\n{:?}\n{}",
-            stack.served(),
-            stack.logs()
-        )
-    })
+/// The instance that handled the request to `path`. wasmtime serve may write its log
+/// line after the answer is out, so the log is read again for up to 5 s.
+async fn served_by(stack: &Stack, path: &str) -> u64 {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        if let Some(instance) = instance_of(&stack.served(), path) {
+            return instance;
+        }
+        if std::time::Instant::now() > deadline {
+            panic!(
+                "no instance logged for {path}\n{:?}\n{}",
+                stack.served(),
+                stack.logs()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// Asserts that the instance that handled the request to `path` had handled an earlier
