@@ -364,12 +364,13 @@ impl<'c> Delivery<'c> {
                     }
                     match consumer::on_message(consumer, message, attempt) {
                         Outcome::Done(actions) => {
-                            let json = actions.to_json().to_string();
-                            self.remember(entry.as_deref(), consumer, &json);
+                            self.remember(entry.as_deref(), consumer, || {
+                                actions.to_json().to_string()
+                            });
                             actions
                         }
                         Outcome::Skipped => {
-                            self.remember(entry.as_deref(), consumer, "[]");
+                            self.remember(entry.as_deref(), consumer, || "[]".into());
                             continue;
                         }
                         Outcome::Failed => {
@@ -403,7 +404,7 @@ impl<'c> Delivery<'c> {
             }
             match call(consumer) {
                 Outcome::Done(()) | Outcome::Skipped => {
-                    self.remember(entry.as_deref(), consumer, "[]")
+                    self.remember(entry.as_deref(), consumer, || "[]".into())
                 }
                 Outcome::Failed => progress = Progress::Unfinished,
             }
@@ -441,13 +442,14 @@ impl<'c> Delivery<'c> {
     }
 
     /// Records what `consumer` returned, so a later attempt does not call it again.
-    fn remember(&self, entry: Option<&Entry>, consumer: &Consumer, json: &str) {
+    /// (`json` is built only when there is an entry to record it in.)
+    fn remember(&self, entry: Option<&Entry>, consumer: &Consumer, json: impl FnOnce() -> String) {
         let (Some(store), Some(entry)) = (&self.store, entry) else {
             return;
         };
         if let Err(e) = store
             .journal
-            .record_consumer(entry, &consumer.name, json, random())
+            .record_consumer(entry, &consumer.name, &json(), random())
         {
             log(&format!(
                 "the answer of {} for {} could not be recorded ({}): a later attempt may call it again",
@@ -479,14 +481,15 @@ impl<'c> Delivery<'c> {
             }
             self.settle_read_receipt();
             let sender = self.sender.get_or_insert_with(outgoing::sender);
-            let Err(e) = sender.run_action(message, action.clone()) else {
+            let kind = describe_action(&action);
+            let Err(e) = sender.run_action(message, action) else {
                 continue;
             };
             let what = format!(
                 "action {}{} ({}) for message {}",
                 index + 1,
                 consumer.of,
-                describe_action(&action),
+                kind,
                 message.id
             );
             if let (Some(store), Some(entry)) = (&self.store, entry.as_deref()) {
