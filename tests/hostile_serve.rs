@@ -304,8 +304,11 @@ async fn a_batch_of_1000_updates_is_dispatched_exactly_once_each() {
     let (ids, body) = batch(1000);
     let answer = stack.post_signed(&body).await;
     assert_eq!(answer.status, 200);
+    // Each of the 1000 is journaled before the answer (about ten file-system calls each,
+    // 2-3 ms on this shared machine's disk): a bound that catches work growing with the
+    // square of the batch, not a speed target (those are `make bench`'s).
     assert!(
-        answer.elapsed < Duration::from_secs(2),
+        answer.elapsed < Duration::from_secs(6),
         "acknowledged in {:?}",
         answer.elapsed
     );
