@@ -704,8 +704,9 @@ fn incoming(store: &mut Store<Host>, probe: &Probe) -> Result<GuestRequest> {
     Ok((incoming, out, rx))
 }
 
-/// One request on an instance that served earlier ones (`--reuse`): handle, read the
-/// answer; the store comes back for the next one. Anything but 200 is an error.
+/// One request on an instance (fresh, or one that served earlier ones with `--reuse`):
+/// handle, read the answer; the store comes back for the next one. Anything but 200 is
+/// an error.
 async fn request_on(
     proxy: &Arc<wasmtime_wasi_http::p2::bindings::Proxy>,
     mut store: Store<Host>,
@@ -744,26 +745,8 @@ async fn request(pre: &ProxyPre<Host>, mut store: Store<Host>, probe: &Probe) ->
         }
         Ok(())
     });
-    let (incoming, out, rx) = incoming(&mut store, probe)?;
-    let proxy = pre.instantiate_async(&mut store).await?;
-    let task = tokio::spawn(async move {
-        proxy
-            .wasi_http_incoming_handler()
-            .call_handle(&mut store, incoming, out)
-            .await
-            .map(|()| store)
-    });
-    let response = match rx.await {
-        Ok(Ok(response)) => response,
-        Ok(Err(code)) => bail!("the guest answered error-code {code:?}"),
-        Err(_) => bail!("the guest never set the response"),
-    };
-    let status = response.status();
-    let _ = response.into_body().collect().await;
-    let store = task.await??;
-    if status != 200 {
-        bail!("the guest answered {status}");
-    }
+    let proxy = Arc::new(pre.instantiate_async(&mut store).await?);
+    let store = request_on(&proxy, store, probe).await?;
     Ok(store.data().host_calls)
 }
 
