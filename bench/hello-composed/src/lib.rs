@@ -44,11 +44,13 @@ wit_bindgen::generate!({
     generate_all,
 });
 
+#[path = "../../graph_call.rs"]
+mod graph_call;
+
 use asterai::whatsapp::types::{Content, Delivery, Message, User};
 use exports::wasi::http::incoming_handler::Guest;
 use wasi::http::types::{
-    Fields, IncomingBody, IncomingRequest, Method, OutgoingBody, OutgoingRequest, OutgoingResponse,
-    ResponseOutparam, Scheme,
+    Fields, IncomingBody, IncomingRequest, Method, OutgoingBody, OutgoingResponse, ResponseOutparam,
 };
 use wasi::io::streams::StreamError;
 
@@ -120,7 +122,7 @@ impl Guest for HelloComposed {
             .find(|(k, _)| k == "BENCH_GRAPH_AUTHORITY")
             .map(|(_, v)| v)
         {
-            graph_call(&authority);
+            graph_call::graph_call(&authority);
         }
     }
 }
@@ -214,47 +216,6 @@ mod checked {
         fn ct_eq(&self, other: &Self) -> bool {
             self.len() == other.len()
                 && self.iter().zip(other).fold(0u8, |d, (a, b)| d | (a ^ b)) == 0
-        }
-    }
-}
-
-const GRAPH_BODY: &[u8] =
-    br#"{"messaging_product":"whatsapp","recipient_type":"individual","to":"15551234567","type":"text","text":{"body":"hello"}}"#;
-
-/// One `POST /v21.0/{phone-number-id}/messages` to `authority` (plain HTTP), its answer
-/// read to the end: what `bench/hello-graph` does.
-fn graph_call(authority: &str) {
-    let headers = [
-        (String::from("content-type"), b"application/json".to_vec()),
-        (
-            String::from("authorization"),
-            b"Bearer bench-access-token".to_vec(),
-        ),
-    ];
-    let Ok(fields) = Fields::from_list(&headers) else {
-        return;
-    };
-    let graph = OutgoingRequest::new(fields);
-    let _ = graph.set_method(&Method::Post);
-    let _ = graph.set_scheme(Some(&Scheme::Http));
-    let _ = graph.set_authority(Some(authority));
-    let _ = graph.set_path_with_query(Some("/v21.0/106540352242922/messages"));
-    let Ok(graph_body) = graph.body() else {
-        return;
-    };
-    let Ok(future) = wasi::http::outgoing_handler::handle(graph, None) else {
-        return;
-    };
-    if let Ok(stream) = graph_body.write() {
-        let _ = stream.blocking_write_and_flush(GRAPH_BODY);
-    }
-    let _ = OutgoingBody::finish(graph_body, None);
-    future.subscribe().block();
-    if let Some(Ok(Ok(answer))) = future.get() {
-        if let Ok(body) = answer.consume() {
-            if let Ok(stream) = body.stream() {
-                while stream.blocking_read(64 * 1024).is_ok() {}
-            }
         }
     }
 }

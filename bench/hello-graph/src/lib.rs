@@ -5,13 +5,12 @@
 //! Graph stand-in as the replying webhook: its rate is the floor of that target under
 //! `wasmtime serve`, where every outgoing request is a new connection.
 
-use wasi::http::types::{
-    Fields, IncomingRequest, Method, OutgoingBody, OutgoingRequest, OutgoingResponse,
-    ResponseOutparam, Scheme,
-};
+#[path = "../../graph_call.rs"]
+mod graph_call;
 
-const BODY: &[u8] =
-    br#"{"messaging_product":"whatsapp","recipient_type":"individual","to":"15551234567","type":"text","text":{"body":"hello"}}"#;
+use wasi::http::types::{
+    Fields, IncomingRequest, OutgoingBody, OutgoingResponse, ResponseOutparam,
+};
 
 /// The component.
 struct HelloGraph;
@@ -34,39 +33,7 @@ impl wasi::exports::http::incoming_handler::Guest for HelloGraph {
             .find(|(k, _)| k == "BENCH_GRAPH_AUTHORITY")
             .map(|(_, v)| v)
             .unwrap_or_else(|| String::from("127.0.0.1:8081"));
-        let headers = [
-            (String::from("content-type"), b"application/json".to_vec()),
-            (
-                String::from("authorization"),
-                b"Bearer bench-access-token".to_vec(),
-            ),
-        ];
-        let Ok(fields) = Fields::from_list(&headers) else {
-            return;
-        };
-        let graph = OutgoingRequest::new(fields);
-        let _ = graph.set_method(&Method::Post);
-        let _ = graph.set_scheme(Some(&Scheme::Http));
-        let _ = graph.set_authority(Some(&authority));
-        let _ = graph.set_path_with_query(Some("/v21.0/106540352242922/messages"));
-        let Ok(graph_body) = graph.body() else {
-            return;
-        };
-        let Ok(future) = wasi::http::outgoing_handler::handle(graph, None) else {
-            return;
-        };
-        if let Ok(stream) = graph_body.write() {
-            let _ = stream.blocking_write_and_flush(BODY);
-        }
-        let _ = OutgoingBody::finish(graph_body, None);
-        future.subscribe().block();
-        if let Some(Ok(Ok(answer))) = future.get() {
-            if let Ok(body) = answer.consume() {
-                if let Ok(stream) = body.stream() {
-                    while stream.blocking_read(64 * 1024).is_ok() {}
-                }
-            }
-        }
+        graph_call::graph_call(&authority);
     }
 }
 
