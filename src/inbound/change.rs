@@ -1,7 +1,7 @@
 //! What every part of a change shares: where it comes from (the account and the business
 //! number, [`Origin`]) and who it names (the `contacts[]` entries, [`Contacts`]).
 
-use serde_json::{Map, Value};
+use super::json::{Map, Value};
 
 use super::lenient::{opt_str, opt_str_map};
 use crate::types::User;
@@ -16,10 +16,10 @@ pub(super) struct Origin<'a> {
 }
 
 /// The identities of the `contacts[]` entries of a change, looked up by any id.
-pub(super) struct Contacts<'a>(pub(super) Vec<&'a Map<String, Value>>);
+pub(super) struct Contacts<'a>(pub(super) Vec<&'a Map<'a>>);
 
 impl<'a> Contacts<'a> {
-    pub(super) fn of(value: &'a Map<String, Value>) -> Self {
+    pub(super) fn of(value: &'a Map<'a>) -> Self {
         Contacts(
             value
                 .get("contacts")
@@ -34,18 +34,18 @@ impl<'a> Contacts<'a> {
     /// The entry whose `wa_id` or `user_id` is `phone` or `user_id`; else the only entry,
     /// when there is exactly one and it names no other user (an entry with another phone
     /// number or user id is someone else: its ids must not become the sender's).
-    fn find(&self, phone: Option<&str>, user_id: Option<&str>) -> Option<&'a Map<String, Value>> {
-        let id = |c: &Map<String, Value>, key: &str| -> Option<String> {
+    fn find(&self, phone: Option<&str>, user_id: Option<&str>) -> Option<&'a Map<'a>> {
+        let id = |c: &Map, key: &str| -> Option<String> {
             c.get(key)
                 .and_then(Value::as_str)
                 .filter(|v| !v.is_empty())
                 .map(str::to_string)
         };
-        let matches = |c: &&Map<String, Value>| {
+        let matches = |c: &&Map| {
             phone.is_some_and(|p| id(c, "wa_id").as_deref() == Some(p))
                 || user_id.is_some_and(|u| id(c, "user_id").as_deref() == Some(u))
         };
-        let compatible = |c: &Map<String, Value>| {
+        let compatible = |c: &Map| {
             phone.is_none_or(|p| id(c, "wa_id").is_none_or(|w| w == p))
                 && user_id.is_none_or(|u| id(c, "user_id").is_none_or(|w| w == u))
         };

@@ -1,13 +1,13 @@
 //! Lenient reads of Meta's JSON: a field of the wrong type or missing is absent, never an
 //! error, so that one odd field never rejects a message or a batch.
 
-use serde_json::{Map, Value};
+use super::json::{self, Map, Value};
 
 /// The `id` of a message or status: it must be a non-empty JSON string (ids are the
 /// dedup keys and are quoted back to Meta, so a number is not an id).
 pub(super) fn string_id(raw: &Value) -> Option<String> {
     match raw.get("id") {
-        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        Some(Value::String(s)) if !s.is_empty() => Some(s.to_string()),
         _ => None,
     }
 }
@@ -19,9 +19,9 @@ pub(super) fn opt_str(parent: Option<&Value>, key: &str) -> Option<String> {
         .and_then(|o| opt_str_map(o, key))
 }
 
-pub(super) fn opt_str_map(o: &Map<String, Value>, key: &str) -> Option<String> {
+pub(super) fn opt_str_map(o: &Map, key: &str) -> Option<String> {
     match o.get(key)? {
-        Value::String(s) => Some(s.clone()),
+        Value::String(s) => Some(s.to_string()),
         Value::Number(n) => Some(n.to_string()),
         Value::Bool(b) => Some(b.to_string()),
         _ => None,
@@ -32,7 +32,7 @@ pub(super) fn str_at(parent: Option<&Value>, key: &str) -> String {
     opt_str(parent, key).unwrap_or_default()
 }
 
-pub(super) fn bool_at(o: &Map<String, Value>, key: &str) -> bool {
+pub(super) fn bool_at(o: &Map, key: &str) -> bool {
     match o.get(key) {
         Some(Value::Bool(b)) => *b,
         Some(Value::String(s)) => s == "true",
@@ -73,8 +73,7 @@ pub(super) fn truncate(s: &str, max: usize) -> String {
     s.chars().take(max).collect()
 }
 
-/// `value` as compact JSON. Through serde_json's serializer into a buffer, not `Display`
-/// (`to_string`), which goes through `fmt` and its indirect calls.
+/// `value` as compact JSON, its members in Meta's order.
 pub(super) fn compact_json(value: &Value) -> String {
-    serde_json::to_string(value).unwrap_or_default()
+    json::to_string(value)
 }

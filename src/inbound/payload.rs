@@ -5,7 +5,7 @@
 //! batch is visited. What cannot be turned into an event is reported as a [`Skipped`]
 //! item so the caller can log it.
 
-use serde_json::{Map, Value};
+use super::json::{self, Map, Value};
 
 use super::change::{Contacts, Origin};
 use super::lenient::{
@@ -80,7 +80,7 @@ impl PayloadError {
 
 /// Parses a webhook body (the raw bytes whose signature was checked).
 pub fn parse(body: &[u8]) -> Result<Batch, PayloadError> {
-    let root: Value = serde_json::from_slice(body).map_err(|_| PayloadError::NotJson)?;
+    let root = json::from_slice(body).map_err(|_| PayloadError::NotJson)?;
     let root = root.as_object().ok_or(PayloadError::NotWebhook)?;
     if let Some(object) = root.get("object").and_then(Value::as_str) {
         if object != "whatsapp_business_account" {
@@ -123,7 +123,7 @@ pub fn parse(body: &[u8]) -> Result<Batch, PayloadError> {
     Ok(batch)
 }
 
-fn parse_messages(value: &Map<String, Value>, origin: &Origin, batch: &mut Batch) {
+fn parse_messages(value: &Map, origin: &Origin, batch: &mut Batch) {
     let contacts = Contacts::of(value);
     for raw in value
         .get("messages")
@@ -307,8 +307,8 @@ fn parse_interactive(body: Option<&Value>) -> Content {
             name: opt_str(inner, "name").unwrap_or_else(|| "flow".into()),
             body: str_at(inner, "body"),
             response_json: match inner.and_then(|i| i.get("response_json")) {
-                Some(Value::String(s)) => s.clone(),
-                Some(other) => other.to_string(),
+                Some(Value::String(s)) => s.to_string(),
+                Some(other) => compact_json(other),
                 None => String::new(),
             },
         }),
@@ -412,7 +412,7 @@ fn parse_contact(card: &Value) -> ContactCard {
             .into_iter()
             .flatten()
             .filter_map(|u| match u {
-                Value::String(s) => Some(s.clone()),
+                Value::String(s) => Some(s.to_string()),
                 other => opt_str(Some(other), "url"),
             })
             .collect(),
@@ -442,7 +442,7 @@ fn parse_order(body: Option<&Value>) -> Order {
     }
 }
 
-fn parse_referral(r: &Map<String, Value>) -> Referral {
+fn parse_referral(r: &Map) -> Referral {
     let v = |k: &str| opt_str_map(r, k);
     Referral {
         source_url: v("source_url").unwrap_or_default(),
@@ -579,6 +579,7 @@ fn convenience_text(content: &Content) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     fn envelope(value: Value) -> Vec<u8> {
         serde_json::json!({
