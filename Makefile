@@ -20,6 +20,10 @@ ASTERAI_CLI := $(ASTERAI_CLI_DIR)/node_modules/@asterai/cli-linux-x64/bin/astera
 WASMTIME_VERSION := 48.0.8
 WAC_VERSION := 0.12.0
 CARGO_FUZZ_VERSION := 0.13.2
+# binaryen's wasm-opt (npm), run over whatsapp.wasm's core module by its release build
+# (build.rs, scripts/wasm-ld-opt). Keep in step with BINARYEN in build.rs.
+BINARYEN_VERSION := 132.0.0
+WASM_OPT := target/tools/binaryen-$(BINARYEN_VERSION)/node_modules/.bin/wasm-opt
 
 # make fuzz: seconds per target, the targets, and cargo-fuzz build flags (no sanitizer: the
 # core has no unsafe code; debug assertions on, so arithmetic overflow panics).
@@ -37,9 +41,13 @@ TEST_CONSUMERS := -p fault-bot
 
 all: build
 
-## setup: install the wasm32-wasip2 target if missing.
-setup:
+## setup: install the wasm32-wasip2 target and binaryen's wasm-opt if missing.
+setup: $(WASM_OPT)
 	@rustup target list --installed | grep -qx '$(TARGET)' || rustup target add $(TARGET)
+
+$(WASM_OPT):
+	npm install --prefix target/tools/binaryen-$(BINARYEN_VERSION) --no-save --no-audit --no-fund --loglevel=error binaryen@$(BINARYEN_VERSION)
+	@test -x $@ && touch $@
 
 ## build: the component, at target/wasm32-wasip2/release/whatsapp.wasm.
 build: setup
