@@ -40,7 +40,9 @@
 #                  answered first adds to it (≈ delay + think). Fresh instances and reuse.
 #
 # Prints requests/s, p50 and p99 latency and the ratio to (a) for each, the components'
-# sizes and their instantiation time, and writes it all to bench/results.md (everything
+# sizes and their instantiation time (in process, next to ours: asterai's own WhatsApp
+# component, bench/asterai-whatsapp, with bench/asterai-host-stub as its host API and a
+# consumer that does nothing), and writes it all to bench/results.md (everything
 # below the "kept by bench/run.sh" marker there is kept). Any error fails the run: a
 # non-2xx answer, a socket error, an error line in a server's log, or (d) webhooks that
 # did not produce their Graph calls. One exception, reported in the row: when (d)'s closed
@@ -235,6 +237,16 @@ $bad"
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+# versus OURS_US THEIRS_US: the ratio of two times and which is faster, by how much less
+# time it takes: "0.96 (ours 4 % faster)"; "-" without both figures.
+versus() {
+    awk -v a="$1" -v b="$2" 'BEGIN {
+        if (a + 0 <= 0 || b + 0 <= 0) { print "-"; exit }
+        r = a / b
+        if (r < 1) { who = "ours"; p = (1 - r) * 100 } else { who = "theirs"; p = (1 - b / a) * 100 }
+        if (p < 0.5) printf "%.2f (the same)\n", r
+        else printf "%.2f (%s %.0f %% faster)\n", r, who, p }'
+}
 
 rows=()
 reuse_rows=()
@@ -296,6 +308,18 @@ wac plug "$WHATSAPP" --plug "$RELEASE/no_consumer.wasm" -o "$STANDALONE"
 wac plug "$WHATSAPP" --plug "$ACK" -o "$STANDALONE_ACK"
 wac plug "$WHATSAPP" --plug "$RELEASE/echo_bot.wasm" -o "$ECHO"
 wac plug "$WHATSAPP" --plug "$RELEASE/slow_consumer.wasm" -o "$SLOW"
+# asterai's own WhatsApp component (bench/asterai-whatsapp, vendored: a crate of its own,
+# with its own Cargo.lock), measured in process next to ours. bench-tool links only WASI,
+# so asterai's host API is plugged in: bench/asterai-host-stub, whose every consumer call
+# answers at once, as ack-consumer does.
+say "building asterai's whatsapp component (bench/asterai-whatsapp), for comparison"
+cargo build --locked --release --target wasm32-wasip2 --manifest-path bench/asterai-whatsapp/Cargo.toml \
+    --target-dir target/asterai-reference >&2
+ASTERAI_STUB=$OUT/asterai-host-stub.wasm
+"$TOOL" component bench/asterai-whatsapp/wit/deps/asterai-host host bench/asterai-host-stub/host_stub.wat "$ASTERAI_STUB" ||
+    die "could not build $ASTERAI_STUB"
+ASTERAI=$OUT/asterai-reference.wasm
+wac plug target/asterai-reference/wasm32-wasip2/release/whatsapp.wasm --plug "$ASTERAI_STUB" -o "$ASTERAI"
 
 if command -v openssl >/dev/null; then
     SIG=$(openssl dgst -sha256 -hmac "$SECRET" -r "$FIXTURE" | cut -d' ' -f1)
@@ -662,8 +686,14 @@ read -r HC_I HC_D HC_R HC_C HC_F <<<"$(inst "$HELLO_COMPOSED" --get /)"
 read -r HA_I HA_D HA_R HA_C HA_F <<<"$(inst "$HELLO_ACK" --get /)"
 read -r _ _ HAP_R HAP_C HAP_F <<<"$(inst "$HELLO_ACK" --requests-only --post "$FIXTURE" --sig "$SIG")"
 read -r ACK_I ACK_D ACK_HAND_R ACK_HAND_C ACK_HAND_F <<<"$(inst "$STANDALONE_ACK" --get "$HANDSHAKE" --env "WHATSAPP_WEBHOOK_VERIFY_TOKEN=$VERIFY")"
+# asterai's component, each right after ours: the same requests. It needs both secrets
+# (it stops without either) and the consumer's name, as asterai's runtime would give it.
+ASTERAI_ENV=(--env "WHATSAPP_INCOMING_HANDLER_COMPONENTS=bench:consumer"
+    --env "WHATSAPP_APP_SECRET=$SECRET" --env "WHATSAPP_WEBHOOK_VERIFY_TOKEN=$VERIFY")
+read -r AST_I AST_D AST_HAND_R AST_HAND_C AST_HAND_F <<<"$(inst "$ASTERAI" --get "$HANDSHAKE" "${ASTERAI_ENV[@]}")"
 read -r _ _ ACK_HOOK_R ACK_HOOK_C ACK_HOOK_F <<<"$(inst "$STANDALONE_ACK" --requests-only --post "$FIXTURE" --sig "$SIG" \
     --env "WHATSAPP_APP_SECRET=$SECRET" --env WHATSAPP_MARK_READ=off)"
+read -r _ _ AST_HOOK_R AST_HOOK_C AST_HOOK_F <<<"$(inst "$ASTERAI" --requests-only --post "$FIXTURE" --sig "$SIG" "${ASTERAI_ENV[@]}")"
 read -r STAND_I STAND_D HAND_R HAND_C HAND_F <<<"$(inst "$STANDALONE" --get "$HANDSHAKE" --env "WHATSAPP_WEBHOOK_VERIFY_TOKEN=$VERIFY")"
 read -r _ _ HOOK_R HOOK_C HOOK_F <<<"$(inst "$STANDALONE" --requests-only --post "$FIXTURE" --sig "$SIG" \
     --env "WHATSAPP_APP_SECRET=$SECRET" --env WHATSAPP_MARK_READ=off)"
@@ -673,8 +703,10 @@ read -r _ _ HA_RR HA_RC HA_RF <<<"$(inst "$HELLO_ACK" --requests-only --reuse --
 read -r _ _ HAP_RR HAP_RC HAP_RF <<<"$(inst "$HELLO_ACK" --requests-only --reuse --post "$FIXTURE" --sig "$SIG")"
 read -r _ _ ACK_HAND_RR ACK_HAND_RC ACK_HAND_RF <<<"$(inst "$STANDALONE_ACK" --requests-only --reuse --get "$HANDSHAKE" \
     --env "WHATSAPP_WEBHOOK_VERIFY_TOKEN=$VERIFY")"
+read -r _ _ AST_HAND_RR AST_HAND_RC AST_HAND_RF <<<"$(inst "$ASTERAI" --requests-only --reuse --get "$HANDSHAKE" "${ASTERAI_ENV[@]}")"
 read -r _ _ ACK_HOOK_RR ACK_HOOK_RC ACK_HOOK_RF <<<"$(inst "$STANDALONE_ACK" --requests-only --reuse --post "$FIXTURE" --sig "$SIG" \
     --env "WHATSAPP_APP_SECRET=$SECRET" --env WHATSAPP_MARK_READ=off)"
+read -r _ _ AST_HOOK_RR AST_HOOK_RC AST_HOOK_RF <<<"$(inst "$ASTERAI" --requests-only --reuse --post "$FIXTURE" --sig "$SIG" "${ASTERAI_ENV[@]}")"
 
 size() { stat -c %s "$1"; }
 
@@ -780,6 +812,8 @@ report=$(mktemp)
     echo "| hello world + ack-consumer, POST (one message) | - | - | $HAP_R | $HAP_C | $HAP_F |"
     echo "| whatsapp + ack-consumer, handshake | $ACK_I | $ACK_D | $ACK_HAND_R | $ACK_HAND_C | $ACK_HAND_F |"
     echo "| whatsapp + ack-consumer, signed webhook | - | - | $ACK_HOOK_R | $ACK_HOOK_C | $ACK_HOOK_F |"
+    echo "| asterai's whatsapp + host stub, handshake | $AST_I | $AST_D | $AST_HAND_R | $AST_HAND_C | $AST_HAND_F |"
+    echo "| asterai's whatsapp + host stub, signed webhook | - | - | $AST_HOOK_R | $AST_HOOK_C | $AST_HOOK_F |"
     echo "| whatsapp + no-consumer, handshake | $STAND_I | $STAND_D | $HAND_R | $HAND_C | $HAND_F |"
     echo "| whatsapp + no-consumer, signed webhook | - | - | $HOOK_R | $HOOK_C | $HOOK_F |"
     echo "| whatsapp + echo-bot | $ECHO_I | $ECHO_D | - | - | - |"
@@ -787,6 +821,14 @@ report=$(mktemp)
     echo "| one instance (reuse): hello world + ack-consumer, POST (one message) | - | - | $HAP_RR | $HAP_RC | $HAP_RF |"
     echo "| one instance (reuse): whatsapp + ack-consumer, handshake | - | - | $ACK_HAND_RR | $ACK_HAND_RC | $ACK_HAND_RF |"
     echo "| one instance (reuse): whatsapp + ack-consumer, signed webhook | - | - | $ACK_HOOK_RR | $ACK_HOOK_RC | $ACK_HOOK_RF |"
+    echo "| one instance (reuse): asterai's whatsapp + host stub, handshake | - | - | $AST_HAND_RR | $AST_HAND_RC | $AST_HAND_RF |"
+    echo "| one instance (reuse): asterai's whatsapp + host stub, signed webhook | - | - | $AST_HOOK_RR | $AST_HOOK_RC | $AST_HOOK_RF |"
+    echo
+    echo "Ours (whatsapp + ack-consumer) against asterai's own component (bench/asterai-whatsapp,"
+    echo "asterai-io/components rs/whatsapp, with bench/asterai-host-stub: its consumer call answers"
+    echo "at once, as ack-consumer does), request µs ours/theirs: signed webhook"
+    echo "$(versus "$ACK_HOOK_R" "$AST_HOOK_R") fresh and $(versus "$ACK_HOOK_RR" "$AST_HOOK_RR") on one instance;"
+    echo "handshake $(versus "$ACK_HAND_R" "$AST_HAND_R") fresh and $(versus "$ACK_HAND_RR" "$AST_HAND_RR") on one instance."
 } >"$report"
 if [ -f "$RESULTS" ] && grep -qxF "$MARKER" "$RESULTS"; then
     { echo; awk -v m="$MARKER" 'kept || $0 == m { kept = 1; print }' "$RESULTS"; } >>"$report"
