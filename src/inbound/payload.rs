@@ -80,7 +80,11 @@ impl PayloadError {
 
 /// Parses a webhook body (the raw bytes whose signature was checked).
 pub fn parse(body: &[u8]) -> Result<Batch, PayloadError> {
-    let root = json::from_slice(body).map_err(|_| PayloadError::NotJson)?;
+    parse_value(&json::from_slice(body).map_err(|_| PayloadError::NotJson)?)
+}
+
+/// Parses a webhook already read as JSON (a journal entry holds one).
+pub fn parse_value(root: &Value) -> Result<Batch, PayloadError> {
     let root = root.as_object().ok_or(PayloadError::NotWebhook)?;
     if let Some(object) = root.get("object").and_then(Value::as_str) {
         if object != "whatsapp_business_account" {
