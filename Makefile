@@ -28,7 +28,7 @@ WASM_OPT := target/tools/binaryen-$(BINARYEN_VERSION)/node_modules/.bin/wasm-opt
 # make fuzz: seconds per target, the targets, and cargo-fuzz build flags (no sanitizer: the
 # core has no unsafe code; debug assertions on, so arithmetic overflow panics).
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := webhook_parser signature_header markdown chunker
+FUZZ_TARGETS := webhook_parser json_tree signature_header markdown chunker
 FUZZ_BUILD_FLAGS := --sanitizer none --debug-assertions
 
 # The consumer `make serve` composes with: the echo bot unless CONSUMER=path.wasm.
@@ -151,7 +151,7 @@ fuzz:
 	@set -e; cd fuzz; for t in $(FUZZ_TARGETS); do \
 	  echo "== fuzz $$t for $(FUZZ_SECONDS)s"; \
 	  mkdir -p corpus/$$t; \
-	  dict=; case $$t in webhook_parser) dict=-dict=dicts/webhook_parser.dict;; markdown|chunker) dict=-dict=dicts/markdown.dict;; esac; \
+	  dict=; case $$t in webhook_parser|json_tree) dict=-dict=dicts/webhook_parser.dict;; markdown|chunker) dict=-dict=dicts/markdown.dict;; esac; \
 	  cargo +nightly fuzz run $(FUZZ_BUILD_FLAGS) $$t corpus/$$t seeds/$$t -- \
 	    -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1 $$dict; \
 	done

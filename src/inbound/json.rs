@@ -35,6 +35,11 @@ pub enum Value<'a> {
 pub struct Map<'a>(Vec<(Cow<'a, str>, Value<'a>)>);
 
 impl<'a> Map<'a> {
+    /// The members, in order, duplicates included.
+    pub fn iter(&self) -> impl Iterator<Item = (&Cow<'a, str>, &Value<'a>)> {
+        self.0.iter().map(|(name, value)| (name, value))
+    }
+
     /// The member named `key`; of duplicate names the last wins, as in serde_json's map.
     pub fn get(&self, key: &str) -> Option<&Value<'a>> {
         self.0
