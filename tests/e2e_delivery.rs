@@ -31,24 +31,6 @@ fn texts<'a>(requests: &'a [Value], body: &str) -> Vec<&'a Value> {
         .collect()
 }
 
-/// The fault bot's answers the Graph API accepted, in order (a request the sandbox
-/// answered with a fault is not one).
-fn answers(requests: &[Value]) -> Vec<String> {
-    requests
-        .iter()
-        .filter(|r| is_send(r) && r.get("fault").is_none())
-        .filter_map(|r| r["body"]["text"]["body"].as_str())
-        .filter(|b| b.starts_with("fault-bot: "))
-        .map(String::from)
-        .collect()
-}
-
-async fn health(base: &str) -> Value {
-    let answer = get(&format!("{base}/health")).await;
-    assert_eq!(answer.status, 200, "{}", answer.text());
-    answer.json()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_consumer_that_traps_once_gets_the_message_again_and_only_once_more() {
     let stack = Stack::start_with("trap-once", FAULT, &[LEASE], true).await;
@@ -93,7 +75,7 @@ async fn a_consumer_that_traps_once_gets_the_message_again_and_only_once_more() 
         (json!(0), json!(0))
     );
     assert_eq!(
-        answers(&stack.sandbox.requests().await),
+        fault_bot_answers(&stack.sandbox.requests().await),
         vec!["fault-bot: ok (attempt 2)"],
         "answered once, by the second attempt"
     );
@@ -117,7 +99,7 @@ async fn a_message_whose_host_was_killed_mid_dispatch_is_dispatched_after_a_rest
     env.push((LEASE.0.into(), LEASE.1.into()));
     stack.serve = Serve::start(&composed(FAULT), &env, Some(&state)).await;
     assert!(
-        answers(&stack.sandbox.requests().await).is_empty(),
+        fault_bot_answers(&stack.sandbox.requests().await).is_empty(),
         "the killed host never answered"
     );
 
@@ -128,7 +110,10 @@ async fn a_message_whose_host_was_killed_mid_dispatch_is_dispatched_after_a_rest
             !texts(r, "fault-bot: ok (attempt 2)").is_empty()
         })
         .await;
-    assert_eq!(answers(&requests), vec!["fault-bot: ok (attempt 2)"]);
+    assert_eq!(
+        fault_bot_answers(&requests),
+        vec!["fault-bot: ok (attempt 2)"]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -158,11 +143,11 @@ async fn of_several_concurrent_requests_after_expiry_exactly_one_dispatches_agai
         assert_eq!(request.await.expect("request task"), 200);
     }
     stack
-        .wait_requests("the one answer", SOON, |r| !answers(r).is_empty())
+        .wait_requests("the one answer", SOON, |r| !fault_bot_answers(r).is_empty())
         .await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(
-        answers(&stack.sandbox.requests().await),
+        fault_bot_answers(&stack.sandbox.requests().await),
         vec!["fault-bot: ok (attempt 2)"],
         "exactly one of the eight took it"
     );
@@ -203,7 +188,7 @@ async fn a_consumer_that_always_traps_is_dead_lettered_after_the_attempts() {
     assert_eq!(report["pending"], 0, "{report}");
     let traps = stack.serve.log().matches("trapping on purpose").count();
     assert_eq!(traps, 2, "two attempts, no third");
-    assert!(answers(&stack.sandbox.requests().await).is_empty());
+    assert!(fault_bot_answers(&stack.sandbox.requests().await).is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -255,12 +240,12 @@ async fn replies_that_meet_a_graph_outage_are_sent_once_in_order_when_it_ends() 
     };
     let requests = stack
         .wait_requests("both replies", Duration::from_secs(60), |r| {
-            answers(r).len() >= 2
+            fault_bot_answers(r).len() >= 2
         })
         .await;
     ticker.abort();
     assert_eq!(
-        answers(&requests),
+        fault_bot_answers(&requests),
         vec!["fault-bot: 1 of 2", "fault-bot: 2 of 2"],
         "each once, in order"
     );
@@ -268,7 +253,7 @@ async fn replies_that_meet_a_graph_outage_are_sent_once_in_order_when_it_ends() 
     health(&base).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(
-        answers(&stack.sandbox.requests().await).len(),
+        fault_bot_answers(&stack.sandbox.requests().await).len(),
         2,
         "never twice"
     );

@@ -40,23 +40,6 @@ fn sends_to<'a>(requests: &'a [Value], to: &str) -> Vec<&'a Value> {
         .collect()
 }
 
-/// The fault bot's answers the Graph API accepted, in order.
-fn answers(requests: &[Value]) -> Vec<String> {
-    requests
-        .iter()
-        .filter(|r| is_send(r) && r.get("fault").is_none())
-        .filter_map(|r| r["body"]["text"]["body"].as_str())
-        .filter(|b| b.starts_with("fault-bot: "))
-        .map(String::from)
-        .collect()
-}
-
-async fn health(base: &str) -> Value {
-    let answer = get(&format!("{base}/health")).await;
-    assert_eq!(answer.status, 200, "{}", answer.text());
-    answer.json()
-}
-
 /// Posts `body` signed to `/<tag>` and asserts the 200; returns the instance that
 /// handled it.
 async fn post(stack: &Stack, body: &[u8], tag: &str) -> u64 {
@@ -312,11 +295,11 @@ async fn a_consumer_that_traps_once_on_a_reused_instance_gets_the_message_again_
     health(&base).await; // takes the entry again after its own answer
     let requests = stack
         .wait_requests("the second attempt's answer", SOON, |r| {
-            answers(r).contains(&"fault-bot: ok (attempt 2)".to_string())
+            fault_bot_answers(r).contains(&"fault-bot: ok (attempt 2)".to_string())
         })
         .await;
     assert_eq!(
-        answers(&requests),
+        fault_bot_answers(&requests),
         vec!["fault-bot: ok (attempt 1)", "fault-bot: ok (attempt 2)"],
         "the warm-up's answer, then the trapped message's, once"
     );
@@ -360,7 +343,7 @@ async fn a_consumer_that_traps_once_on_a_reused_instance_gets_the_message_again_
     assert_eq!(report["dead_letter"], 0, "{report}");
     let requests = stack.sandbox.requests().await;
     assert_eq!(
-        answers(&requests),
+        fault_bot_answers(&requests),
         vec![
             "fault-bot: ok (attempt 1)",
             "fault-bot: ok (attempt 2)",

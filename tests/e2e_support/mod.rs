@@ -785,6 +785,25 @@ pub fn accepted_replies_to<'a>(requests: &'a [Value], id: &str) -> Vec<&'a Value
         .collect()
 }
 
+/// The fault bot's answers the Graph API accepted, in order (a request the sandbox
+/// answered with a fault is not one).
+pub fn fault_bot_answers(requests: &[Value]) -> Vec<String> {
+    requests
+        .iter()
+        .filter(|r| is_send(r) && r.get("fault").is_none())
+        .filter_map(|r| r["body"]["text"]["body"].as_str())
+        .filter(|b| b.starts_with("fault-bot: "))
+        .map(String::from)
+        .collect()
+}
+
+/// `GET /health` of the server at `base`: asserts the 200, returns the report.
+pub async fn health(base: &str) -> Value {
+    let answer = get(&format!("{base}/health")).await;
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    answer.json()
+}
+
 // ------------------------------------------------------------------ webhooks as Meta sends them
 
 /// A fresh message id in Meta's shape.
