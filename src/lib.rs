@@ -5,6 +5,8 @@
 //!   parsing, dedup and the allowlist.
 //! - [`outbound`]: we call Meta. Markdown formatting, chunking, Meta's limits, Graph request
 //!   building, error mapping, retries and the sender.
+//! - [`json`]: a JSON tree read in place, its strings borrowed from the text: Meta's
+//!   webhooks and the Graph API's answers are both read into it.
 //! - [`asterai`]: the asterai runtime's JSON for WIT values (the asterai build dispatches
 //!   to consumers through its host API).
 //! - [`wit_json`]: WIT values as JSON, the form asterai's call API takes and the delivery
@@ -23,6 +25,7 @@ pub mod asterai;
 pub mod bindings;
 pub mod config;
 pub mod inbound;
+pub mod json;
 pub mod outbound;
 pub mod wit_json;
 

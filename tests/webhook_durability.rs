@@ -183,6 +183,65 @@ async fn replies_that_meet_an_outage_are_sent_later_in_order_and_the_consumer_is
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_long_reply_that_meets_an_outage_goes_on_from_the_part_that_failed() {
+    // A reply of three parts. The Graph API answers 503 to the 2nd to 5th sends: part 1
+    // goes out, part 2 fails past the retry budget (4 attempts) and waits in the outbox
+    // with part 3; a later request sends both. No part twice, none lost.
+    let long: String = (1..=1500).map(|i| format!("w{i:04} ")).collect(); // 9000 chars
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&calls);
+    let text = long.clone();
+    let h = harness()
+        .state_dir(state_dir("durable-parts"))
+        .env("WHATSAPP_MARK_READ", "off")
+        .on_message(move |_| vec![reply(&text)])
+        .graph(move |r| {
+            let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
+            if (2..=5).contains(&n) {
+                GraphResponse::text(503, "Service Unavailable")
+            } else {
+                GraphResponse::sandbox(r)
+            }
+        });
+    // The texts of the sends the stand-in answered 200: all but the 2nd to 5th.
+    let accepted = |h: &Harness| -> Vec<String> {
+        sent_texts(h)
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| !(1..=4).contains(i))
+            .map(|(_, t)| t)
+            .collect()
+    };
+    deliver(&h, "text.json").await;
+    assert_eq!(accepted(&h).len(), 1, "part 1 went out\n{}", h.logs());
+    assert_eq!(sends(&h).len(), 5, "part 1, then part 2 tried 4 times");
+    assert!(
+        h.logs()
+            .contains("action 1 (reply, part 2 of 3) for message"),
+        "{}",
+        h.logs()
+    );
+    assert!(h.logs().contains("kept in the outbox"), "{}", h.logs());
+    assert_eq!(health(&h).await["pending"], 1);
+
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    health(&h).await;
+    let parts = accepted(&h);
+    assert_eq!(parts.len(), 3, "parts 2 and 3 went out later\n{}", h.logs());
+    assert_eq!(sends(&h).len(), 7, "no part was sent twice");
+    // A part boundary falls on a space, which the split drops.
+    assert!(
+        parts
+            .join(" ")
+            .split_whitespace()
+            .eq(long.split_whitespace()),
+        "the parts, in order, are the text"
+    );
+    assert_eq!(h.message_calls().len(), 1, "the consumer was asked once");
+    assert_eq!(health(&h).await["pending"], 0);
+}
+
+#[tokio::test(start_paused = true)]
 async fn of_concurrent_requests_after_the_lease_exactly_one_dispatches_again() {
     let h = harness()
         .state_dir(state_dir("durable-concurrent"))

@@ -1,4 +1,4 @@
-//! `inbound::json`, the tree the webhook parser reads Meta's JSON into, against
+//! `json`, the tree Meta's webhooks and the Graph API's answers are read into, against
 //! serde_json's own `Value` on arbitrary bytes.
 //!
 //! Invariants:
@@ -12,7 +12,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use whatsapp::inbound::json::{self, Value};
+use whatsapp::json::{self, Value};
 
 /// Our tree as serde_json's: members inserted in order, so the last duplicate wins.
 fn to_serde(value: &Value) -> serde_json::Value {

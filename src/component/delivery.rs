@@ -6,11 +6,12 @@
 //! marked done only when every consumer returned and its actions were carried out. A
 //! dispatch that does not finish (the consumer trapped, the host died) leaves the entry
 //! pending: a later request (a webhook POST or `GET /health`, after its own answer) takes
-//! it again once its lease ended, and the consumer is told the attempt. An action that
-//! still fails with a transient error after the retry budget waits in the entry (the
-//! outbox) with the actions after it, and later requests send them, in order. What a
-//! consumer returned is recorded, so it is not called again once it returned, and an
-//! action is claimed before it is sent, so it is never sent twice.
+//! it again once its lease ended, and the consumer is told the attempt. What a consumer
+//! returned is recorded as the messages its actions become ([`crate::outbound::plan`]:
+//! one per part of a long text), so it is not called again once it returned; each
+//! message is claimed before it is sent, so it is never sent twice. A message that still
+//! fails with a transient error after the retry budget waits in the entry (the outbox)
+//! with the ones after it, and later requests send them, in order.
 //!
 //! Without a state directory, events are dispatched once, as they come: at most once.
 
@@ -23,11 +24,12 @@ use crate::inbound::journal::{Accepted, Entry, Journal, JournalPolicy, Taken};
 use crate::inbound::payload::{self, Event, Skipped};
 use crate::inbound::stored;
 use crate::log;
-use crate::outbound::sender::{describe_action, describe_error, PreparedRequest};
+use crate::outbound::graph_error::{describe_error, send_error_retryable};
+use crate::outbound::plan::{self, plan_action, Planned};
+use crate::outbound::sender::PreparedRequest;
 use crate::types::{
     Action, Delivery as Attempt, DeliveryStatus, Message, ReadReceipt, UpdateDetails,
 };
-use crate::wit_json::{self, WitJson};
 
 use super::consumer::{self, Consumer};
 use super::http::{self, InFlight};
@@ -355,8 +357,8 @@ impl<'c> Delivery<'c> {
             if !self.renew(entry.as_deref_mut()) {
                 return Progress::Lost;
             }
-            let actions = match self.recorded(entry.as_deref(), consumer) {
-                Some(actions) => actions,
+            let plan = match self.recorded(entry.as_deref(), consumer) {
+                Some(plan) => plan,
                 None => {
                     if !marked {
                         self.start_read_receipt(message);
@@ -364,10 +366,9 @@ impl<'c> Delivery<'c> {
                     }
                     match consumer::on_message(consumer, message, attempt) {
                         Outcome::Done(actions) => {
-                            self.remember(entry.as_deref(), consumer, || {
-                                actions.to_json().to_string()
-                            });
-                            actions
+                            let plan = plan_actions(message, consumer, actions);
+                            self.remember(entry.as_deref(), consumer, || plan::to_json(&plan));
+                            plan
                         }
                         Outcome::Skipped => {
                             self.remember(entry.as_deref(), consumer, || "[]".into());
@@ -380,7 +381,7 @@ impl<'c> Delivery<'c> {
                     }
                 }
             };
-            match self.act(message, entry.as_deref_mut(), consumer, actions) {
+            match self.act(message, entry.as_deref_mut(), consumer, plan) {
                 Progress::Finished | Progress::Unfinished => {}
                 stopped => return stopped,
             }
@@ -421,14 +422,15 @@ impl<'c> Delivery<'c> {
         }
     }
 
-    /// What `consumer` returned in an earlier attempt at `entry`, if it did.
-    fn recorded(&self, entry: Option<&Entry>, consumer: &Consumer) -> Option<Vec<Action>> {
+    /// The messages of what `consumer` returned in an earlier attempt at `entry`, if it
+    /// did.
+    fn recorded(&self, entry: Option<&Entry>, consumer: &Consumer) -> Option<Vec<Planned>> {
         let (Some(store), Some(entry)) = (&self.store, entry) else {
             return None;
         };
         let json = store.journal.consumer_result(entry, &consumer.name)?;
-        match wit_json::decode_output::<Vec<Action>>(&json) {
-            Ok(actions) => Some(actions),
+        match plan::from_json(&json) {
+            Ok(plan) => Some(plan),
             Err(e) => {
                 log(&format!(
                     "the recorded answer of {} for {} cannot be read ({}); its actions are skipped",
@@ -460,17 +462,22 @@ impl<'c> Delivery<'c> {
         }
     }
 
-    /// Carries out `actions` of `consumer` in order, each at most once across attempts;
-    /// stops at the first one worth sending again later (it and the rest wait), or when
-    /// this instance lost the entry's lease.
+    /// Sends the messages of `consumer`'s actions in order, each at most once across
+    /// attempts; stops at the first one worth sending again later (it and the rest wait),
+    /// or when this instance lost the entry's lease. A message that failed for good is
+    /// logged, and the rest of its action (the next parts of a text) is not sent.
     fn act(
         &mut self,
         message: &Message,
         mut entry: Option<&mut Entry>,
         consumer: &Consumer,
-        actions: Vec<Action>,
+        plan: Vec<Planned>,
     ) -> Progress {
-        for (index, action) in actions.into_iter().enumerate() {
+        let mut failed_action = None;
+        for (index, planned) in plan.iter().enumerate() {
+            if failed_action == Some(planned.action) {
+                continue;
+            }
             if !self.renew(entry.as_deref_mut()) {
                 return Progress::Lost;
             }
@@ -481,27 +488,22 @@ impl<'c> Delivery<'c> {
             }
             self.settle_read_receipt();
             let sender = self.sender.get_or_insert_with(outgoing::sender);
-            let kind = describe_action(&action);
-            let Err(e) = sender.run_action(message, action) else {
+            let Err(e) = sender.send_planned(planned) else {
                 continue;
             };
-            let what = format!(
-                "action {}{} ({}) for message {}",
-                index + 1,
-                consumer.of,
-                kind,
-                message.id
-            );
+            let what = describe_planned(planned, consumer, message);
             if let (Some(store), Some(entry)) = (&self.store, entry.as_deref()) {
-                if e.worth_retrying_later() {
+                if send_error_retryable(&e) {
                     store.journal.unclaim_action(entry, &consumer.name, index);
                     log(&format!(
-                        "{what} failed, kept in the outbox for a later request: {e}"
+                        "{what} failed, kept in the outbox for a later request: {}",
+                        describe_error(&e)
                     ));
                     return Progress::Postponed;
                 }
             }
-            log(&format!("{what} failed: {e}"));
+            log(&format!("{what} failed: {}", describe_error(&e)));
+            failed_action = Some(planned.action);
         }
         Progress::Finished
     }
@@ -558,6 +560,36 @@ impl<'c> Delivery<'c> {
             ));
         }
     }
+}
+
+/// The messages of `consumer`'s `actions` for `message`; an action that cannot be sent
+/// (an invalid request) is logged and left out.
+fn plan_actions(message: &Message, consumer: &Consumer, actions: Vec<Action>) -> Vec<Planned> {
+    let mut plan = Vec::new();
+    for (action, number) in actions.into_iter().zip(1..) {
+        let kind = plan::describe_action(&action);
+        match plan_action(message, number, action) {
+            Ok(planned) => plan.extend(planned),
+            Err(e) => log(&format!(
+                "action {number}{} ({kind}) for message {} failed: {e}",
+                consumer.of, message.id
+            )),
+        }
+    }
+    plan
+}
+
+/// A planned message, for a log line: its action, kind and part, never its content.
+fn describe_planned(planned: &Planned, consumer: &Consumer, message: &Message) -> String {
+    let part = if planned.parts > 1 {
+        format!(", part {} of {}", planned.part, planned.parts)
+    } else {
+        String::new()
+    };
+    format!(
+        "action {}{} ({}{part}) for message {}",
+        planned.action, consumer.of, planned.kind, message.id
+    )
 }
 
 /// An event, for a log line: its kind and id, never its content.

@@ -1,7 +1,7 @@
 //! What every part of a change shares: where it comes from (the account and the business
 //! number, [`Origin`]) and who it names (the `contacts[]` entries, [`Contacts`]).
 
-use super::json::{Map, Value};
+use crate::json::{Map, Value};
 
 use super::lenient::{opt_str, opt_str_map};
 use crate::types::User;

@@ -1,7 +1,7 @@
 //! Lenient reads of Meta's JSON: a field of the wrong type or missing is absent, never an
 //! error, so that one odd field never rejects a message or a batch.
 
-use super::json::{self, Map, Value};
+use crate::json::{self, Map, Value};
 
 /// The `id` of a message or status: it must be a non-empty JSON string (ids are the
 /// dedup keys and are quoted back to Meta, so a number is not an id).

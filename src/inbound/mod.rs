@@ -4,7 +4,6 @@ pub mod allowlist;
 mod change;
 pub mod dedup;
 pub mod journal;
-pub mod json;
 mod lenient;
 pub mod payload;
 pub mod signature;

@@ -5,7 +5,7 @@
 //! batch is visited. What cannot be turned into an event is reported as a [`Skipped`]
 //! item so the caller can log it.
 
-use super::json::{self, Map, Value};
+use crate::json::{self, Map, Value};
 
 use super::change::{Contacts, Origin};
 use super::lenient::{

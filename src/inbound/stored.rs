@@ -10,8 +10,8 @@
 //! status's `raw-json`, the change's `value` for an update, the account, the number, the
 //! entry's time, and the user as a `contacts[]` entry.
 
-use super::json::{self, Value};
 use crate::inbound::payload::{self, Event};
+use crate::json::{self, Value};
 use crate::types::User;
 
 /// Why a stored text is not an event.

@@ -2,7 +2,7 @@
 //! preferences, account events, number quality, user id changes, and any field not typed
 //! yet): typed when the field is known, with the change's raw value in every case.
 
-use super::json::Value;
+use crate::json::Value;
 
 use super::change::{Contacts, Origin};
 use super::lenient::{compact_json, opt_str, str_at, timestamp, truncate};

@@ -16,7 +16,7 @@
 //! `text/javascript`), numbers may come as numeric strings and strings as numbers,
 //! and `null` counts as absent.
 
-use serde_json::Value;
+use crate::json::{self, Value};
 use wasi::http::types::ErrorCode;
 
 use crate::outbound::graph::REDACTED;
@@ -109,7 +109,7 @@ fn bad_response(status: u16, content_type: Option<&str>, reason: impl Into<Strin
 /// count as absent.
 fn string_field(value: Option<&Value>) -> Option<String> {
     match value? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::String(s) if !s.is_empty() => Some(s.to_string()),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     }
@@ -139,7 +139,7 @@ fn details(error: &Value) -> Option<String> {
     match error.get("error_data")? {
         Value::Object(data) => string_field(data.get("details")),
         Value::String(text) => {
-            let parsed: Value = serde_json::from_str(text).ok()?;
+            let parsed = json::from_slice(text.as_bytes()).ok()?;
             string_field(parsed.get("details"))
         }
         _ => None,
@@ -168,8 +168,12 @@ fn graph_error(status: u16, json: &Value) -> Option<GraphError> {
 
 /// Parses the body as JSON and handles everything but a 2xx answer without an error
 /// object, which is handed back as JSON for the endpoint-specific reading.
-fn common(status: u16, content_type: Option<&str>, body: &[u8]) -> Result<Value, SendError> {
-    let json: Option<Value> = serde_json::from_slice(body).ok();
+fn common<'b>(
+    status: u16,
+    content_type: Option<&str>,
+    body: &'b [u8],
+) -> Result<Value<'b>, SendError> {
+    let json = json::from_slice(body).ok();
     if let Some(error) = json.as_ref().and_then(|j| graph_error(status, j)) {
         return Err(SendError::Graph(error));
     }
@@ -209,7 +213,7 @@ pub fn parse_send_response(
             messages
                 .iter()
                 .filter_map(|m| match m.get("id") {
-                    Some(Value::String(id)) if !id.trim().is_empty() => Some(id.clone()),
+                    Some(Value::String(id)) if !id.trim().is_empty() => Some(id.to_string()),
                     _ => None,
                 })
                 .collect()
@@ -264,6 +268,53 @@ pub fn parse_profile_response(
         display_phone_number: string_field(json.get("display_phone_number")).unwrap_or_default(),
         quality_rating: string_field(json.get("quality_rating")),
     })
+}
+
+/// A one-line description of a send error, for logs. Never contains a token or a
+/// message body.
+pub fn describe_error(error: &SendError) -> String {
+    match error {
+        SendError::MissingConfig(names) => {
+            format!("missing configuration: set {}", names.join(", "))
+        }
+        SendError::InvalidRequest(i) => format!("invalid request: {}: {}", i.field, i.reason),
+        SendError::Graph(g) => format!(
+            "Graph API error {}{} ({}, HTTP {}){}: {}{}",
+            g.code,
+            g.subcode.map(|s| format!("/{s}")).unwrap_or_default(),
+            g.kind,
+            g.http_status,
+            if g.retryable { ", retryable" } else { "" },
+            g.message,
+            g.fbtrace_id
+                .as_deref()
+                .map(|t| format!(" [fbtrace_id {t}]"))
+                .unwrap_or_default()
+        ),
+        SendError::Transport(t) => format!(
+            "transport failure ({}): {}",
+            transport_kind_name(t.kind),
+            t.detail
+        ),
+        SendError::BadResponse(b) => format!(
+            "unexpected Graph API answer (HTTP {}, {}): {}",
+            b.http_status,
+            b.content_type.as_deref().unwrap_or("no content type"),
+            b.reason
+        ),
+    }
+}
+
+/// The WIT name of a transport failure kind, for logs.
+pub fn transport_kind_name(kind: TransportKind) -> &'static str {
+    match kind {
+        TransportKind::Dns => "dns",
+        TransportKind::ConnectionRefused => "connection-refused",
+        TransportKind::Timeout => "timeout",
+        TransportKind::Tls => "tls",
+        TransportKind::Protocol => "protocol",
+        TransportKind::Other => "other",
+    }
 }
 
 /// The kind of a wasi-http transport failure.

@@ -22,7 +22,7 @@
 //! I/O goes through [`MediaTransport`], implemented by the component with wasi:http and
 //! by the tests with a scripted stand-in.
 
-use serde_json::Value;
+use crate::json::{self, Value};
 use sha2::{Digest, Sha256};
 use wasi::http::types::ErrorCode;
 
@@ -652,8 +652,12 @@ fn bad_response(status: u16, content_type: Option<&str>, reason: &str) -> SendEr
 /// answer but a 2xx JSON one without an error object exactly as every Graph answer is
 /// read (Meta's error object, the status of other non-2xx answers, a body that is not
 /// JSON), so media errors are the senders' to the letter.
-fn graph_json(status: u16, content_type: Option<&str>, body: &[u8]) -> Result<Value, SendError> {
-    let json: Option<Value> = serde_json::from_slice(body).ok();
+fn graph_json<'b>(
+    status: u16,
+    content_type: Option<&str>,
+    body: &'b [u8],
+) -> Result<Value<'b>, SendError> {
+    let json = json::from_slice(body).ok();
     let error_object = json
         .as_ref()
         .and_then(|j| j.get("error"))
@@ -670,7 +674,7 @@ fn graph_json(status: u16, content_type: Option<&str>, body: &[u8]) -> Result<Va
 /// A string field: a non-empty string, or a number written out.
 fn string_field(value: Option<&Value>) -> Option<String> {
     match value? {
-        Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
+        Value::String(s) if !s.trim().is_empty() => Some(s.to_string()),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     }

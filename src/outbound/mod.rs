@@ -7,5 +7,6 @@ pub mod graph;
 pub mod graph_error;
 pub mod limits;
 pub mod media;
+pub mod plan;
 pub mod retry;
 pub mod sender;

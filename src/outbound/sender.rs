@@ -6,27 +6,25 @@
 //! I/O goes through [`Transport`], so this module knows nothing of wasm: the component
 //! implements it with wasi:http and wasi:clocks, tests with a scripted stand-in for Meta.
 
-use std::fmt;
 use std::time::Duration;
 
 use serde_json::Value;
 use wasi::http::types::ErrorCode;
 
-use crate::outbound::chunk::{self, MAX_TEXT};
-use crate::outbound::format::markdown_to_whatsapp;
 use crate::outbound::graph::{self, GraphConfig, GraphRequest};
+pub use crate::outbound::graph_error::{describe_error, transport_kind_name};
 use crate::outbound::graph_error::{
     parse_mark_read_response, parse_profile_response, parse_send_response, redact_error,
-    send_error_retryable, transport_error, transport_retryable,
+    transport_error, transport_retryable,
 };
-use crate::outbound::limits;
+pub use crate::outbound::plan::{describe_action, ActionDefaults, ActionError};
+use crate::outbound::plan::{plan_action, text_bodies, Planned};
 use crate::outbound::retry::{Backoff, RetryPolicy};
 use crate::types::{
     Action, BlockResult, BusinessProfile, BusinessProfileDetails, BusinessProfileUpdate,
     ButtonsMessage, ContactsMessage, CtaUrlMessage, FlowMessage, InvalidRequest, ListMessage,
     LocationMessage, LocationRequestMessage, MediaMessage, Message, ReactionMessage, ReadReceipt,
-    SendError, Sent, TemplateMessage, TextFailure, TextFormat, TextMessage, TransportKind,
-    VoiceMessage,
+    SendError, Sent, TemplateMessage, TextFailure, TextMessage, VoiceMessage,
 };
 
 /// An HTTP answer from the Graph API (or whatever answered in its place).
@@ -50,112 +48,6 @@ pub trait Transport {
     fn random(&mut self) -> u64;
     /// A monotonic clock reading.
     fn now(&mut self) -> Duration;
-}
-
-/// A failed consumer action.
-#[derive(Debug, Clone)]
-pub enum ActionError {
-    /// A text failed (possibly after some parts were sent).
-    Text(TextFailure),
-    /// Any other send failed.
-    Send(SendError),
-}
-
-impl ActionError {
-    /// Whether a later request should send the action again: the failure is transient
-    /// (a rate limit, Meta's 5xx, a refused connection) and nothing of the action was sent
-    /// (a long text whose first parts went out is not sent again, so no part is sent twice).
-    pub fn worth_retrying_later(&self) -> bool {
-        match self {
-            ActionError::Text(t) => t.sent.is_empty() && send_error_retryable(&t.error),
-            ActionError::Send(e) => send_error_retryable(e),
-        }
-    }
-}
-
-impl fmt::Display for ActionError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ActionError::Text(t) if t.parts > 1 => write!(
-                f,
-                "part {} of {} failed ({} sent before it): {}",
-                t.part,
-                t.parts,
-                t.sent.len(),
-                describe_error(&t.error)
-            ),
-            ActionError::Text(t) => f.write_str(&describe_error(&t.error)),
-            ActionError::Send(e) => f.write_str(&describe_error(e)),
-        }
-    }
-}
-
-/// A one-line description of a send error, for logs. Never contains a token or a
-/// message body.
-pub fn describe_error(error: &SendError) -> String {
-    match error {
-        SendError::MissingConfig(names) => {
-            format!("missing configuration: set {}", names.join(", "))
-        }
-        SendError::InvalidRequest(i) => format!("invalid request: {}: {}", i.field, i.reason),
-        SendError::Graph(g) => format!(
-            "Graph API error {}{} ({}, HTTP {}){}: {}{}",
-            g.code,
-            g.subcode.map(|s| format!("/{s}")).unwrap_or_default(),
-            g.kind,
-            g.http_status,
-            if g.retryable { ", retryable" } else { "" },
-            g.message,
-            g.fbtrace_id
-                .as_deref()
-                .map(|t| format!(" [fbtrace_id {t}]"))
-                .unwrap_or_default()
-        ),
-        SendError::Transport(t) => format!(
-            "transport failure ({}): {}",
-            transport_kind_name(t.kind),
-            t.detail
-        ),
-        SendError::BadResponse(b) => format!(
-            "unexpected Graph API answer (HTTP {}, {}): {}",
-            b.http_status,
-            b.content_type.as_deref().unwrap_or("no content type"),
-            b.reason
-        ),
-    }
-}
-
-/// The WIT name of a transport failure kind, for logs.
-pub fn transport_kind_name(kind: TransportKind) -> &'static str {
-    match kind {
-        TransportKind::Dns => "dns",
-        TransportKind::ConnectionRefused => "connection-refused",
-        TransportKind::Timeout => "timeout",
-        TransportKind::Tls => "tls",
-        TransportKind::Protocol => "protocol",
-        TransportKind::Other => "other",
-    }
-}
-
-/// The name of an action, for logs.
-pub fn describe_action(action: &Action) -> &'static str {
-    match action {
-        Action::Reply(_) => "reply",
-        Action::React(_) => "react",
-        Action::SendText(_) => "send-text",
-        Action::SendMedia(_) => "send-media",
-        Action::SendLocation(_) => "send-location",
-        Action::SendContacts(_) => "send-contacts",
-        Action::SendButtons(_) => "send-buttons",
-        Action::SendList(_) => "send-list",
-        Action::SendCtaUrl(_) => "send-cta-url",
-        Action::SendTemplate(_) => "send-template",
-        Action::SendReaction(_) => "send-reaction",
-        Action::MarkRead(_) => "mark-read",
-        Action::SendVoice(_) => "send-voice",
-        Action::SendLocationRequest(_) => "send-location-request",
-        Action::SendFlow(_) => "send-flow",
-    }
 }
 
 type Parse<R> = fn(u16, Option<&str>, &[u8]) -> Result<R, SendError>;
@@ -333,47 +225,28 @@ impl<T: Transport> Sender<T> {
     /// goes on the first part, the callback data on every part. On a failure the rest
     /// are not sent.
     pub fn send_text(&mut self, message: &TextMessage) -> Result<Sent, TextFailure> {
-        let fail = |error: SendError| TextFailure {
-            error,
-            part: 1,
-            parts: 1,
-            sent: Vec::new(),
-        };
-        let invalid = |e: InvalidRequest| fail(SendError::InvalidRequest(e));
         let route = self
             .route(message.phone_number_id.as_deref())
-            .map_err(fail)?;
-        graph::parse_recipient(&message.to).map_err(invalid)?;
-        limits::validate_callback_data(&message.biz_opaque_callback_data).map_err(invalid)?;
-        let text = match message.format {
-            TextFormat::Markdown => markdown_to_whatsapp(&message.body),
-            TextFormat::Raw => message.body.clone(),
-        };
-        if limits::is_blank(&text) {
-            return Err(invalid(InvalidRequest {
-                field: "body".into(),
-                reason: "must not be empty".into(),
-            }));
-        }
-        let parts = chunk::split(&text, MAX_TEXT);
-        let total = u32::try_from(parts.len()).unwrap_or(u32::MAX);
+            .map_err(|error| TextFailure {
+                error,
+                part: 1,
+                parts: 1,
+                sent: Vec::new(),
+            })?;
+        let bodies = text_bodies(message)?;
+        let total = u32::try_from(bodies.len()).unwrap_or(u32::MAX);
         let mut sent = Sent {
             message_ids: Vec::new(),
             wa_id: None,
             user_id: None,
         };
-        for (index, part) in parts.iter().enumerate() {
-            let number = u32::try_from(index).unwrap_or(u32::MAX).saturating_add(1);
-            let result = graph::text_body(message, part, index == 0)
-                .map_err(SendError::InvalidRequest)
-                .and_then(|body| {
-                    self.exchange(
-                        &route.config.post_message(&route.phone_number_id, &body),
-                        &route.config.access_token,
-                        false,
-                        parse_send_response,
-                    )
-                });
+        for (body, number) in bodies.iter().zip(1..) {
+            let result = self.exchange(
+                &route.config.post_message(&route.phone_number_id, body),
+                &route.config.access_token,
+                false,
+                parse_send_response,
+            );
             match result {
                 Ok(part_sent) => {
                     sent.message_ids.extend(part_sent.message_ids);
@@ -591,164 +464,53 @@ impl<T: Transport> Sender<T> {
         )
     }
 
-    /// Carries out one consumer action for `message`, with the defaults of
-    /// [`ActionDefaults`]: an empty `to` means the message's chat, an absent
-    /// `phone-number-id` the number that received it.
-    ///
-    /// - `reply` sends a text to the chat from the receiving number, quoting the message
-    ///   when asked, with its callback data;
-    /// - `react` reacts to the message in its chat from the receiving number;
-    /// - the `send-*` actions and `send-reaction` send their record with the defaults
-    ///   filled in; `mark-read` defaults its number likewise.
-    ///
-    /// An empty `to` when the chat is unknown (no group, phone or user id) is an
-    /// invalid request on `to`, and nothing is sent.
+    /// Carries out one consumer action for `message`: its messages
+    /// ([`plan_action`]: the defaults, the checks, the bodies), then each of them in
+    /// order; a failure stops the rest. The delivery does the same one message at a
+    /// time, so that its journal can keep the ones not sent yet.
     pub fn run_action(&mut self, message: &Message, action: Action) -> Result<(), ActionError> {
-        let defaults = ActionDefaults::of(message);
-        let send = |r: Result<Sent, SendError>| r.map(drop).map_err(ActionError::Send);
-        let bad_to = |e: InvalidRequest| ActionError::Send(SendError::InvalidRequest(e));
-        // A text's failure before its first part: part 1 of 1, nothing sent.
-        let bad_text_to = |e: InvalidRequest| {
-            ActionError::Text(TextFailure {
-                error: SendError::InvalidRequest(e),
-                part: 1,
-                parts: 1,
-                sent: Vec::new(),
-            })
-        };
-        // A `send-*` record with its empty `to` and absent number filled in, sent with
-        // `$send`.
-        macro_rules! with_defaults {
-            ($m:ident, $record:ident, $send:ident) => {{
-                let to = defaults.to($m.to).map_err(bad_to)?;
-                let phone_number_id = defaults.phone_number_id($m.phone_number_id);
-                send(self.$send(&$record {
-                    to,
-                    phone_number_id,
-                    ..$m
-                }))
-            }};
-        }
-        match action {
-            Action::Reply(reply) => {
-                let to = defaults.chat().map_err(bad_text_to)?;
-                self.send_text(&TextMessage {
-                    to,
-                    body: reply.body,
-                    format: reply.format,
-                    preview_url: reply.preview_url,
-                    reply_to: reply.quote.then(|| message.id.clone()),
-                    phone_number_id: defaults.phone_number_id(None),
-                    biz_opaque_callback_data: reply.biz_opaque_callback_data,
-                })
-                .map(drop)
-                .map_err(ActionError::Text)
-            }
-            Action::React(emoji) => {
-                let to = defaults.chat().map_err(bad_to)?;
-                send(self.react(&ReactionMessage {
-                    to,
-                    message_id: message.id.clone(),
-                    emoji,
-                    phone_number_id: defaults.phone_number_id(None),
-                    biz_opaque_callback_data: None,
-                }))
-            }
-            Action::SendText(m) => {
-                let to = defaults.to(m.to).map_err(bad_text_to)?;
-                let phone_number_id = defaults.phone_number_id(m.phone_number_id);
-                self.send_text(&TextMessage {
-                    to,
-                    phone_number_id,
-                    ..m
-                })
-                .map(drop)
-                .map_err(ActionError::Text)
-            }
-            Action::SendMedia(m) => with_defaults!(m, MediaMessage, send_media),
-            Action::SendLocation(m) => with_defaults!(m, LocationMessage, send_location),
-            Action::SendContacts(m) => with_defaults!(m, ContactsMessage, send_contacts),
-            Action::SendButtons(m) => with_defaults!(m, ButtonsMessage, send_buttons),
-            Action::SendList(m) => with_defaults!(m, ListMessage, send_list),
-            Action::SendCtaUrl(m) => with_defaults!(m, CtaUrlMessage, send_cta_url),
-            Action::SendTemplate(m) => with_defaults!(m, TemplateMessage, send_template),
-            Action::SendReaction(m) => with_defaults!(m, ReactionMessage, react),
-            Action::SendVoice(m) => with_defaults!(m, VoiceMessage, send_voice),
-            Action::SendLocationRequest(m) => {
-                with_defaults!(m, LocationRequestMessage, send_location_request)
-            }
-            Action::SendFlow(m) => with_defaults!(m, FlowMessage, send_flow),
-            Action::MarkRead(r) => {
-                let phone_number_id = defaults.phone_number_id(r.phone_number_id);
-                self.mark_read(&ReadReceipt {
-                    phone_number_id,
-                    ..r
-                })
-                .map_err(ActionError::Send)
+        let text = matches!(action, Action::Reply(_) | Action::SendText(_));
+        let mut sent = Vec::new();
+        for planned in plan_action(message, 1, action)? {
+            match self.send_planned(&planned) {
+                Ok(ids) => sent.extend(ids),
+                Err(error) if text => {
+                    return Err(ActionError::Text(TextFailure {
+                        error,
+                        part: planned.part,
+                        parts: planned.parts,
+                        sent,
+                    }))
+                }
+                Err(error) => return Err(ActionError::Send(error)),
             }
         }
-    }
-}
-
-/// The defaults of an action for the message being handled.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ActionDefaults {
-    /// The chat: `group:<group-id>` for a group message, else the sender's phone number,
-    /// else the sender's business-scoped user id; `None` when the message has none.
-    pub chat: Option<String>,
-    /// The business number that received the message, when not blank.
-    pub phone_number_id: Option<String>,
-}
-
-impl ActionDefaults {
-    /// The defaults for `message`. Blank ids count as absent.
-    pub fn of(message: &Message) -> Self {
-        let non_blank = |value: Option<&String>| {
-            value
-                .map(|v| v.trim())
-                .filter(|v| !v.is_empty())
-                .map(str::to_string)
-        };
-        let chat = match non_blank(message.group_id.as_ref()) {
-            Some(group) => Some(format!("{}{group}", graph::GROUP_PREFIX)),
-            None => non_blank(message.sender.phone.as_ref())
-                .or_else(|| non_blank(message.sender.user_id.as_ref())),
-        };
-        ActionDefaults {
-            chat,
-            phone_number_id: non_blank(Some(&message.phone_number_id)),
-        }
+        Ok(())
     }
 
-    /// The chat, or an invalid request on `to` when the message has none.
-    pub fn chat(&self) -> Result<String, InvalidRequest> {
-        self.chat.clone().ok_or_else(|| InvalidRequest {
-            field: "to".into(),
-            reason: "empty, and the message being handled has no group, phone number or user id to answer".into(),
-        })
-    }
-
-    /// `to`, or the chat when `to` is empty or only whitespace.
-    pub fn to(&self, to: String) -> Result<String, InvalidRequest> {
-        if limits::is_blank(&to) {
-            self.chat()
+    /// Sends one planned message from its number (or the default one): its message ids
+    /// (none for a read receipt). Retried like any send; a read receipt like any
+    /// idempotent request.
+    pub fn send_planned(&mut self, planned: &Planned) -> Result<Vec<String>, SendError> {
+        let route = self.route(planned.phone_number_id.as_deref())?;
+        let request = route
+            .config
+            .post_json(&route.phone_number_id, planned.body.as_bytes().to_vec());
+        let token = &route.config.access_token;
+        if planned.receipt {
+            self.exchange(&request, token, true, parse_mark_read_response)
+                .map(|()| Vec::new())
         } else {
-            Ok(to)
+            self.exchange(&request, token, false, parse_send_response)
+                .map(|sent| sent.message_ids)
         }
-    }
-
-    /// `requested` when it is present and not blank, else the receiving number.
-    pub fn phone_number_id(&self, requested: Option<String>) -> Option<String> {
-        requested
-            .filter(|id| !limits::is_blank(id))
-            .or_else(|| self.phone_number_id.clone())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::BadResponse;
+    use crate::types::{BadResponse, TextFormat};
     use std::collections::VecDeque;
 
     #[test]

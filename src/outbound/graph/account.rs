@@ -11,6 +11,10 @@ use serde_json::{json, Map, Value};
 
 use super::{put, string};
 
+// Meta's answers are read into `crate::json`'s tree; the bodies are built as
+// serde_json values.
+use crate::json::{self, Value as Answer};
+
 use super::bodies::insert_present;
 use super::recipient::{parse_recipient, Recipient};
 use crate::outbound::graph_error::parse_mark_read_response;
@@ -116,19 +120,19 @@ fn bad_response(status: u16, content_type: Option<&str>, reason: &str) -> SendEr
 }
 
 /// A text field: a non-empty string, or a number written out.
-fn text(value: Option<&Value>) -> Option<String> {
+fn text(value: Option<&Answer>) -> Option<String> {
     match value? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
+        Answer::String(s) if !s.is_empty() => Some(s.to_string()),
+        Answer::Number(n) => Some(n.to_string()),
         _ => None,
     }
 }
 
 /// An integer: a JSON integer, or a string holding one.
-fn integer(value: Option<&Value>) -> Option<i64> {
+fn integer(value: Option<&Answer>) -> Option<i64> {
     match value? {
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) => s.trim().parse().ok(),
+        Answer::Number(n) => n.as_i64(),
+        Answer::String(s) => s.trim().parse().ok(),
         _ => None,
     }
 }
@@ -141,11 +145,11 @@ fn not_the_answer<T>(
     status: u16,
     content_type: Option<&str>,
     body: &[u8],
-    json: Option<&Value>,
+    json: Option<&Answer>,
     reason: &str,
 ) -> Result<T, SendError> {
     let success = (200..=299).contains(&status);
-    let has_error = json.is_some_and(|j| j.get("error").is_some_and(Value::is_object));
+    let has_error = json.is_some_and(|j| j.get("error").is_some_and(Answer::is_object));
     if success && json.is_some() && !has_error {
         return Err(bad_response(status, content_type, reason));
     }
@@ -156,11 +160,11 @@ fn not_the_answer<T>(
 }
 
 /// Reads one `failed_users` entry: its input, and the first of its errors.
-fn failure(entry: &Value) -> Option<BlockFailure> {
+fn failure(entry: &Answer) -> Option<BlockFailure> {
     let user = text(entry.get("input")).or_else(|| text(entry.get("wa_id")))?;
     let error = entry
         .get("errors")
-        .and_then(Value::as_array)
+        .and_then(Answer::as_array)
         .and_then(|errors| errors.first());
     let message = error.and_then(|e| {
         text(e.get("message"))
@@ -186,7 +190,7 @@ pub fn parse_block_response(
     content_type: Option<&str>,
     body: &[u8],
 ) -> Result<BlockResult, SendError> {
-    let json: Option<Value> = serde_json::from_slice(body).ok();
+    let json = json::from_slice(body).ok();
     let lists = json
         .as_ref()
         .and_then(|j| j.get("block_users"))
@@ -201,11 +205,10 @@ pub fn parse_block_response(
             "no block_users object",
         );
     };
-    let entries = |key: &str| -> Vec<Value> {
+    let entries = |key: &str| -> &[Answer] {
         lists
             .get(key)
-            .and_then(Value::as_array)
-            .cloned()
+            .and_then(Answer::as_array)
             .unwrap_or_default()
     };
     let mut done: Vec<String> = Vec::new();
@@ -231,13 +234,13 @@ pub fn parse_business_profile_response(
     content_type: Option<&str>,
     body: &[u8],
 ) -> Result<BusinessProfileDetails, SendError> {
-    let json: Option<Value> = serde_json::from_slice(body).ok();
+    let json = json::from_slice(body).ok();
     let entry = json
         .as_ref()
         .filter(|_| (200..=299).contains(&status))
         .filter(|j| j.get("error").is_none())
         .and_then(|j| j.get("data"))
-        .and_then(Value::as_array)
+        .and_then(Answer::as_array)
         .and_then(|data| data.first())
         .filter(|entry| entry.is_object());
     let Some(entry) = entry else {
@@ -251,7 +254,7 @@ pub fn parse_business_profile_response(
     };
     let websites = entry
         .get("websites")
-        .and_then(Value::as_array)
+        .and_then(Answer::as_array)
         .map(|sites| sites.iter().filter_map(|s| text(Some(s))).collect())
         .unwrap_or_default();
     Ok(BusinessProfileDetails {

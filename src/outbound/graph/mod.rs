@@ -347,6 +347,11 @@ impl GraphConfig {
     /// A `POST` of `body` to the messages endpoint of `phone_number_id`, with the bearer
     /// token and `Content-Type: application/json`.
     pub fn post_message(&self, phone_number_id: &str, body: &Value) -> GraphRequest {
+        self.post_json(phone_number_id, body.to_string().into_bytes())
+    }
+
+    /// [`GraphConfig::post_message`] of a body already written as JSON.
+    pub fn post_json(&self, phone_number_id: &str, body: Vec<u8>) -> GraphRequest {
         GraphRequest {
             method: HttpMethod::Post,
             url: self.messages_url(phone_number_id),
@@ -354,7 +359,7 @@ impl GraphConfig {
                 self.authorization(),
                 ("Content-Type".to_string(), "application/json".to_string()),
             ],
-            body: Some(body.to_string().into_bytes()),
+            body: Some(body),
         }
     }
 

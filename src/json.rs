@@ -1,6 +1,9 @@
-//! Meta's webhook JSON, read in place: a tree whose strings borrow from the body.
+//! Meta's JSON, read in place: a tree whose strings borrow from the text. Both sides of
+//! the wire read into it: the webhook's body (inbound) and the Graph API's answers
+//! (outbound).
 //!
-//! The webhook's hot path is one parse of a small body. `serde_json::Value` copies every
+//! The webhook's hot path is one parse of a small body, and a reply's one more of
+//! Meta's answer. `serde_json::Value` copies every
 //! key and string and sorts each object into a B-tree; this tree keeps an object's members
 //! in Meta's order in a `Vec` and borrows every string that has no escape. serde_json still
 //! does the reading (validation, UTF-8, escapes, numbers, its nesting limit of 128), so
