@@ -3,16 +3,16 @@
 //! (outbound).
 //!
 //! The webhook's hot path is one parse of a small body, and a reply's one more of
-//! Meta's answer. `serde_json::Value` copies every
-//! key and string and sorts each object into a B-tree; this tree keeps an object's members
-//! in Meta's order in a `Vec` and borrows every string that has no escape. serde_json still
-//! does the reading (validation, UTF-8, escapes, numbers, its nesting limit of 128), so
-//! what is accepted and rejected is exactly what `serde_json::from_slice` accepts.
+//! Meta's answer. `serde_json::Value` copies every key and string and sorts each object
+//! into a B-tree; this tree keeps an object's members in Meta's order in a `Vec` and
+//! borrows every string that has no escape. The reader is a small one of its own (one
+//! pass over the bytes, no generic deserializer), and it accepts exactly what
+//! `serde_json::from_slice` accepts: the same grammar, UTF-8 and escape rules and nesting
+//! limit, and numbers read by serde_json itself. The `json_tree` fuzz target holds it to
+//! that.
 
 use std::borrow::Cow;
-use std::fmt;
 
-use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Number;
 
@@ -94,9 +94,26 @@ impl<'a> Value<'a> {
     }
 }
 
-/// Reads a JSON text; the tree borrows from it.
-pub fn from_slice(text: &[u8]) -> Result<Value<'_>, serde_json::Error> {
-    serde_json::from_slice(text)
+/// Why a text is not read: it is not JSON, or nests deeper than [`MAX_DEPTH`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotJson;
+
+/// The deepest nesting of arrays and objects read, serde_json's own limit (its recursion
+/// limit of 128 refuses the 128th container inside the others).
+pub const MAX_DEPTH: usize = 127;
+
+/// Reads a JSON text (RFC 8259, as serde_json reads it: no trailing commas or comments,
+/// strings of valid UTF-8 without raw control characters, surrogate escapes in pairs);
+/// the tree borrows from it.
+pub fn from_slice(text: &[u8]) -> Result<Value<'_>, NotJson> {
+    let mut reader = Reader { text, at: 0 };
+    let value = reader.value(MAX_DEPTH)?;
+    reader.skip_whitespace();
+    if reader.at == text.len() {
+        Ok(value)
+    } else {
+        Err(NotJson)
+    }
 }
 
 /// `value` as compact JSON, members in their order.
@@ -104,107 +121,202 @@ pub fn to_string(value: &Value) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
 
-impl<'de> Deserialize<'de> for Value<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(ValueVisitor)
-    }
+/// A reader over a JSON text: `at` is the next byte to read.
+struct Reader<'a> {
+    text: &'a [u8],
+    at: usize,
 }
 
-struct ValueVisitor;
-
-impl<'de> Visitor<'de> for ValueVisitor {
-    type Value = Value<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any JSON value")
+impl<'a> Reader<'a> {
+    // The three helpers of every byte read: inlined at every opt-level, `z` included.
+    #[inline(always)]
+    fn peek(&self) -> Option<u8> {
+        self.text.get(self.at).copied()
     }
 
-    fn visit_unit<E>(self) -> Result<Value<'de>, E> {
-        Ok(Value::Null)
+    #[inline(always)]
+    fn next(&mut self) -> Result<u8, NotJson> {
+        let byte = self.peek().ok_or(NotJson)?;
+        self.at += 1;
+        Ok(byte)
     }
 
-    fn visit_none<E>(self) -> Result<Value<'de>, E> {
-        Ok(Value::Null)
+    #[inline(always)]
+    fn skip_whitespace(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.at += 1;
+        }
     }
 
-    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value<'de>, D::Error> {
-        Value::deserialize(deserializer)
+    /// A value, with room for `depth` more containers inside one another.
+    fn value(&mut self, depth: usize) -> Result<Value<'a>, NotJson> {
+        self.skip_whitespace();
+        match self.peek().ok_or(NotJson)? {
+            b'{' => self.object(depth),
+            b'[' => self.array(depth),
+            b'"' => self.string().map(Value::String),
+            b't' => self.word(b"true", Value::Bool(true)),
+            b'f' => self.word(b"false", Value::Bool(false)),
+            b'n' => self.word(b"null", Value::Null),
+            b'-' | b'0'..=b'9' => self.number(),
+            _ => Err(NotJson),
+        }
     }
 
-    fn visit_bool<E>(self, b: bool) -> Result<Value<'de>, E> {
-        Ok(Value::Bool(b))
+    fn word(&mut self, word: &[u8], value: Value<'a>) -> Result<Value<'a>, NotJson> {
+        if self
+            .text
+            .get(self.at..)
+            .is_some_and(|rest| rest.starts_with(word))
+        {
+            self.at += word.len();
+            Ok(value)
+        } else {
+            Err(NotJson)
+        }
     }
 
-    fn visit_i64<E>(self, n: i64) -> Result<Value<'de>, E> {
-        Ok(Value::Number(n.into()))
+    /// A number: the run of bytes that can be part of one, read by serde_json itself, so
+    /// that it is the same number (and refused alike: `01`, `1.`, `1e400`). No byte that
+    /// may follow a number in valid JSON is in the run.
+    fn number(&mut self) -> Result<Value<'a>, NotJson> {
+        let start = self.at;
+        while let Some(b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E') = self.peek() {
+            self.at += 1;
+        }
+        let text = self.text.get(start..self.at).ok_or(NotJson)?;
+        let text = std::str::from_utf8(text).map_err(|_| NotJson)?;
+        text.parse::<Number>()
+            .map(Value::Number)
+            .map_err(|_| NotJson)
     }
 
-    fn visit_u64<E>(self, n: u64) -> Result<Value<'de>, E> {
-        Ok(Value::Number(n.into()))
-    }
-
-    fn visit_f64<E>(self, n: f64) -> Result<Value<'de>, E> {
-        // As serde_json's own `Value`: a number that is not finite is null.
-        Ok(Number::from_f64(n).map_or(Value::Null, Value::Number))
-    }
-
-    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Value<'de>, E> {
-        Ok(Value::String(Cow::Borrowed(s)))
-    }
-
-    fn visit_str<E>(self, s: &str) -> Result<Value<'de>, E> {
-        Ok(Value::String(Cow::Owned(s.to_owned())))
-    }
-
-    fn visit_string<E>(self, s: String) -> Result<Value<'de>, E> {
-        Ok(Value::String(Cow::Owned(s)))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value<'de>, A::Error> {
+    fn array(&mut self, depth: usize) -> Result<Value<'a>, NotJson> {
+        let depth = depth.checked_sub(1).ok_or(NotJson)?;
+        self.at += 1; // [
         let mut items = Vec::new();
-        while let Some(item) = seq.next_element()? {
-            items.push(item);
+        self.skip_whitespace();
+        if self.peek() == Some(b']') {
+            self.at += 1;
+            return Ok(Value::Array(items));
         }
-        Ok(Value::Array(items))
+        loop {
+            items.push(self.value(depth)?);
+            self.skip_whitespace();
+            match self.next()? {
+                b',' => {}
+                b']' => return Ok(Value::Array(items)),
+                _ => return Err(NotJson),
+            }
+        }
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value<'de>, A::Error> {
+    fn object(&mut self, depth: usize) -> Result<Value<'a>, NotJson> {
+        let depth = depth.checked_sub(1).ok_or(NotJson)?;
+        self.at += 1; // {
         let mut members = Vec::new();
-        while let Some(Key(name)) = map.next_key()? {
-            members.push((name, map.next_value()?));
+        self.skip_whitespace();
+        if self.peek() == Some(b'}') {
+            self.at += 1;
+            return Ok(Value::Object(Map(members)));
         }
-        Ok(Value::Object(Map(members)))
-    }
-}
-
-/// A member's name, borrowed when it has no escape.
-struct Key<'a>(Cow<'a, str>);
-
-impl<'de> Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(KeyVisitor)
-    }
-}
-
-struct KeyVisitor;
-
-impl<'de> Visitor<'de> for KeyVisitor {
-    type Value = Key<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a member name")
+        loop {
+            self.skip_whitespace();
+            if self.peek() != Some(b'"') {
+                return Err(NotJson);
+            }
+            let name = self.string()?;
+            self.skip_whitespace();
+            if self.next()? != b':' {
+                return Err(NotJson);
+            }
+            members.push((name, self.value(depth)?));
+            self.skip_whitespace();
+            match self.next()? {
+                b',' => {}
+                b'}' => return Ok(Value::Object(Map(members))),
+                _ => return Err(NotJson),
+            }
+        }
     }
 
-    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Key<'de>, E> {
-        Ok(Key(Cow::Borrowed(s)))
+    /// A string (at its opening quote): borrowed from the text when it has no escape.
+    fn string(&mut self) -> Result<Cow<'a, str>, NotJson> {
+        let start = self.at + 1; // after the "
+        let rest = self.text.get(start..).ok_or(NotJson)?;
+        // The run up to the first quote, backslash or control character, in one scan.
+        let run = rest
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+            .ok_or(NotJson)?;
+        let raw = rest.get(..run).ok_or(NotJson)?;
+        self.at = start + run + 1;
+        match rest.get(run) {
+            Some(b'"') => {
+                return std::str::from_utf8(raw)
+                    .map(Cow::Borrowed)
+                    .map_err(|_| NotJson)
+            }
+            Some(b'\\') => {}
+            _ => return Err(NotJson), // a control character
+        }
+        let mut out = raw.to_vec();
+        self.escape(&mut out)?;
+        loop {
+            match self.next()? {
+                b'"' => return String::from_utf8(out).map(Cow::Owned).map_err(|_| NotJson),
+                b'\\' => self.escape(&mut out)?,
+                0x00..=0x1f => return Err(NotJson),
+                byte => out.push(byte),
+            }
+        }
     }
 
-    fn visit_str<E>(self, s: &str) -> Result<Key<'de>, E> {
-        Ok(Key(Cow::Owned(s.to_owned())))
+    /// An escape (after its backslash), written to `out` as UTF-8. A `\u` escape of a
+    /// surrogate must be a leading one followed by a trailing one.
+    fn escape(&mut self, out: &mut Vec<u8>) -> Result<(), NotJson> {
+        let byte = match self.next()? {
+            b'"' => b'"',
+            b'\\' => b'\\',
+            b'/' => b'/',
+            b'b' => 0x08,
+            b'f' => 0x0c,
+            b'n' => b'\n',
+            b'r' => b'\r',
+            b't' => b'\t',
+            b'u' => {
+                let code = match self.hex4()? {
+                    0xDC00..=0xDFFF => return Err(NotJson),
+                    lead @ 0xD800..=0xDBFF => {
+                        if self.next()? != b'\\' || self.next()? != b'u' {
+                            return Err(NotJson);
+                        }
+                        let trail = self.hex4()?;
+                        if !(0xDC00..=0xDFFF).contains(&trail) {
+                            return Err(NotJson);
+                        }
+                        0x10000 + ((lead - 0xD800) << 10 | (trail - 0xDC00))
+                    }
+                    code => code,
+                };
+                let c = char::from_u32(code).ok_or(NotJson)?;
+                out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+                return Ok(());
+            }
+            _ => return Err(NotJson),
+        };
+        out.push(byte);
+        Ok(())
     }
 
-    fn visit_string<E>(self, s: String) -> Result<Key<'de>, E> {
-        Ok(Key(Cow::Owned(s)))
+    /// Four hex digits.
+    fn hex4(&mut self) -> Result<u32, NotJson> {
+        let mut code = 0;
+        for _ in 0..4 {
+            let digit = char::from(self.next()?).to_digit(16).ok_or(NotJson)?;
+            code = code << 4 | digit;
+        }
+        Ok(code)
     }
 }
 
@@ -267,8 +379,46 @@ mod tests {
     #[test]
     fn accepts_and_rejects_exactly_what_serde_json_does() {
         let deep_ok = format!("{}{}", "[".repeat(127), "]".repeat(127));
-        let too_deep = format!("{}{}", "[".repeat(129), "]".repeat(129));
+        let too_deep = format!("{}{}", "[".repeat(128), "]".repeat(128));
+        let deep_objects = format!("{}1{}", r#"{"a":"#.repeat(127), "}".repeat(127));
+        let too_deep_objects = format!("{}1{}", r#"{"a":"#.repeat(128), "}".repeat(128));
         for text in [
+            deep_objects.as_str(),
+            too_deep_objects.as_str(),
+            " [ 1 , 2 ] \n",
+            "[01]",
+            "[1.]",
+            "[-]",
+            "[1e]",
+            "[1.5.3]",
+            "[1-2]",
+            "[+1]",
+            "-0",
+            "0",
+            "1E5",
+            "[1e-5, 2E+3, -12.5e0]",
+            "[12345678901234567890123]",
+            "-9223372036854775809",
+            r#""\ud83d\ude00""#,
+            r#""\ud83d""#,
+            r#""\ud83dx""#,
+            r#""\ud83d\u0041""#,
+            r#""\udc00""#,
+            r#""\x""#,
+            r#""\u12""#,
+            r#""\uZZZZ""#,
+            r#""a\/b\b\f\r\t""#,
+            "\"\t\"",
+            "[\"\u{7f}\"]",
+            "\u{feff}[]",
+            "[1,]",
+            "[,1]",
+            r#"{"a" 1}"#,
+            r#"{"a":1}}"#,
+            r#"{1:2}"#,
+            "tru",
+            "true false",
+            "nulll",
             r#"{"a":1}"#,
             r#"{"a":1,}"#,
             r#"{"a":"\ud800"}"#,
@@ -296,5 +446,10 @@ mod tests {
     #[test]
     fn invalid_utf8_in_a_string_is_refused() {
         assert!(from_slice(b"{\"a\":\"\xff\"}").is_err());
+        assert!(
+            from_slice(b"\"\xc3\\u00a9\"").is_err(),
+            "a lead byte before an escape"
+        );
+        assert!(from_slice(b"\"\xc3\xa9\"").is_ok());
     }
 }
