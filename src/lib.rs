@@ -9,8 +9,7 @@
 //!   webhooks and the Graph API's answers are both read into it.
 //! - [`asterai`]: the asterai runtime's JSON for WIT values (the asterai build dispatches
 //!   to consumers through its host API).
-//! - [`wit_json`]: WIT values as JSON, the form asterai's call API takes and the delivery
-//!   journal stores.
+//! - [`wit_json`]: WIT values as JSON, the form asterai's call API takes.
 //! - [`config`]: the configuration read from the environment, and the health report.
 //! - `component` (wasm32 only): the thin binding layer that maps the pure core to WIT and
 //!   wasi:http.

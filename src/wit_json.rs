@@ -1,6 +1,7 @@
 //! WIT values of `asterai:whatsapp@0.4.0` as JSON: the form the asterai runtime's
-//! `call-component-function(component, function, args-json)` takes and returns, and the
-//! form in which the delivery journal keeps events and actions.
+//! `call-component-function(component, function, args-json)` takes and returns. (The
+//! delivery journal keeps Meta's own JSON of an event and the Graph bodies of the actions,
+//! not these: see `inbound::stored` and `outbound::plan`.)
 //!
 //! The convention (checked against asterai CLI 1.0.0-alpha.17):
 //!
