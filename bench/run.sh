@@ -17,6 +17,8 @@
 #   (d0) floor     bench/hello-composed + the echo bot: answers, hands the consumer one
 #                  message, then one Graph call for its reply (the same shape as (d));
 #                  (d0') bench/hello-graph alone: answers, then one Graph call
+#   (d1)           (d0) on the `checked` build: plus the body's HMAC-SHA256. Its ratio to
+#                  (d0) is the most (d) can reach
 #   (d) reply      signed text webhook, the echo bot replies: one Graph call per webhook
 #                  (WHATSAPP_MARK_READ=off) to a Graph stand-in on loopback
 #   (d2) reply+read  the same with the read receipt on (the default): two Graph calls
@@ -24,7 +26,7 @@
 #                  the acknowledgement's p99 must stay under 50 ms
 #
 # With instance reuse (`wasmtime serve --max-instance-reuse-count BENCH_REUSE`, 1000): (a),
-# the floors (b0) (c0) (b1) (c1) (d0) and the targets (b) (c) (d) again, each with the flag,
+# the floors (b0) (c0) (b1) (c1) (d0) (d1) and the targets (b) (c) (d) again, each with the flag,
 # their ratios to the floors measured the same way (goals: (b) ≥ 0.95, (c) ≥ 0.9, (d) ≥ 0.8;
 # without reuse: (b) ≥ 0.9, (c) ≥ 0.9, (d) ≥ 0.7).
 #
@@ -85,6 +87,8 @@ THINK_MS=${BENCH_THINK_MS:-100}
 # The reuse section sets these: every `serve` then gets the flag, and `row` fills the
 # reuse table.
 REUSE_FLAGS=()
+# Extra environment of the next reply_run (the `checked` floor reads its App Secret).
+EXTRA_ENV=()
 REUSING=0
 OUT=target/bench
 RELEASE=target/wasm32-wasip2/release
@@ -296,6 +300,7 @@ HELLO_COMPOSED=$OUT/hello-composed.wasm
 HELLO_ACK=$OUT/hello-ack.wasm
 HELLO_CHECKED=$OUT/hello-ack-checked.wasm
 HELLO_ECHO=$OUT/hello-echo.wasm
+HELLO_ECHO_CHECKED=$OUT/hello-echo-checked.wasm
 STANDALONE=$OUT/whatsapp-standalone.wasm
 STANDALONE_ACK=$OUT/whatsapp-ack.wasm
 ECHO=$OUT/whatsapp-echo.wasm
@@ -304,6 +309,7 @@ wac plug "$RELEASE/bench_hello_composed.wasm" --plug "$RELEASE/no_consumer.wasm"
 wac plug "$RELEASE/bench_hello_composed.wasm" --plug "$ACK" -o "$HELLO_ACK"
 wac plug target/bench-checked/wasm32-wasip2/release/bench_hello_composed.wasm --plug "$ACK" -o "$HELLO_CHECKED"
 wac plug "$RELEASE/bench_hello_composed.wasm" --plug "$RELEASE/echo_bot.wasm" -o "$HELLO_ECHO"
+wac plug target/bench-checked/wasm32-wasip2/release/bench_hello_composed.wasm --plug "$RELEASE/echo_bot.wasm" -o "$HELLO_ECHO_CHECKED"
 wac plug "$WHATSAPP" --plug "$RELEASE/no_consumer.wasm" -o "$STANDALONE"
 wac plug "$WHATSAPP" --plug "$ACK" -o "$STANDALONE_ACK"
 wac plug "$WHATSAPP" --plug "$RELEASE/echo_bot.wasm" -o "$ECHO"
@@ -493,7 +499,8 @@ reply_run() {
     local name=$1 label=$2 target=$3 mark_read=$4 per=$5 mode=${6:-closed} first_line=1 connections=$CONNECTIONS
     local wasm=${7:-$ECHO} floor=${8:-}
     start_graph
-    serve "$name" "$PORT" "$wasm" "${WEBHOOK_ENV[@]}" "${GRAPH_ENV[@]}" "WHATSAPP_MARK_READ=$mark_read"
+    serve "$name" "$PORT" "$wasm" "${WEBHOOK_ENV[@]}" "${GRAPH_ENV[@]}" "WHATSAPP_MARK_READ=$mark_read" \
+        ${EXTRA_ENV[@]+"${EXTRA_ENV[@]}"}
     answer=$(probe "$PORT" POST / "$FIXTURE" "$SIG")
     [ "$answer" = "200 ok" ] || die "$name: the signed webhook answered: $answer"
     local base=0 overrun=
@@ -571,6 +578,10 @@ reply_run hello-graph "(d0') hello world alone + one Graph call (not composed)" 
 say "(d0) the floor of (d): hello world + the echo bot, one Graph call for its reply"
 reply_run hello-echo "(d0) floor of (d): hello world + echo bot, one Graph call" "-" off 1 closed "$HELLO_ECHO"
 FLOOR_D=$RPS
+say "(d1) the floor of (d) with the body's HMAC-SHA256 (the \`checked\` build)"
+EXTRA_ENV=("BENCH_APP_SECRET=$SECRET")
+reply_run hello-echo-checked "(d1) (d0) + the body's HMAC-SHA256: the most (d) can reach" "-" off 1 closed "$HELLO_ECHO_CHECKED" "$FLOOR_D"
+EXTRA_ENV=()
 say "(d) signed webhook, the echo bot replies (Graph stand-in: $GRAPH)"
 reply_run reply "(d) signed webhook, consumer replies (1 Graph call)" "floor ≥ 0.70" off 1 closed "$ECHO" "$FLOOR_D"
 say "(d2) the same with the read receipt (2 Graph calls), at the rate it sustains"
@@ -622,6 +633,10 @@ if [ "$REUSE" -gt 0 ]; then
     say "reuse: (d0) the floor of (d)"
     reply_run hello-echo-reuse "(d0) floor of (d): hello world + echo bot, one Graph call" "-" off 1 closed "$HELLO_ECHO"
     FLOOR_D=$RPS
+    say "reuse: (d1) the floor of (d) with the body's HMAC-SHA256"
+    EXTRA_ENV=("BENCH_APP_SECRET=$SECRET")
+    reply_run hello-echo-checked-reuse "(d1) (d0) + the body's HMAC-SHA256: the most (d) can reach" "-" off 1 closed "$HELLO_ECHO_CHECKED" "$FLOOR_D"
+    EXTRA_ENV=()
     say "reuse: (d) signed webhook, the echo bot replies"
     reply_run reply-reuse "(d) signed webhook, consumer replies (1 Graph call)" "floor ≥ 0.80" off 1 closed "$ECHO" "$FLOOR_D"
     REUSE_FLAGS=()
