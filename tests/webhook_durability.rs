@@ -242,6 +242,52 @@ async fn a_long_reply_that_meets_an_outage_goes_on_from_the_part_that_failed() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn the_parts_after_a_part_meta_refused_are_never_sent_even_by_a_later_attempt() {
+    // A reply of three parts, then a short one. Meta refuses part 2 for good (a 400
+    // Graph error): part 3 is given up with it. The short reply meets an outage (the 3rd
+    // to 6th sends: 4 attempts) and waits in the outbox; the later request that sends it
+    // must not send part 3.
+    let long: String = (1..=1500).map(|i| format!("w{i:04} ")).collect(); // 9000 chars
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&calls);
+    let text = long.clone();
+    let h = harness()
+        .state_dir(state_dir("durable-refused-part"))
+        .env("WHATSAPP_MARK_READ", "off")
+        .on_message(move |_| vec![reply(&text), reply("after")])
+        .graph(move |r| match counter.fetch_add(1, Ordering::SeqCst) + 1 {
+            2 => GraphResponse::meta_error(400, 100, "OAuthException", "Invalid parameter"),
+            3..=6 => GraphResponse::text(503, "Service Unavailable"),
+            _ => GraphResponse::sandbox(r),
+        });
+    deliver(&h, "text.json").await;
+    assert_eq!(
+        sends(&h).len(),
+        6,
+        "part 1, part 2, then the short reply 4 times"
+    );
+    assert!(
+        h.logs()
+            .contains("action 1 (reply, part 2 of 3) for message"),
+        "{}",
+        h.logs()
+    );
+    assert_eq!(health(&h).await["pending"], 1);
+
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    health(&h).await;
+    let texts = sent_texts(&h);
+    assert_eq!(
+        texts.len(),
+        7,
+        "only the short reply went out later\n{}",
+        h.logs()
+    );
+    assert_eq!(texts.last().map(String::as_str), Some("after"));
+    assert_eq!(health(&h).await["pending"], 0);
+}
+
+#[tokio::test(start_paused = true)]
 async fn of_concurrent_requests_after_the_lease_exactly_one_dispatches_again() {
     let h = harness()
         .state_dir(state_dir("durable-concurrent"))

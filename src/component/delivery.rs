@@ -475,16 +475,17 @@ impl<'c> Delivery<'c> {
     ) -> Progress {
         let mut failed_action = None;
         for (index, planned) in plan.iter().enumerate() {
-            if failed_action == Some(planned.action) {
-                continue;
-            }
             if !self.renew(entry.as_deref_mut()) {
                 return Progress::Lost;
             }
             if let (Some(store), Some(entry)) = (&self.store, entry.as_deref()) {
                 if !store.journal.claim_action(entry, &consumer.name, index) {
-                    continue; // sent (or tried for good) by an earlier attempt
+                    continue; // sent (or given up) by an earlier attempt
                 }
+            }
+            if failed_action == Some(planned.action) {
+                // Claimed all the same: a later attempt does not send it either.
+                continue;
             }
             self.settle_read_receipt();
             let sender = self.sender.get_or_insert_with(outgoing::sender);
