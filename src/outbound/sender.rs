@@ -83,7 +83,6 @@ fn exchange_from<T: Transport + ?Sized, R>(
     let mut attempt: u32 = 0;
     loop {
         attempt = attempt.saturating_add(1);
-        let random = transport.random();
         let answer = match first.take() {
             Some(answer) => answer,
             None => transport.send(request),
@@ -95,7 +94,7 @@ fn exchange_from<T: Transport + ?Sized, R>(
                     Err(error) => {
                         let error = redact_error(error, token);
                         let elapsed = transport.now().saturating_sub(start);
-                        let pause = policy.next_after(&error, attempt, elapsed, random);
+                        let pause = policy.next_after(&error, attempt, elapsed, transport.random());
                         (error, pause)
                     }
                 }
@@ -104,7 +103,13 @@ fn exchange_from<T: Transport + ?Sized, R>(
                 let retryable = transport_retryable(&code, idempotent);
                 let error = SendError::Transport(transport_error(&code, token));
                 let elapsed = transport.now().saturating_sub(start);
-                let pause = policy.next_for(Backoff::Standard, attempt, elapsed, retryable, random);
+                let pause = policy.next_for(
+                    Backoff::Standard,
+                    attempt,
+                    elapsed,
+                    retryable,
+                    transport.random(),
+                );
                 (error, pause)
             }
         };
