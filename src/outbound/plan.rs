@@ -207,13 +207,21 @@ pub fn plan_action(
 }
 
 /// A text's failure before its first part: part 1 of 1, nothing sent.
-fn bad_text(e: InvalidRequest) -> ActionError {
-    ActionError::Text(TextFailure {
-        error: SendError::InvalidRequest(e),
+pub(crate) fn whole_text_failure(error: SendError) -> TextFailure {
+    TextFailure {
+        error,
         part: 1,
         parts: 1,
         sent: Vec::new(),
-    })
+    }
+}
+
+fn bad_whole_text(e: InvalidRequest) -> TextFailure {
+    whole_text_failure(SendError::InvalidRequest(e))
+}
+
+fn bad_text(e: InvalidRequest) -> ActionError {
+    ActionError::Text(bad_whole_text(e))
 }
 
 /// The bodies of a text, one per part: Markdown converted unless raw, split into parts
@@ -247,15 +255,6 @@ pub fn text_bodies(message: &TextMessage) -> Result<Vec<serde_json::Value>, Text
             })
         })
         .collect()
-}
-
-fn bad_whole_text(e: InvalidRequest) -> TextFailure {
-    TextFailure {
-        error: SendError::InvalidRequest(e),
-        part: 1,
-        parts: 1,
-        sent: Vec::new(),
-    }
 }
 
 /// The name of an action, for logs.

@@ -18,7 +18,7 @@ use crate::outbound::graph_error::{
     transport_error, transport_retryable,
 };
 pub use crate::outbound::plan::{describe_action, ActionDefaults, ActionError};
-use crate::outbound::plan::{plan_action, text_bodies, Planned};
+use crate::outbound::plan::{plan_action, text_bodies, whole_text_failure, Planned};
 use crate::outbound::retry::{Backoff, RetryPolicy};
 use crate::types::{
     Action, BlockResult, BusinessProfile, BusinessProfileDetails, BusinessProfileUpdate,
@@ -232,12 +232,7 @@ impl<T: Transport> Sender<T> {
     pub fn send_text(&mut self, message: &TextMessage) -> Result<Sent, TextFailure> {
         let route = self
             .route(message.phone_number_id.as_deref())
-            .map_err(|error| TextFailure {
-                error,
-                part: 1,
-                parts: 1,
-                sent: Vec::new(),
-            })?;
+            .map_err(whole_text_failure)?;
         let bodies = text_bodies(message)?;
         let total = u32::try_from(bodies.len()).unwrap_or(u32::MAX);
         let mut sent = Sent {
