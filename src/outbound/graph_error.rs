@@ -97,7 +97,11 @@ fn is_success(status: u16) -> bool {
     (200..=299).contains(&status)
 }
 
-fn bad_response(status: u16, content_type: Option<&str>, reason: impl Into<String>) -> SendError {
+pub(crate) fn bad_response(
+    status: u16,
+    content_type: Option<&str>,
+    reason: impl Into<String>,
+) -> SendError {
     SendError::BadResponse(BadResponse {
         http_status: status,
         content_type: content_type.map(str::to_string),
@@ -167,8 +171,10 @@ fn graph_error(status: u16, json: &Value) -> Option<GraphError> {
 }
 
 /// Parses the body as JSON and handles everything but a 2xx answer without an error
-/// object, which is handed back as JSON for the endpoint-specific reading.
-fn common<'b>(
+/// object, which is handed back as JSON for the endpoint-specific reading: Meta's error
+/// object, the status of other non-2xx answers, a body that is not JSON. Every Graph
+/// answer is read through here (the sender's and the media client's alike).
+pub(crate) fn json_answer<'b>(
     status: u16,
     content_type: Option<&str>,
     body: &'b [u8],
@@ -205,7 +211,7 @@ pub fn parse_send_response(
     content_type: Option<&str>,
     body: &[u8],
 ) -> Result<Sent, SendError> {
-    let json = common(status, content_type, body)?;
+    let json = json_answer(status, content_type, body)?;
     let message_ids: Vec<String> = json
         .get("messages")
         .and_then(Value::as_array)
@@ -241,7 +247,7 @@ pub fn parse_mark_read_response(
     content_type: Option<&str>,
     body: &[u8],
 ) -> Result<(), SendError> {
-    let json = common(status, content_type, body)?;
+    let json = json_answer(status, content_type, body)?;
     match bool_field(json.get("success")) {
         Some(true) => Ok(()),
         Some(false) => Err(bad_response(status, content_type, "success is false")),
@@ -258,7 +264,7 @@ pub fn parse_profile_response(
     content_type: Option<&str>,
     body: &[u8],
 ) -> Result<BusinessProfile, SendError> {
-    let json = common(status, content_type, body)?;
+    let json = json_answer(status, content_type, body)?;
     let Some(id) = string_field(json.get("id")) else {
         return Err(bad_response(status, content_type, "no phone number id"));
     };

@@ -22,7 +22,7 @@
 //! I/O goes through [`MediaTransport`], implemented by the component with wasi:http and
 //! by the tests with a scripted stand-in.
 
-use crate::json::{self, Value};
+use crate::json::Value;
 use sha2::{Digest, Sha256};
 use wasi::http::types::ErrorCode;
 
@@ -30,10 +30,12 @@ use crate::bindings::media::{
     ChecksumMismatch, Downloaded, FileUpload, MediaError, MediaInfo, TooLarge,
 };
 use crate::outbound::graph::{self, encode_path_segment, GraphConfig, GraphRequest, HttpMethod};
-use crate::outbound::graph_error::{parse_mark_read_response, redact_error, transport_error};
+use crate::outbound::graph_error::{
+    bad_response, json_answer, parse_mark_read_response, redact_error, transport_error,
+};
 use crate::outbound::retry::RetryPolicy;
 use crate::outbound::sender::{describe_error, exchange, Transport};
-use crate::types::{BadResponse, InvalidRequest, SendError};
+use crate::types::{InvalidRequest, SendError};
 
 /// Environment variable capping the size of a download, in bytes.
 pub const ENV_MEDIA_MAX_BYTES: &str = "WHATSAPP_MEDIA_MAX_BYTES";
@@ -639,38 +641,6 @@ pub fn download_request(config: &GraphConfig, url: &str) -> Result<GraphRequest,
 
 // ---------------------------------------------------------------------- answers
 
-fn bad_response(status: u16, content_type: Option<&str>, reason: &str) -> SendError {
-    SendError::BadResponse(BadResponse {
-        http_status: status,
-        content_type: content_type.map(str::to_string),
-        reason: reason.into(),
-    })
-}
-
-/// A 2xx JSON answer without Meta's error object, as JSON; anything else as the error
-/// `outgoing` gives for it. The errors are [`parse_mark_read_response`]'s: it reads every
-/// answer but a 2xx JSON one without an error object exactly as every Graph answer is
-/// read (Meta's error object, the status of other non-2xx answers, a body that is not
-/// JSON), so media errors are the senders' to the letter.
-fn graph_json<'b>(
-    status: u16,
-    content_type: Option<&str>,
-    body: &'b [u8],
-) -> Result<Value<'b>, SendError> {
-    let json = json::from_slice(body).ok();
-    let error_object = json
-        .as_ref()
-        .and_then(|j| j.get("error"))
-        .is_some_and(Value::is_object);
-    match json {
-        Some(json) if (200..=299).contains(&status) && !error_object => Ok(json),
-        _ => match parse_mark_read_response(status, content_type, body) {
-            Err(error) => Err(error),
-            Ok(()) => Err(bad_response(status, content_type, "unexpected answer")),
-        },
-    }
-}
-
 /// A string field: a non-empty string, or a number written out.
 fn string_field(value: Option<&Value>) -> Option<String> {
     match value? {
@@ -697,7 +667,7 @@ pub fn parse_media_info(
     content_type: Option<&str>,
     body: &[u8],
 ) -> Result<MediaInfo, SendError> {
-    let json = graph_json(status, content_type, body)?;
+    let json = json_answer(status, content_type, body)?;
     let Some(url) = string_field(json.get("url")) else {
         return Err(bad_response(status, content_type, "no media url"));
     };
@@ -716,7 +686,7 @@ pub fn parse_upload_response(
     content_type: Option<&str>,
     body: &[u8],
 ) -> Result<String, SendError> {
-    let json = graph_json(status, content_type, body)?;
+    let json = json_answer(status, content_type, body)?;
     string_field(json.get("id")).ok_or_else(|| bad_response(status, content_type, "no media id"))
 }
 
@@ -885,7 +855,7 @@ impl<T: MediaTransport> MediaClient<T> {
         let answer = reader.finish()?;
         if !(200..=299).contains(&answer.status) {
             let error =
-                match graph_json(answer.status, answer.content_type.as_deref(), &answer.body) {
+                match json_answer(answer.status, answer.content_type.as_deref(), &answer.body) {
                     Err(error) => error,
                     Ok(_) => bad_response(
                         answer.status,
