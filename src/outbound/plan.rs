@@ -106,6 +106,7 @@ pub fn plan_action(
 ) -> Result<Vec<Planned>, ActionError> {
     let defaults = ActionDefaults::of(message);
     let kind = describe_action(&action);
+    let is_receipt = matches!(action, Action::MarkRead(_));
     let one = |phone_number_id: Option<String>, body: Result<serde_json::Value, InvalidRequest>| {
         let body = body.map_err(|e| ActionError::Send(SendError::InvalidRequest(e)))?;
         Ok(vec![Planned {
@@ -114,7 +115,7 @@ pub fn plan_action(
             part: 1,
             parts: 1,
             phone_number_id,
-            receipt: false,
+            receipt: is_receipt,
             body: body.to_string(),
         }])
     };
@@ -194,14 +195,10 @@ pub fn plan_action(
                 phone_number_id: defaults.phone_number_id(r.phone_number_id),
                 ..r
             };
-            let mut planned = one(
+            one(
                 receipt.phone_number_id.clone(),
                 graph::mark_read_body(&receipt),
-            )?;
-            for p in &mut planned {
-                p.receipt = true;
-            }
-            Ok(planned)
+            )
         }
     }
 }
