@@ -164,7 +164,7 @@ fn webhook(request: &IncomingRequest, out: ResponseOutparam, config: &WebhookCon
         }
     };
     // Acknowledge before anything slow: Meta counts a late answer as a failure.
-    http::respond(out, 200, TEXT, b"ok");
+    http::acknowledge(out);
     delivery.dispatch(pending);
     delivery.recover();
 }
