@@ -79,7 +79,9 @@ fn pairs(query: &str) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> {
 }
 
 fn percent_decode(input: &str) -> Cow<'_, str> {
-    if !input.contains(['%', '+']) {
+    // A byte scan: a `[char]` pattern walks the string char by char (a fifth of the
+    // handshake's own time at opt-level z).
+    if !input.bytes().any(|b| b == b'%' || b == b'+') {
         return Cow::Borrowed(input);
     }
     let bytes = input.as_bytes();

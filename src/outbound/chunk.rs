@@ -73,7 +73,12 @@ const LOOKAHEAD: usize = 1024;
 
 /// Length of `s` in UTF-16 code units.
 pub fn utf16_len(s: &str) -> usize {
-    s.chars().map(char::len_utf16).sum()
+    // From the bytes, without decoding: each character is one unit for its first byte
+    // (every byte but a continuation byte `10xxxxxx`), and one more when it is four bytes
+    // long (lead byte `11110xxx`: a surrogate pair in UTF-16).
+    s.bytes()
+        .map(|b| usize::from(b & 0xC0 != 0x80) + usize::from(b >= 0xF0))
+        .sum()
 }
 
 /// Split `text` into chunks of at most `max(limit, MIN_LIMIT)` UTF-16 units (module docs).
@@ -571,6 +576,21 @@ mod tests {
     use super::*;
 
     const FAMILY: &str = "👨\u{200D}👩\u{200D}👧\u{200D}👦";
+
+    #[test]
+    fn utf16_len_counts_what_utf16_would_encode() {
+        for s in [
+            "",
+            "abc",
+            "é",
+            "€",
+            "😀",
+            FAMILY,
+            "a\u{10FFFF}b\u{7FF}\u{800}\u{FFFF}\u{10000}",
+        ] {
+            assert_eq!(utf16_len(s), s.encode_utf16().count(), "{s:?}");
+        }
+    }
 
     fn check(text: &str, limit: usize) -> Vec<String> {
         let chunks = split(text, limit);

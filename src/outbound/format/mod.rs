@@ -151,14 +151,19 @@ fn drop_cr_before_lf(s: &str) -> String {
 
 /// Whether `text` is *plain* in the sense of the identity invariant (module documentation):
 /// for such text [`markdown_to_whatsapp`] returns the input unchanged.
+///
+/// Scans bytes: every character it looks for is ASCII, and a `[char]` pattern would walk
+/// the text char by char.
 pub fn is_plain(text: &str) -> bool {
-    if text.contains(['*', '_', '~', '`', '[', '\\', '<']) || text.contains("\r\n") {
+    let marked = |b: &u8| matches!(b, b'*' | b'_' | b'~' | b'`' | b'[' | b'\\' | b'<');
+    if text.as_bytes().iter().any(marked) || text.contains("\r\n") {
         return false;
     }
     text.split('\n').all(|line| {
+        // The first byte after the indentation: the first byte of its first character.
         !matches!(
-            line.trim_start_matches([' ', '\t']).chars().next(),
-            Some('#' | '>' | '-' | '+')
+            line.bytes().find(|b| *b != b' ' && *b != b'\t'),
+            Some(b'#' | b'>' | b'-' | b'+')
         )
     })
 }
@@ -786,6 +791,11 @@ mod tests {
         assert!(!is_plain("+1"));
         assert!(!is_plain("a<b"));
         assert!(!is_plain("[x"));
+        assert!(!is_plain("ok\n\t\t# tabbed heading"));
+        assert!(is_plain(
+            "é # not a heading\n\u{00A0}- a no-break space is not indentation"
+        ));
+        assert!(is_plain("😀 + 1\n    ü"));
     }
 
     const MD_PIECES: &[&str] = &[
