@@ -33,19 +33,35 @@ pub enum Value<'a> {
     Object(Map<'a>),
 }
 
-/// An object's members in the order they were written.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Map<'a>(Vec<(Cow<'a, str>, Value<'a>)>);
+/// An object's members in the order they were written, and the object's own text.
+#[derive(Debug, Clone)]
+pub struct Map<'a> {
+    members: Vec<(Cow<'a, str>, Value<'a>)>,
+    text: &'a str,
+}
+
+/// Two objects are equal when their members are, however they were written.
+impl PartialEq for Map<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.members == other.members
+    }
+}
 
 impl<'a> Map<'a> {
+    /// The object exactly as it was written, from its `{` to its `}`: the same bytes,
+    /// escapes and spacing included.
+    pub fn text(&self) -> &'a str {
+        self.text
+    }
+
     /// The members, in order, duplicates included.
     pub fn iter(&self) -> impl Iterator<Item = (&Cow<'a, str>, &Value<'a>)> {
-        self.0.iter().map(|(name, value)| (name, value))
+        self.members.iter().map(|(name, value)| (name, value))
     }
 
     /// The member named `key`; of duplicate names the last wins, as in serde_json's map.
     pub fn get(&self, key: &str) -> Option<&Value<'a>> {
-        self.0
+        self.members
             .iter()
             .rev()
             .find(|(name, _)| name == key)
@@ -106,7 +122,14 @@ pub const MAX_DEPTH: usize = 127;
 /// strings of valid UTF-8 without raw control characters, surrogate escapes in pairs);
 /// the tree borrows from it.
 pub fn from_slice(text: &[u8]) -> Result<Value<'_>, NotJson> {
-    let mut reader = Reader { text, at: 0 };
+    // Valid UTF-8 as a whole (outside its strings JSON is ASCII): every string without an
+    // escape and every object's text is then a slice of `src`, with no scan of its own.
+    let src = std::str::from_utf8(text).map_err(|_| NotJson)?;
+    let mut reader = Reader {
+        src,
+        text: src.as_bytes(),
+        at: 0,
+    };
     let value = reader.value(MAX_DEPTH)?;
     reader.skip_whitespace();
     if reader.at == text.len() {
@@ -123,6 +146,8 @@ pub fn to_string(value: &Value) -> String {
 
 /// A reader over a JSON text: `at` is the next byte to read.
 struct Reader<'a> {
+    src: &'a str,
+    /// `src`'s bytes.
     text: &'a [u8],
     at: usize,
 }
@@ -184,8 +209,7 @@ impl<'a> Reader<'a> {
         while let Some(b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E') = self.peek() {
             self.at += 1;
         }
-        let text = self.text.get(start..self.at).ok_or(NotJson)?;
-        let text = std::str::from_utf8(text).map_err(|_| NotJson)?;
+        let text = self.src.get(start..self.at).ok_or(NotJson)?;
         text.parse::<Number>()
             .map(Value::Number)
             .map_err(|_| NotJson)
@@ -213,12 +237,13 @@ impl<'a> Reader<'a> {
 
     fn object(&mut self, depth: usize) -> Result<Value<'a>, NotJson> {
         let depth = depth.checked_sub(1).ok_or(NotJson)?;
+        let start = self.at;
         self.at += 1; // {
         let mut members = Vec::new();
         self.skip_whitespace();
         if self.peek() == Some(b'}') {
             self.at += 1;
-            return Ok(Value::Object(Map(members)));
+            return self.map(start, members);
         }
         loop {
             self.skip_whitespace();
@@ -234,10 +259,20 @@ impl<'a> Reader<'a> {
             self.skip_whitespace();
             match self.next()? {
                 b',' => {}
-                b'}' => return Ok(Value::Object(Map(members))),
+                b'}' => return self.map(start, members),
                 _ => return Err(NotJson),
             }
         }
+    }
+
+    /// The object that began at `start` and ended just before `at`.
+    fn map(
+        &self,
+        start: usize,
+        members: Vec<(Cow<'a, str>, Value<'a>)>,
+    ) -> Result<Value<'a>, NotJson> {
+        let text = self.src.get(start..self.at).ok_or(NotJson)?;
+        Ok(Value::Object(Map { members, text }))
     }
 
     /// A string (at its opening quote): borrowed from the text when it has no escape.
@@ -252,10 +287,13 @@ impl<'a> Reader<'a> {
         let raw = rest.get(..run).ok_or(NotJson)?;
         self.at = start + run + 1;
         match rest.get(run) {
+            // Ends at an ASCII byte, so on a character boundary.
             Some(b'"') => {
-                return std::str::from_utf8(raw)
+                return self
+                    .src
+                    .get(start..start + run)
                     .map(Cow::Borrowed)
-                    .map_err(|_| NotJson)
+                    .ok_or(NotJson)
             }
             Some(b'\\') => {}
             _ => return Err(NotJson), // a control character
@@ -328,7 +366,7 @@ impl Serialize for Value<'_> {
             Value::Number(n) => n.serialize(serializer),
             Value::String(s) => serializer.serialize_str(s),
             Value::Array(items) => serializer.collect_seq(items),
-            Value::Object(Map(members)) => {
+            Value::Object(Map { members, .. }) => {
                 let mut map = serializer.serialize_map(Some(members.len()))?;
                 for (name, value) in members {
                     map.serialize_entry(name.as_ref(), value)?;
@@ -357,6 +395,23 @@ mod tests {
             Some(Value::String(Cow::Borrowed("Hi! Do you ship?")))
         ));
         assert_eq!(value.get("escaped").and_then(Value::as_str), Some("a\"b"));
+    }
+
+    #[test]
+    fn an_objects_text_is_exactly_as_written() {
+        let text = r#" { "a" : [1, {"b":"\u00e9\/"} ], "c":{} } "#;
+        let value = from_slice(text.as_bytes()).unwrap();
+        assert_eq!(value.as_object().unwrap().text(), text.trim());
+        let inner = value.get("a").and_then(Value::as_array).unwrap()[1]
+            .as_object()
+            .unwrap();
+        assert_eq!(inner.text(), r#"{"b":"\u00e9\/"}"#);
+        assert_eq!(
+            value.get("c").and_then(Value::as_object).unwrap().text(),
+            "{}"
+        );
+        // Equality is the members', not the spelling.
+        assert_eq!(from_slice(br#"{"x": 1}"#), from_slice(br#"{ "x" :1 }"#));
     }
 
     #[test]

@@ -77,3 +77,12 @@ pub(super) fn truncate(s: &str, max: usize) -> String {
 pub(super) fn compact_json(value: &Value) -> String {
     json::to_string(value)
 }
+
+/// A `raw-json`: an object exactly as Meta wrote it (its bytes, escapes and spacing
+/// included; a copy, not a second serialization); anything else as compact JSON.
+pub(super) fn raw_json(value: &Value) -> String {
+    match value {
+        Value::Object(object) => object.text().to_owned(),
+        other => compact_json(other),
+    }
+}

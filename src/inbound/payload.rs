@@ -9,8 +9,8 @@ use crate::json::{self, Map, Value};
 
 use super::change::{Contacts, Origin};
 use super::lenient::{
-    bool_at, compact_json, float_at, int_at, opt_str, opt_str_map, str_at, string_id, timestamp,
-    truncate,
+    bool_at, compact_json, float_at, int_at, opt_str, opt_str_map, raw_json, str_at, string_id,
+    timestamp, truncate,
 };
 use super::update::parse_update;
 use crate::types::{
@@ -160,7 +160,7 @@ fn parse_messages(value: &Map, origin: &Origin, batch: &mut Batch) {
             details: UpdateDetails::Errors(parse_errors(Some(errors))),
             // The whole change's value, as for every update: its metadata says which
             // number the errors are about.
-            raw_json: compact_json(&Value::Object(value.clone())),
+            raw_json: value.text().to_owned(),
         })));
     }
 }
@@ -190,7 +190,7 @@ fn parse_message(raw: &Value, origin: &Origin, contacts: &Contacts) -> Option<Me
             .and_then(Value::as_object)
             .map(parse_referral),
         errors: parse_errors(raw.get("errors")),
-        raw_json: compact_json(raw),
+        raw_json: raw_json(raw),
     })
 }
 
@@ -528,7 +528,7 @@ fn parse_status(raw: &Value, origin: &Origin, contacts: &Contacts) -> Option<Sta
         pricing,
         errors: parse_errors(raw.get("errors")),
         biz_opaque_callback_data: opt_str(Some(raw), "biz_opaque_callback_data"),
-        raw_json: compact_json(raw),
+        raw_json: raw_json(raw),
     })
 }
 
@@ -623,6 +623,25 @@ mod tests {
         assert!(matches!(m.content, Content::Text(ref b) if b == "hi"));
         assert_eq!(m.text, "hi");
         assert!(m.raw_json.contains("\"wamid.A\""));
+    }
+
+    #[test]
+    fn raw_json_is_each_object_exactly_as_meta_wrote_it() {
+        // Meta's encoder escapes `/` and non-ASCII; the raw-json keeps its bytes.
+        let message = r#"{"from":"16505551234","id":"wamid.B","timestamp":"1","type":"text","text":{"body":"caf\u00e9 \/ ok"}}"#;
+        let status = r#"{ "id": "wamid.C", "status": "read", "timestamp": "2", "recipient_id": "16505551234" }"#;
+        let body = format!(
+            r#"{{"object":"whatsapp_business_account","entry":[{{"id":"WABA","changes":[{{"field":"messages","value":{{"messaging_product":"whatsapp","metadata":{{"display_phone_number":"15550100","phone_number_id":"PNID"}},"messages":[{message}],"statuses":[{status}]}}}}]}}]}}"#
+        );
+        let batch = parse(body.as_bytes()).unwrap();
+        match batch.events.as_slice() {
+            [Event::Message(m), Event::Status(s)] => {
+                assert_eq!(m.raw_json, message);
+                assert_eq!(m.text, "café / ok");
+                assert_eq!(s.raw_json, status);
+            }
+            other => panic!("expected a message and a status, got {other:?}"),
+        }
     }
 
     #[test]

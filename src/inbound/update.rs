@@ -5,7 +5,7 @@
 use crate::json::Value;
 
 use super::change::{Contacts, Origin};
-use super::lenient::{compact_json, opt_str, str_at, timestamp, truncate};
+use super::lenient::{opt_str, raw_json, str_at, timestamp, truncate};
 use crate::types::{
     AccountEvent, AccountRestriction, PhoneNumberQuality, TemplateStatus, UpdateDetails,
     UserIdChange, UserPreference, WebhookUpdate,
@@ -108,6 +108,6 @@ pub(super) fn parse_update(field: &str, value: &Value, origin: &Origin) -> Webho
         phone_number_id: Some(origin.phone_number_id.clone()).filter(|p| !p.is_empty()),
         timestamp: origin.time,
         details,
-        raw_json: compact_json(value),
+        raw_json: raw_json(value),
     }
 }
