@@ -25,12 +25,17 @@ pub fn first(headers: &Fields, name: &str) -> Option<Vec<u8>> {
 
 /// Reads the whole request body, refusing more than `cap` bytes.
 ///
-/// `blocking-read` may hand back an empty chunk before the end; only `closed` ends the
-/// body.
-pub fn read_body(request: &IncomingRequest, cap: usize) -> Result<Vec<u8>, ReadError> {
+/// `blocking-read` may hand back an empty chunk before the end; `closed` ends the body,
+/// and so does having read the `declared` content-length (the host's HTTP server
+/// delivers no byte past it): the read that would only say `closed` is not made.
+pub fn read_body(
+    request: &IncomingRequest,
+    cap: usize,
+    declared: Option<u64>,
+) -> Result<Vec<u8>, ReadError> {
     let body = request.consume().map_err(|()| ReadError::Broken)?;
     let stream = body.stream().map_err(|()| ReadError::Broken)?;
-    let result = read_stream(&stream, cap);
+    let result = read_stream(&stream, cap, declared);
     // The stream goes before its body (a child resource); the body is then dropped, not
     // finished: nobody reads a webhook's trailers, and `finish` would cost two host calls
     // (it returns a future-trailers to drop) where a drop costs one.
@@ -39,9 +44,16 @@ pub fn read_body(request: &IncomingRequest, cap: usize) -> Result<Vec<u8>, ReadE
     result
 }
 
-fn read_stream(stream: &InputStream, cap: usize) -> Result<Vec<u8>, ReadError> {
+fn read_stream(
+    stream: &InputStream,
+    cap: usize,
+    declared: Option<u64>,
+) -> Result<Vec<u8>, ReadError> {
     let mut out = Vec::new();
     loop {
+        if declared.is_some_and(|n| n > 0 && n == out.len() as u64) {
+            return Ok(out);
+        }
         match stream.blocking_read(64 * 1024) {
             Ok(chunk) => {
                 if out.len().saturating_add(chunk.len()) > cap {
@@ -294,7 +306,7 @@ fn read_answer(response: IncomingResponse) -> Result<Answer, ErrorCode> {
         .map_err(|()| ErrorCode::InternalError(None))?;
     let bytes = {
         let stream = body.stream().map_err(|()| ErrorCode::InternalError(None))?;
-        match read_stream(&stream, MAX_ANSWER_BYTES) {
+        match read_stream(&stream, MAX_ANSWER_BYTES, None) {
             Ok(bytes) => bytes,
             Err(ReadError::TooLarge) => return Err(ErrorCode::HttpResponseBodySize(None)),
             Err(ReadError::Broken) => return Err(ErrorCode::HttpProtocolError),

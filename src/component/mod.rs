@@ -129,7 +129,7 @@ fn webhook(request: &IncomingRequest, out: ResponseOutparam, config: &WebhookCon
         http::respond(out, 413, TEXT, b"payload too large");
         return;
     }
-    let body = match http::read_body(request, MAX_BODY_BYTES) {
+    let body = match http::read_body(request, MAX_BODY_BYTES, declared) {
         Ok(body) => body,
         Err(http::ReadError::TooLarge) => {
             log(&format!(
