@@ -5,8 +5,10 @@
 //! The webhook's hot path is one parse of a small body, and a reply's one more of
 //! Meta's answer. `serde_json::Value` copies every key and string and sorts each object
 //! into a B-tree; this tree keeps an object's members in Meta's order in a `Vec` and
-//! borrows every string that has no escape. The reader is a small one of its own (one
-//! pass over the bytes, no generic deserializer), and it accepts exactly what
+//! borrows every string that has no escape, and each object keeps its own text (a
+//! message's `raw-json` is a copy of it). The reader is a small one of its own (the
+//! text's UTF-8 checked at once, then one pass over the bytes, no generic deserializer),
+//! and it accepts exactly what
 //! `serde_json::from_slice` accepts: the same grammar, UTF-8 and escape rules and nesting
 //! limit, and numbers read by serde_json itself. The `json_tree` fuzz target holds it to
 //! that.

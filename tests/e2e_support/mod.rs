@@ -275,7 +275,13 @@ impl Proc {
                 tokio::net::TcpStream::connect(addr),
             )
             .await;
-            if matches!(probe, Ok(Ok(_))) {
+            // Something listens; when the system can tell, it must be this process: a
+            // port picked as free can be taken by another test's server before this one
+            // binds it, and then this one exits with "address already in use" (the caller
+            // tries another port) while the other answers in its place.
+            if matches!(probe, Ok(Ok(_)))
+                && (self.group || listens_on(self.id(), addr.port()) != Some(false))
+            {
                 return Ok(());
             }
             if Instant::now() > deadline {
@@ -307,6 +313,23 @@ impl Drop for Proc {
 
 /// True when `output` says the port was taken (a race with another process between
 /// picking the port and binding it): worth another port.
+/// Whether process `pid` holds the socket listening on 127.0.0.1:`port` (Linux's `/proc`);
+/// `None` when that cannot be read.
+fn listens_on(pid: u32, port: u16) -> Option<bool> {
+    let table = std::fs::read_to_string("/proc/net/tcp").ok()?;
+    let local = format!("0100007F:{port:04X}");
+    let inode = table.lines().skip(1).find_map(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        (fields.get(1) == Some(&local.as_str()) && fields.get(3) == Some(&"0A"))
+            .then(|| fields.get(9).map(|inode| format!("socket:[{inode}]")))
+            .flatten()
+    })?;
+    let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?;
+    Some(fds.flatten().any(|fd| {
+        std::fs::read_link(fd.path()).is_ok_and(|target| target.to_string_lossy() == inode)
+    }))
+}
+
 fn port_taken(output: &str) -> bool {
     let lower = output.to_ascii_lowercase();
     lower.contains("address already in use") || lower.contains("addrinuse")
