@@ -10,7 +10,6 @@
 mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
@@ -27,6 +26,28 @@ async fn health(h: &Harness) -> Value {
 }
 
 /// The text bodies of the sends, in order.
+/// A Graph stand-in that answers the `n`-th request it gets (counting from 1) with
+/// `answer(n)`, and as the sandbox does where that is `None`.
+fn nth_send(
+    answer: impl Fn(usize) -> Option<GraphResponse> + Send + Sync + 'static,
+) -> impl Fn(&GraphRequest) -> GraphResponse + Send + Sync + 'static {
+    let calls = AtomicUsize::new(0);
+    move |r| {
+        answer(calls.fetch_add(1, Ordering::SeqCst) + 1)
+            .unwrap_or_else(|| GraphResponse::sandbox(r))
+    }
+}
+
+/// An outage's answer.
+fn unavailable() -> GraphResponse {
+    GraphResponse::text(503, "Service Unavailable")
+}
+
+/// A text that a reply sends in three parts: 9000 characters of numbered words.
+fn three_part_text() -> String {
+    (1..=1500).map(|i| format!("w{i:04} ")).collect()
+}
+
 fn sent_texts(h: &Harness) -> Vec<String> {
     sends(h)
         .iter()
@@ -131,20 +152,11 @@ async fn replies_that_meet_an_outage_are_sent_later_in_order_and_the_consumer_is
     // The Graph API answers 503 to the 2nd to 9th sends: the first reply goes out, the
     // second fails past the retry budget (4 attempts) and waits in the outbox with the
     // third; a later request sends them when it answers again.
-    let calls = Arc::new(AtomicUsize::new(0));
-    let counter = Arc::clone(&calls);
     let h = harness()
         .state_dir(state_dir("durable-outbox"))
         .env("WHATSAPP_MARK_READ", "off")
         .on_message(|_| vec![reply("one"), reply("two"), reply("three")])
-        .graph(move |r| {
-            let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
-            if (2..=9).contains(&n) {
-                GraphResponse::text(503, "Service Unavailable")
-            } else {
-                GraphResponse::sandbox(r)
-            }
-        });
+        .graph(nth_send(|n| (2..=9).contains(&n).then(unavailable)));
     // The texts of the sends the stand-in answered 200: all but the 2nd to 9th.
     let accepted = |h: &Harness| -> Vec<String> {
         sends(h)
@@ -187,22 +199,13 @@ async fn a_long_reply_that_meets_an_outage_goes_on_from_the_part_that_failed() {
     // A reply of three parts. The Graph API answers 503 to the 2nd to 5th sends: part 1
     // goes out, part 2 fails past the retry budget (4 attempts) and waits in the outbox
     // with part 3; a later request sends both. No part twice, none lost.
-    let long: String = (1..=1500).map(|i| format!("w{i:04} ")).collect(); // 9000 chars
-    let calls = Arc::new(AtomicUsize::new(0));
-    let counter = Arc::clone(&calls);
+    let long = three_part_text();
     let text = long.clone();
     let h = harness()
         .state_dir(state_dir("durable-parts"))
         .env("WHATSAPP_MARK_READ", "off")
         .on_message(move |_| vec![reply(&text)])
-        .graph(move |r| {
-            let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
-            if (2..=5).contains(&n) {
-                GraphResponse::text(503, "Service Unavailable")
-            } else {
-                GraphResponse::sandbox(r)
-            }
-        });
+        .graph(nth_send(|n| (2..=5).contains(&n).then(unavailable)));
     // The texts of the sends the stand-in answered 200: all but the 2nd to 5th.
     let accepted = |h: &Harness| -> Vec<String> {
         sent_texts(h)
@@ -247,19 +250,21 @@ async fn the_parts_after_a_part_meta_refused_are_never_sent_even_by_a_later_atte
     // Graph error): part 3 is given up with it. The short reply meets an outage (the 3rd
     // to 6th sends: 4 attempts) and waits in the outbox; the later request that sends it
     // must not send part 3.
-    let long: String = (1..=1500).map(|i| format!("w{i:04} ")).collect(); // 9000 chars
-    let calls = Arc::new(AtomicUsize::new(0));
-    let counter = Arc::clone(&calls);
-    let text = long.clone();
+    let text = three_part_text();
     let h = harness()
         .state_dir(state_dir("durable-refused-part"))
         .env("WHATSAPP_MARK_READ", "off")
         .on_message(move |_| vec![reply(&text), reply("after")])
-        .graph(move |r| match counter.fetch_add(1, Ordering::SeqCst) + 1 {
-            2 => GraphResponse::meta_error(400, 100, "OAuthException", "Invalid parameter"),
-            3..=6 => GraphResponse::text(503, "Service Unavailable"),
-            _ => GraphResponse::sandbox(r),
-        });
+        .graph(nth_send(|n| match n {
+            2 => Some(GraphResponse::meta_error(
+                400,
+                100,
+                "OAuthException",
+                "Invalid parameter",
+            )),
+            3..=6 => Some(unavailable()),
+            _ => None,
+        }));
     deliver(&h, "text.json").await;
     assert_eq!(
         sends(&h).len(),
