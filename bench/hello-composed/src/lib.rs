@@ -23,6 +23,13 @@
 //! - a POST reads its `x-hub-signature-256` header and checks the HMAC-SHA256 of the body
 //!   with `BENCH_APP_SECRET`, as whatsapp does (the same crates); a mismatch is a 401 and
 //!   no message.
+//!
+//! Built with the feature `parsed` (which implies `checked`), the message handed over is
+//! read from the body: Meta's JSON deserialized with serde's derive into the fields of a
+//! text message (sender, id, time, number, name, text), as asterai's own WhatsApp
+//! component reads it, and one message is handed over per message in the body; a body
+//! that is not such JSON is a 400. That is the least a webhook that turns Meta's updates
+//! into typed messages does; whatsapp reads every kind of update, the others too.
 
 wit_bindgen::generate!({
     inline: "
@@ -48,7 +55,9 @@ wit_bindgen::generate!({
 #[path = "../../graph_call.rs"]
 mod graph_call;
 
-use asterai::whatsapp::types::{Content, Delivery, Message, User};
+use asterai::whatsapp::types::Delivery;
+#[cfg(not(feature = "parsed"))]
+use asterai::whatsapp::types::{Content, Message, User};
 use exports::wasi::http::incoming_handler::Guest;
 use wasi::http::types::{
     Fields, IncomingBody, IncomingRequest, Method, OutgoingBody, OutgoingResponse, ResponseOutparam,
@@ -90,41 +99,192 @@ impl Guest for HelloComposed {
             answer_with(out, 401, &[], b"invalid signature");
             return;
         }
-        // A bare 200: the response's body is never taken, so it goes out empty.
-        ResponseOutparam::set(out, Ok(OutgoingResponse::new(Fields::new())));
-        let text = String::from("hello");
-        let message = Message {
-            id: String::from("wamid.HBgLMTU1NTEyMzQ1NjcVAgASGBQzQTlCNjE0RjE2RDQ5RjcxNzkwOAA="),
-            sender: User {
-                phone: Some(String::from("15551234567")),
-                user_id: None,
-                parent_user_id: None,
-                username: None,
-                name: Some(String::from("Ana")),
-            },
-            timestamp: 1_700_000_000,
-            business_account_id: String::from("102290129340398"),
-            phone_number_id: String::from("106540352242922"),
-            display_phone_number: String::from("15550783881"),
-            group_id: None,
-            context: None,
-            content: Content::Text(text.clone()),
-            text,
-            referral: None,
-            errors: Vec::new(),
-            raw_json: String::from_utf8_lossy(&body).into_owned(),
-        };
-        let actions =
-            asterai::whatsapp::incoming_handler::on_message(&message, Delivery { attempt: 1 });
-        if actions.is_empty() {
-            return;
-        }
-        if let Some(authority) = wasi::cli::environment::get_environment()
-            .into_iter()
-            .find(|(k, _)| k == "BENCH_GRAPH_AUTHORITY")
-            .map(|(_, v)| v)
+        #[cfg(feature = "parsed")]
         {
-            graph_call::graph_call(&authority);
+            let Ok(notification) = serde_json::from_slice::<parsed::Notification>(&body) else {
+                answer_with(out, 400, &[], b"bad request");
+                return;
+            };
+            ResponseOutparam::set(out, Ok(OutgoingResponse::new(Fields::new())));
+            for message in notification.messages(&body) {
+                let actions = asterai::whatsapp::incoming_handler::on_message(
+                    &message,
+                    Delivery { attempt: 1 },
+                );
+                if !actions.is_empty() {
+                    reply();
+                }
+            }
+        }
+        #[cfg(not(feature = "parsed"))]
+        {
+            // A bare 200: the response's body is never taken, so it goes out empty.
+            ResponseOutparam::set(out, Ok(OutgoingResponse::new(Fields::new())));
+            hand_over(&body);
+        }
+    }
+}
+
+/// Hands the consumer one fixed text message, and replies when it answers with an action.
+#[cfg(not(feature = "parsed"))]
+fn hand_over(body: &[u8]) {
+    let text = String::from("hello");
+    let message = Message {
+        id: String::from("wamid.HBgLMTU1NTEyMzQ1NjcVAgASGBQzQTlCNjE0RjE2RDQ5RjcxNzkwOAA="),
+        sender: User {
+            phone: Some(String::from("15551234567")),
+            user_id: None,
+            parent_user_id: None,
+            username: None,
+            name: Some(String::from("Ana")),
+        },
+        timestamp: 1_700_000_000,
+        business_account_id: String::from("102290129340398"),
+        phone_number_id: String::from("106540352242922"),
+        display_phone_number: String::from("15550783881"),
+        group_id: None,
+        context: None,
+        content: Content::Text(text.clone()),
+        text,
+        referral: None,
+        errors: Vec::new(),
+        raw_json: String::from_utf8_lossy(body).into_owned(),
+    };
+    let actions =
+        asterai::whatsapp::incoming_handler::on_message(&message, Delivery { attempt: 1 });
+    if !actions.is_empty() {
+        reply();
+    }
+}
+
+/// One Graph API call for a consumer's actions, when `BENCH_GRAPH_AUTHORITY` is set.
+fn reply() {
+    if let Some(authority) = wasi::cli::environment::get_environment()
+        .into_iter()
+        .find(|(k, _)| k == "BENCH_GRAPH_AUTHORITY")
+        .map(|(_, v)| v)
+    {
+        graph_call::graph_call(&authority);
+    }
+}
+
+/// What the `parsed` build adds: Meta's JSON read into the text messages handed over.
+#[cfg(feature = "parsed")]
+mod parsed {
+    use std::borrow::Cow;
+
+    use serde::Deserialize;
+
+    use super::asterai::whatsapp::types::{Content, Message, User};
+
+    /// A webhook's body: the fields a text message is made of, borrowed from it where
+    /// the JSON has no escapes.
+    #[derive(Deserialize)]
+    pub struct Notification<'a> {
+        #[serde(borrow)]
+        entry: Vec<Entry<'a>>,
+    }
+
+    #[derive(Deserialize)]
+    struct Entry<'a> {
+        #[serde(borrow)]
+        id: Cow<'a, str>,
+        #[serde(borrow)]
+        changes: Vec<Change<'a>>,
+    }
+
+    #[derive(Deserialize)]
+    struct Change<'a> {
+        #[serde(borrow)]
+        value: Value<'a>,
+    }
+
+    #[derive(Deserialize)]
+    struct Value<'a> {
+        #[serde(borrow)]
+        metadata: Metadata<'a>,
+        #[serde(borrow, default)]
+        contacts: Vec<Contact<'a>>,
+        #[serde(borrow, default)]
+        messages: Vec<Text<'a>>,
+    }
+
+    #[derive(Deserialize)]
+    struct Metadata<'a> {
+        #[serde(borrow)]
+        display_phone_number: Cow<'a, str>,
+        #[serde(borrow)]
+        phone_number_id: Cow<'a, str>,
+    }
+
+    #[derive(Deserialize)]
+    struct Contact<'a> {
+        #[serde(borrow)]
+        profile: Profile<'a>,
+    }
+
+    #[derive(Deserialize)]
+    struct Profile<'a> {
+        #[serde(borrow)]
+        name: Cow<'a, str>,
+    }
+
+    #[derive(Deserialize)]
+    struct Text<'a> {
+        #[serde(borrow)]
+        from: Cow<'a, str>,
+        #[serde(borrow)]
+        id: Cow<'a, str>,
+        #[serde(borrow)]
+        timestamp: Cow<'a, str>,
+        #[serde(borrow, default)]
+        text: Option<Body<'a>>,
+    }
+
+    #[derive(Deserialize)]
+    struct Body<'a> {
+        #[serde(borrow)]
+        body: Cow<'a, str>,
+    }
+
+    impl Notification<'_> {
+        /// The text messages in it, as the consumer receives them.
+        pub fn messages(&self, raw: &[u8]) -> Vec<Message> {
+            let mut messages = Vec::new();
+            for entry in &self.entry {
+                for change in &entry.changes {
+                    let value = &change.value;
+                    let name = value.contacts.first().map(|c| c.profile.name.to_string());
+                    for message in &value.messages {
+                        let Some(text) = &message.text else {
+                            continue;
+                        };
+                        let text = text.body.to_string();
+                        messages.push(Message {
+                            id: message.id.to_string(),
+                            sender: User {
+                                phone: Some(message.from.to_string()),
+                                user_id: None,
+                                parent_user_id: None,
+                                username: None,
+                                name: name.clone(),
+                            },
+                            timestamp: message.timestamp.parse().unwrap_or(0),
+                            business_account_id: entry.id.to_string(),
+                            phone_number_id: value.metadata.phone_number_id.to_string(),
+                            display_phone_number: value.metadata.display_phone_number.to_string(),
+                            group_id: None,
+                            context: None,
+                            content: Content::Text(text.clone()),
+                            text,
+                            referral: None,
+                            errors: Vec::new(),
+                            raw_json: String::from_utf8_lossy(raw).into_owned(),
+                        });
+                    }
+                }
+            }
+            messages
         }
     }
 }
