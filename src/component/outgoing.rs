@@ -1,6 +1,7 @@
 //! The exported `outgoing` interface, and the wasi implementation of the sender's
 //! transport (wasi:http for requests, wasi:clocks for pauses, wasi:random for jitter).
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use wasi::clocks::monotonic_clock;
@@ -59,9 +60,13 @@ impl From<http::Answer> for HttpAnswer {
 pub type WasiSender = Sender<WasiTransport>;
 
 /// A sender configured from the environment: `WHATSAPP_ACCESS_TOKEN` is required, and
-/// `WHATSAPP_PHONE_NUMBER_ID` is the number of requests that name none.
+/// `WHATSAPP_PHONE_NUMBER_ID` is the number of requests that name none. The configuration
+/// is read on first use, then kept for the instance (its environment does not change while
+/// it lives), as the webhook's is: a host that reuses instances reads it once.
 pub fn sender() -> WasiSender {
-    Sender::new(GraphConfig::from_env(super::platform::env), WasiTransport)
+    static CONFIG: OnceLock<Result<GraphConfig, Vec<String>>> = OnceLock::new();
+    let config = CONFIG.get_or_init(|| GraphConfig::from_env(super::platform::env));
+    Sender::new(config.clone(), WasiTransport)
 }
 
 impl Guest for super::Component {
