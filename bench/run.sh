@@ -604,8 +604,8 @@ say "(d0') a lone hello world that makes one Graph call (Graph stand-in: $GRAPH)
 reply_run hello-graph "(d0') hello world alone + one Graph call (not composed)" "-" off 1 closed "$HELLO_GRAPH"
 # reply_rows TAG GOAL: (d0), (d1) and (d) (names ending in TAG), closed loop. When one of
 # them overran the instance pool and was measured paced instead (not all three), the
-# three rows are dropped and all three measured paced: (d)'s ratio to (d0) then compares the same kind
-# of figure (a paced rate against a closed loop's would not).
+# three rows are dropped and all three measured paced: (d)'s ratio to (d0) then compares
+# the same kind of figure (a paced rate against a closed loop's would not).
 reply_rows() {
     local tag=$1 goal=$2 mode=closed n
     for n in 1 2; do
