@@ -34,6 +34,11 @@
 # their ratios to the floors measured the same way (goals: (b) ≥ 0.95, (c) ≥ 0.9, (d) ≥ 0.8;
 # without reuse: (b) ≥ 0.9, (c) ≥ 0.9, (d) ≥ 0.7).
 #
+# Paired: (b0) (b1) (b) and (c0) (c1) (c2) (c) again, each set served side by side and
+# measured in turn, BENCH_PAIRED_ROUNDS (5) rounds of BENCH_PAIRED_SECS (3) s, fresh and
+# with reuse: the median of the rounds' ratios to the floor, which a change in the
+# machine's speed during the run does not move (see paired).
+#
 #   (f) latency    reply latency with a slow Graph: whatsapp + echo bot, read receipt on
 #                  (the default), the Graph stand-in answering after BENCH_LATENCY_DELAY_MS
 #                  (200); one webhook at a time (`bench-tool latency`), the time from
@@ -95,6 +100,9 @@ REUSE_FLAGS=()
 # Extra environment of the next reply_run (the `checked` floor reads its App Secret).
 EXTRA_ENV=()
 REUSING=0
+paired_rows=()
+PAIRED_ROUNDS=${BENCH_PAIRED_ROUNDS:-5}
+PAIRED_SECS=${BENCH_PAIRED_SECS:-3}
 OUT=target/bench
 RELEASE=target/wasm32-wasip2/release
 TOOL=target/bench-tool/bench-tool
@@ -600,6 +608,78 @@ reply_run() {
     row "$label" "$target" "$floor"
 }
 
+# paired KIND LABEL|GOAL... -- NAME=WASM...: the floor of KIND (get: the handshake, post: the signed webhook)
+# and what is compared with it (GOAL: the least ratio to the floor, or -), served side
+# by side (the first is the floor) and measured in turn: a 2 s warm-up each, then
+# PAIRED_ROUNDS rounds of PAIRED_SECS s of wrk on each, one after the other. A change in
+# the machine's speed during the run (other tenants, a slower minute) then reaches the
+# floor and its targets alike, where the rows above measure each at its own time. Per
+# server the mean req/s; per round its rate over the floor's in the same round, and of
+# those the median (the figure compared with the goal), the lowest and the highest.
+paired() {
+    local kind=$1 labels=() servers=() names=() ports=() port=$((PORT + 10)) kv n url r i f rps line
+    shift
+    while [ "$1" != -- ]; do labels+=("$1"); shift; done
+    shift
+    for kv in "$@"; do
+        n=${kv%%=*}
+        serve "paired-$n" "$port" "${kv#*=}" "${WEBHOOK_ENV[@]}" WHATSAPP_MARK_READ=off \
+            "BENCH_VERIFY_TOKEN=$VERIFY" "BENCH_APP_SECRET=$SECRET"
+        servers+=("$SERVED")
+        names+=("$n")
+        ports+=("$port")
+        port=$((port + 1))
+    done
+    local wrk_args=()
+    if [ "$kind" = post ]; then url=/ wrk_args=(-s "$POST_LUA"); else url=$HANDSHAKE; fi
+    for i in "${!ports[@]}"; do
+        wrk -t"$THREADS" -c"$CONNECTIONS" -d2s "${wrk_args[@]}" "http://127.0.0.1:${ports[$i]}$url" \
+            >"$OUT/paired-${names[$i]}.warmup.txt" 2>&1 || die "paired ${names[$i]}: wrk failed"
+        [ "$(errors_in "$OUT/paired-${names[$i]}.warmup.txt")" = 0 ] ||
+            die "paired ${names[$i]}: errors: $(cat "$OUT/paired-${names[$i]}.warmup.txt")"
+    done
+    local rates=()
+    for r in $(seq "$PAIRED_ROUNDS"); do
+        line=
+        for i in "${!ports[@]}"; do
+            f="$OUT/paired-${names[$i]}.round$r.txt"
+            wrk -t"$THREADS" -c"$CONNECTIONS" -d"${PAIRED_SECS}s" "${wrk_args[@]}" \
+                "http://127.0.0.1:${ports[$i]}$url" >"$f" 2>&1 || die "paired ${names[$i]}: wrk failed"
+            [ "$(errors_in "$f")" = 0 ] || die "paired ${names[$i]}: errors: $(cat "$f")"
+            rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$f")
+            line+="$rps "
+        done
+        rates+=("$line")
+        say "paired $kind, round $r: ${line% }"
+    done
+    for i in "${!servers[@]}"; do
+        check_log "paired-${names[$i]}" $((PAIRED_ROUNDS + 1))
+        stop "${servers[$i]}"
+    done
+    # For each server: its mean req/s, and the median, lowest and highest of its rounds'
+    # ratios to the floor (mawk has no sort: sort(1) orders them).
+    local mean ratios
+    for i in "${!names[@]}"; do
+        mean=$(printf '%s\n' "${rates[@]}" | awk -v i=$((i + 1)) '{ s += $i } END { printf "%.0f", s / NR }')
+        ratios=$(printf '%s\n' "${rates[@]}" | awk -v i=$((i + 1)) '{ printf "%.4f\n", $i / $1 }' | sort -n |
+            awk '{ r[NR] = $1 }
+                 END { m = (NR % 2) ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2
+                       printf "%.2f|%.2f|%.2f", m, r[1], r[NR] }')
+        paired_rows+=("$REUSING|${labels[$i]}|$mean|$ratios")
+    done
+}
+
+# paired_all: (b0) (b1) (b) and (c0) (c1) (c2) (c), each set side by side and in turn.
+paired_all() {
+    say "paired: (b0) (b1) (b), side by side, $PAIRED_ROUNDS rounds of $PAIRED_SECS s each"
+    paired get "(b0) floor|-" "(b1) floor + the handshake's own work|-" "(b) handshake|$1" -- \
+        "b0=$HELLO_ACK" "b1=$HELLO_CHECKED" "b=$STANDALONE_ACK"
+    say "paired: (c0) (c1) (c2) (c), side by side, $PAIRED_ROUNDS rounds of $PAIRED_SECS s each"
+    paired post "(c0) floor|-" "(c1) floor + HMAC-SHA256|-" "(c2) floor + HMAC-SHA256 + the JSON read|-" \
+        "(c) signed webhook|$2" -- "c0=$HELLO_ACK" "c1=$HELLO_CHECKED" "c2=$HELLO_PARSED" "c=$STANDALONE_ACK"
+}
+paired_all 0.90 0.90
+
 say "(d0') a lone hello world that makes one Graph call (Graph stand-in: $GRAPH)"
 reply_run hello-graph "(d0') hello world alone + one Graph call (not composed)" "-" off 1 closed "$HELLO_GRAPH"
 # reply_rows TAG GOAL: (d0), (d1) and (d) (names ending in TAG), closed loop. When one of
@@ -677,6 +757,8 @@ if [ "$REUSE" -gt 0 ]; then
 
     say "reuse: (b) handshake and (c) signed webhook (ack-consumer)"
     webhook_pair standalone-ack-reuse "$STANDALONE_ACK" "" "floor ≥ 0.95" "floor ≥ 0.90" ""
+
+    paired_all 0.95 0.90
 
     say "reuse: (d0) (d1) (d)"
     reply_rows -reuse "floor ≥ 0.80"
@@ -829,6 +911,27 @@ report=$(mktemp)
                 verdict="≥ ${goal#floor ≥ } of its floor: $(awk -v r="$to_floor" -v g="${goal#floor ≥ }" 'BEGIN { print (r >= g) ? "met" : "missed" }')"
             fi
             echo "| $label | $rps | $p50 | $p99 | $(ratio "$rps" "$REUSE_CEILING") | $to_floor | $verdict |"
+        done
+    fi
+    if [ ${#paired_rows[@]} -gt 0 ]; then
+        echo
+        echo "Paired: each floor and what is compared with it served side by side (fresh instances, then"
+        echo "with \`--max-instance-reuse-count $REUSE\`) and measured in turn: a 2 s warm-up each, then"
+        echo "$PAIRED_ROUNDS rounds of $PAIRED_SECS s of wrk on each, one after the other, so that a change in"
+        echo "the machine's speed during the run reaches the floor and its targets alike (the rows"
+        echo "above measure each at its own time). The ratio is each round's rate over the floor's"
+        echo "in the same round; the median of the rounds is the figure held to the goal:"
+        echo
+        echo "| Mode | Row | req/s | ratio to its floor, median | lowest | highest | goal |"
+        echo "|---|---|---:|---:|---:|---:|---|"
+        for r in "${paired_rows[@]}"; do
+            IFS='|' read -r reusing label goal mean med lo hi <<<"$r"
+            mode=fresh
+            [ "$reusing" = 1 ] && mode="reuse $REUSE"
+            verdict=-
+            [ "$goal" = - ] ||
+                verdict="≥ $goal: $(awk -v r="$med" -v g="$goal" 'BEGIN { print (r >= g) ? "met" : "missed" }')"
+            echo "| $mode | $label | $mean | $med | $lo | $hi | $verdict |"
         done
     fi
     echo
