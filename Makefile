@@ -124,9 +124,9 @@ browser-deps:
 ## component), the handshake, signed webhooks (no consumer, a replying one with a Graph
 ## stand-in, a 2 s one), the floor of each (hello world of the same shape) and the most
 ## each can reach (the floor plus the checks no webhook can skip); the same again with
-## instance reuse (--max-instance-reuse-count); the reply's latency with a Graph that
-## answers after 200 ms. Figures and ratios in bench/results.md (bench/run.sh). About 12
-## minutes.
+## instance reuse (--max-instance-reuse-count); each floor and its targets again side by
+## side, measured in turn; the reply's latency with a Graph that answers after 200 ms.
+## Figures and ratios in bench/results.md (bench/run.sh). About 16 minutes.
 bench: setup tools
 	bench/run.sh
 
