@@ -53,8 +53,9 @@
 # Prints requests/s, p50 and p99 latency and the ratio to (a) for each, the components'
 # sizes and their instantiation time (in process, next to ours: asterai's own WhatsApp
 # component, bench/asterai-whatsapp, with bench/asterai-host-stub as its host API and a
-# consumer that does nothing), and writes it all to bench/results.md (everything
-# below the "kept by bench/run.sh" marker there is kept). Any error fails the run: a
+# consumer that does nothing; ours against theirs as the median of BENCH_ASTERAI_ROUNDS (5)
+# rounds in which the two run one right after the other), and writes it all to
+# bench/results.md (everything below the "kept by bench/run.sh" marker there is kept). Any error fails the run: a
 # non-2xx answer, a socket error, an error line in a server's log, or (d) webhooks that
 # did not produce their Graph calls. One exception, reported in the row: when (d)'s closed
 # loop overruns wasmtime's instance pool (acknowledgements outrunning the dispatch after
@@ -103,6 +104,7 @@ REUSING=0
 paired_rows=()
 PAIRED_ROUNDS=${BENCH_PAIRED_ROUNDS:-5}
 PAIRED_SECS=${BENCH_PAIRED_SECS:-3}
+ASTERAI_ROUNDS=${BENCH_ASTERAI_ROUNDS:-5}
 OUT=target/bench
 RELEASE=target/wasm32-wasip2/release
 TOOL=target/bench-tool/bench-tool
@@ -850,6 +852,34 @@ read -r _ _ ACK_HOOK_RR ACK_HOOK_RC ACK_HOOK_RF <<<"$(inst "$STANDALONE_ACK" --r
     --env "WHATSAPP_APP_SECRET=$SECRET" --env WHATSAPP_MARK_READ=off)"
 read -r _ _ AST_HOOK_RR AST_HOOK_RC AST_HOOK_RF <<<"$(inst "$ASTERAI" --requests-only --reuse --post "$FIXTURE" --sig "$SIG" "${ASTERAI_ENV[@]}")"
 
+# Ours against asterai's, the figure held to the goal: the same four requests again,
+# ASTERAI_ROUNDS rounds in which ours and theirs run one right after the other, and the
+# median of each (one run each, as above, lets a slower second of the machine decide).
+say "ours and asterai's component in turn, $ASTERAI_ROUNDS rounds"
+req_us() { # WASM [request args] → its mean request µs
+    local wasm=$1
+    shift
+    "$TOOL" instantiate "$wasm" --n 2000 --requests-only "$@" | awk '$1 == "request_us" { print $2 }'
+}
+median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+OURS_HAND=() THEIRS_HAND=() OURS_HOOK=() THEIRS_HOOK=() OURS_HAND_R=() THEIRS_HAND_R=() OURS_HOOK_R=() THEIRS_HOOK_R=()
+for round in $(seq "$ASTERAI_ROUNDS"); do
+    OURS_HAND+=("$(req_us "$STANDALONE_ACK" --get "$HANDSHAKE" --env "WHATSAPP_WEBHOOK_VERIFY_TOKEN=$VERIFY")")
+    THEIRS_HAND+=("$(req_us "$ASTERAI" --get "$HANDSHAKE" "${ASTERAI_ENV[@]}")")
+    OURS_HOOK+=("$(req_us "$STANDALONE_ACK" --post "$FIXTURE" --sig "$SIG" --env "WHATSAPP_APP_SECRET=$SECRET" --env WHATSAPP_MARK_READ=off)")
+    THEIRS_HOOK+=("$(req_us "$ASTERAI" --post "$FIXTURE" --sig "$SIG" "${ASTERAI_ENV[@]}")")
+    OURS_HAND_R+=("$(req_us "$STANDALONE_ACK" --reuse --get "$HANDSHAKE" --env "WHATSAPP_WEBHOOK_VERIFY_TOKEN=$VERIFY")")
+    THEIRS_HAND_R+=("$(req_us "$ASTERAI" --reuse --get "$HANDSHAKE" "${ASTERAI_ENV[@]}")")
+    OURS_HOOK_R+=("$(req_us "$STANDALONE_ACK" --reuse --post "$FIXTURE" --sig "$SIG" --env "WHATSAPP_APP_SECRET=$SECRET" --env WHATSAPP_MARK_READ=off)")
+    THEIRS_HOOK_R+=("$(req_us "$ASTERAI" --reuse --post "$FIXTURE" --sig "$SIG" "${ASTERAI_ENV[@]}")")
+done
+VS_HOOK=$(versus "$(median "${OURS_HOOK[@]}")" "$(median "${THEIRS_HOOK[@]}")")
+VS_HOOK_R=$(versus "$(median "${OURS_HOOK_R[@]}")" "$(median "${THEIRS_HOOK_R[@]}")")
+VS_HAND=$(versus "$(median "${OURS_HAND[@]}")" "$(median "${THEIRS_HAND[@]}")")
+VS_HAND_R=$(versus "$(median "${OURS_HAND_R[@]}")" "$(median "${THEIRS_HAND_R[@]}")")
+say "signed webhook, ours/theirs: fresh ${OURS_HOOK[*]} / ${THEIRS_HOOK[*]}; one instance ${OURS_HOOK_R[*]} / ${THEIRS_HOOK_R[*]}"
+say "handshake, ours/theirs: fresh ${OURS_HAND[*]} / ${THEIRS_HAND[*]}; one instance ${OURS_HAND_R[*]} / ${THEIRS_HAND_R[*]}"
+
 size() { stat -c %s "$1"; }
 
 # ------------------------------------------------------------------------------ report
@@ -993,9 +1023,12 @@ report=$(mktemp)
     echo
     echo "Ours (whatsapp + ack-consumer) against asterai's own component (bench/asterai-whatsapp,"
     echo "asterai-io/components rs/whatsapp, with bench/asterai-host-stub: its consumer call answers"
-    echo "at once, as ack-consumer does), request µs ours/theirs: signed webhook"
-    echo "$(versus "$ACK_HOOK_R" "$AST_HOOK_R") fresh and $(versus "$ACK_HOOK_RR" "$AST_HOOK_RR") on one instance;"
-    echo "handshake $(versus "$ACK_HAND_R" "$AST_HAND_R") fresh and $(versus "$ACK_HAND_RR" "$AST_HAND_RR") on one instance."
+    echo "at once, as ack-consumer does), request µs ours/theirs, the median of $ASTERAI_ROUNDS rounds in which"
+    echo "ours and theirs ran one right after the other: signed webhook"
+    echo "$VS_HOOK fresh and $VS_HOOK_R on one instance;"
+    echo "handshake $VS_HAND fresh and $VS_HAND_R on one instance. The rounds, ours / theirs:"
+    echo "webhook fresh ${OURS_HOOK[*]} / ${THEIRS_HOOK[*]}, one instance ${OURS_HOOK_R[*]} / ${THEIRS_HOOK_R[*]};"
+    echo "handshake fresh ${OURS_HAND[*]} / ${THEIRS_HAND[*]}, one instance ${OURS_HAND_R[*]} / ${THEIRS_HAND_R[*]}."
 } >"$report"
 if [ -f "$RESULTS" ] && grep -qxF "$MARKER" "$RESULTS"; then
     { echo; awk -v m="$MARKER" 'kept || $0 == m { kept = 1; print }' "$RESULTS"; } >>"$report"
