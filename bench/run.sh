@@ -37,7 +37,8 @@
 # Paired: (b0) (b1) (b) and (c0) (c1) (c2) (c) again, each set served side by side and
 # measured in turn, BENCH_PAIRED_ROUNDS (5) rounds of BENCH_PAIRED_SECS (3) s, fresh and
 # with reuse: the median of the rounds' ratios to the floor, which a change in the
-# machine's speed during the run does not move (see paired).
+# machine's speed during the run moves far less than the rows measured one after another
+# (see paired; the rounds still vary, by 0.1-0.2 on a busy machine).
 #
 #   (f) latency    reply latency with a slow Graph: whatsapp + echo bot, read receipt on
 #                  (the default), the Graph stand-in answering after BENCH_LATENCY_DELAY_MS
