@@ -146,6 +146,46 @@ pub fn to_string(value: &Value) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
 
+/// Appends `text` to `out` as a JSON string, quotes included, escaped exactly as
+/// serde_json escapes it (`\"`, `\\`, `\b` `\f` `\n` `\r` `\t`, the other control
+/// characters as `\u00xx`; everything else as is): the writer of the bodies built without
+/// a `serde_json::Value` (a text message's, on a reply's hot path).
+pub fn push_string(out: &mut String, text: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(text.len() + 2);
+    out.push('"');
+    let mut rest = text;
+    while let Some(at) = rest
+        .bytes()
+        .position(|b| b < 0x20 || b == b'"' || b == b'\\')
+    {
+        let Some((plain, tail)) = rest.split_at_checked(at) else {
+            break;
+        };
+        out.push_str(plain);
+        let mut bytes = tail.bytes();
+        match bytes.next() {
+            Some(b'"') => out.push_str("\\\""),
+            Some(b'\\') => out.push_str("\\\\"),
+            Some(b'\n') => out.push_str("\\n"),
+            Some(b'\r') => out.push_str("\\r"),
+            Some(b'\t') => out.push_str("\\t"),
+            Some(0x08) => out.push_str("\\b"),
+            Some(0x0c) => out.push_str("\\f"),
+            Some(b) => {
+                out.push_str("\\u00");
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 0xf)]));
+            }
+            None => break,
+        }
+        // The byte escaped is ASCII: the rest starts on a character boundary.
+        rest = tail.get(1..).unwrap_or("");
+    }
+    out.push_str(rest);
+    out.push('"');
+}
+
 /// A reader over a JSON text: `at` is the next byte to read.
 struct Reader<'a> {
     src: &'a str,
@@ -386,6 +426,28 @@ mod tests {
     /// The same text through serde_json's own `Value`.
     fn serde_value(text: &str) -> Option<serde_json::Value> {
         serde_json::from_str(text).ok()
+    }
+
+    #[test]
+    fn a_string_is_written_as_serde_json_writes_it() {
+        let mut every_ascii: String = (0u8..0x80).map(char::from).collect();
+        every_ascii.push_str("é 🙂 \u{2028} \u{7f} end");
+        for text in [
+            "",
+            "plain",
+            "a\"b\\c",
+            "line\nbreak\r\n\ttab",
+            "\u{0}\u{1}\u{1f}\u{8}\u{c}",
+            "\"\"",
+            "\\",
+            "ends with a quote\"",
+            every_ascii.as_str(),
+        ] {
+            let mut out = String::from("x");
+            push_string(&mut out, text);
+            let serde = serde_json::to_string(text).unwrap();
+            assert_eq!(out, format!("x{serde}"), "{text:?}");
+        }
     }
 
     #[test]

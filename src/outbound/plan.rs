@@ -133,7 +133,7 @@ pub fn plan_action(
                 parts,
                 phone_number_id: message.phone_number_id.clone(),
                 receipt: false,
-                body: body.to_string(),
+                body,
             })
             .collect())
     };
@@ -225,7 +225,7 @@ fn bad_text(e: InvalidRequest) -> ActionError {
 /// of at most 4096 characters (UTF-16 units); the quote goes on the first part, the
 /// callback data on every part. `Err` says which part cannot be sent (1 of 1 when the
 /// whole text cannot), with nothing sent.
-pub fn text_bodies(message: &TextMessage) -> Result<Vec<serde_json::Value>, TextFailure> {
+pub fn text_bodies(message: &TextMessage) -> Result<Vec<String>, TextFailure> {
     graph::parse_recipient(&message.to).map_err(bad_whole_text)?;
     limits::validate_callback_data(&message.biz_opaque_callback_data).map_err(bad_whole_text)?;
     let text = match message.format {

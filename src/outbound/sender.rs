@@ -240,9 +240,11 @@ impl<T: Transport> Sender<T> {
             wa_id: None,
             user_id: None,
         };
-        for (body, number) in bodies.iter().zip(1..) {
+        for (body, number) in bodies.into_iter().zip(1..) {
             let result = self.exchange(
-                &route.config.post_message(&route.phone_number_id, body),
+                &route
+                    .config
+                    .post_json(&route.phone_number_id, body.into_bytes()),
                 &route.config.access_token,
                 false,
                 parse_send_response,

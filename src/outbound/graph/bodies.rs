@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 
 use super::{put, string};
 
-use super::recipient::envelope;
+use super::recipient::{envelope, text_envelope};
 use crate::outbound::limits::{self, media_kind_name, present};
 use crate::types::{
     ButtonsMessage, ContactCard, ContactsMessage, CtaUrlMessage, FlowAction, FlowMessage, FlowRef,
@@ -39,13 +39,14 @@ pub(super) fn media_object(source: &MediaSource) -> Map<String, Value> {
 /// `{"type":"text","text":{"body":...,"preview_url":...}}` plus the envelope of
 /// `message` (its recipient and callback data). `part` is the text as it will be sent
 /// (already converted and split); `quote`: this part carries the message's `reply-to`
-/// (the first part of a split text does, the others do not).
-pub fn text_body(message: &TextMessage, part: &str, quote: bool) -> Result<Value, InvalidRequest> {
+/// (the first part of a split text does, the others do not). The body is JSON text,
+/// written directly ([`text_envelope`]).
+pub fn text_body(message: &TextMessage, part: &str, quote: bool) -> Result<String, InvalidRequest> {
     limits::validate_text_part(part)?;
-    envelope(
+    text_envelope(
         &message.to,
-        "text",
-        json!({ "body": part, "preview_url": message.preview_url }),
+        part,
+        message.preview_url,
         message.reply_to.as_deref().filter(|_| quote),
         &message.biz_opaque_callback_data,
     )
@@ -416,8 +417,17 @@ mod tests {
         }
     }
 
+    /// A text body read back as JSON.
+    fn read(body: Result<String, InvalidRequest>) -> Option<Value> {
+        serde_json::from_str(&body.ok()?).ok()
+    }
+
     fn part(to: &str, body: &str, preview_url: bool, reply_to: Option<&str>) -> Option<Value> {
-        text_body(&text_message(to, reply_to, preview_url), body, true).ok()
+        read(text_body(
+            &text_message(to, reply_to, preview_url),
+            body,
+            true,
+        ))
     }
 
     #[test]
@@ -445,12 +455,11 @@ mod tests {
         );
         // A part that does not quote leaves the context out.
         assert_eq!(
-            text_body(
+            read(text_body(
                 &text_message("15550100", Some("wamid.Q"), true),
                 "more",
                 false
-            )
-            .ok(),
+            )),
             Some(json!({
                 "messaging_product": "whatsapp",
                 "recipient_type": "individual",
@@ -495,7 +504,7 @@ mod tests {
         let mut m = text_message("group:120363025246125486", None, false);
         m.biz_opaque_callback_data = Some("ticket=8812".into());
         assert_eq!(
-            text_body(&m, "Hello group", true).ok(),
+            read(text_body(&m, "Hello group", true)),
             Some(json!({
                 "messaging_product": "whatsapp",
                 "recipient_type": "group",
@@ -507,9 +516,7 @@ mod tests {
         );
         // Every part carries the callback data, quoting or not.
         assert_eq!(
-            text_body(&m, "part 2", false)
-                .ok()
-                .map(|b| b["biz_opaque_callback_data"].clone()),
+            read(text_body(&m, "part 2", false)).map(|b| b["biz_opaque_callback_data"].clone()),
             Some(json!("ticket=8812"))
         );
         m.biz_opaque_callback_data = Some("x".repeat(513));

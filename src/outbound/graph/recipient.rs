@@ -10,6 +10,7 @@ use serde_json::{json, Map, Value};
 
 use super::{put, string};
 
+use crate::json;
 use crate::outbound::limits;
 use crate::types::InvalidRequest;
 
@@ -130,6 +131,17 @@ pub fn normalize_recipient(to: &str) -> Result<String, InvalidRequest> {
     })
 }
 
+/// How the envelope addresses `recipient`: its `recipient_type` (`individual` or
+/// `group`), and the key its id goes under (`to` for a phone number or a group,
+/// `recipient` for a business-scoped user id).
+fn addressing(recipient: &Recipient) -> (&'static str, &'static str) {
+    match recipient {
+        Recipient::Phone(_) => ("individual", "to"),
+        Recipient::UserId(_) => ("individual", "recipient"),
+        Recipient::Group(_) => ("group", "to"),
+    }
+}
+
 /// The common envelope of a message: `messaging_product`, `recipient_type`
 /// (`individual` or `group`), `to` (a phone number or a group id) or `recipient` (a
 /// business-scoped user id), `type`, the payload under the type's name,
@@ -146,22 +158,11 @@ pub(super) fn envelope(
 ) -> Result<Value, InvalidRequest> {
     let recipient = parse_recipient(to)?;
     limits::validate_callback_data(callback_data)?;
+    let (recipient_type, key) = addressing(&recipient);
     let mut body = Map::new();
     put(&mut body, "messaging_product", string("whatsapp"));
-    match recipient {
-        Recipient::Phone(digits) => {
-            put(&mut body, "recipient_type", string("individual"));
-            put(&mut body, "to", Value::String(digits));
-        }
-        Recipient::UserId(id) => {
-            put(&mut body, "recipient_type", string("individual"));
-            put(&mut body, "recipient", Value::String(id));
-        }
-        Recipient::Group(id) => {
-            put(&mut body, "recipient_type", string("group"));
-            put(&mut body, "to", Value::String(id));
-        }
-    }
+    put(&mut body, "recipient_type", string(recipient_type));
+    put(&mut body, key, string(recipient.as_str()));
     put(&mut body, "type", string(kind));
     body.insert(kind.to_string(), payload);
     if let Some(id) = reply_to.filter(|id| !limits::is_blank(id)) {
@@ -171,6 +172,58 @@ pub(super) fn envelope(
         put(&mut body, "biz_opaque_callback_data", string(data));
     }
     Ok(Value::Object(body))
+}
+
+/// The [`envelope`] of one part of a text message, written straight to JSON text: the
+/// same checks, and the same JSON as `envelope(to, "text", {"body": part, "preview_url":
+/// preview_url}, reply_to, callback_data)` serialized, keys in the same (sorted) order.
+/// A text is what a bot's reply sends, so its body is built without a
+/// `serde_json::Value` (its map, a copy of every key and string, then a second pass to
+/// write it).
+pub(super) fn text_envelope(
+    to: &str,
+    part: &str,
+    preview_url: bool,
+    reply_to: Option<&str>,
+    callback_data: &Option<String>,
+) -> Result<String, InvalidRequest> {
+    let recipient = parse_recipient(to)?;
+    limits::validate_callback_data(callback_data)?;
+    let (recipient_type, key) = addressing(&recipient);
+    let mut body = String::with_capacity(part.len() + 192);
+    body.push('{');
+    if let Some(data) = limits::present(callback_data) {
+        body.push_str(r#""biz_opaque_callback_data":"#);
+        json::push_string(&mut body, data);
+        body.push(',');
+    }
+    if let Some(id) = reply_to.filter(|id| !limits::is_blank(id)) {
+        body.push_str(r#""context":{"message_id":"#);
+        json::push_string(&mut body, id);
+        body.push_str("},");
+    }
+    body.push_str(r#""messaging_product":"whatsapp","#);
+    if key == "recipient" {
+        body.push_str(r#""recipient":"#);
+        json::push_string(&mut body, recipient.as_str());
+        body.push(',');
+    }
+    body.push_str(r#""recipient_type":"#);
+    json::push_string(&mut body, recipient_type);
+    body.push_str(r#","text":{"body":"#);
+    json::push_string(&mut body, part);
+    body.push_str(if preview_url {
+        r#","preview_url":true},"#
+    } else {
+        r#","preview_url":false},"#
+    });
+    if key == "to" {
+        body.push_str(r#""to":"#);
+        json::push_string(&mut body, recipient.as_str());
+        body.push(',');
+    }
+    body.push_str(r#""type":"text"}"#);
+    Ok(body)
 }
 
 #[cfg(test)]
@@ -297,7 +350,7 @@ mod tests {
         assert!(!is_group_id(&"x".repeat(GROUP_ID_MAX + 1)));
     }
 
-    fn text_envelope(to: &str, reply_to: Option<&str>, data: Option<&str>) -> Option<Value> {
+    fn text_in_envelope(to: &str, reply_to: Option<&str>, data: Option<&str>) -> Option<Value> {
         envelope(
             to,
             "text",
@@ -309,9 +362,52 @@ mod tests {
     }
 
     #[test]
+    fn a_text_written_directly_is_the_envelope_as_serde_json_writes_it() {
+        let long_data = "x".repeat(limits::CALLBACK_DATA_MAX + 1);
+        for to in [
+            "+1 555 0100",
+            "US.13491208655302741918",
+            "group:120363025246125486",
+            "",
+            "not a number",
+        ] {
+            for reply_to in [None, Some("wamid.Q"), Some(" "), Some("wamid.\"odd\"\\")] {
+                for data in [
+                    None,
+                    Some("order-7"),
+                    Some(" \t"),
+                    Some("a\nb\u{1}é"),
+                    Some(long_data.as_str()),
+                ] {
+                    for part in ["Hi", "line\nbreak \"quoted\" \\ \t é 🙂 \u{7}\u{7f}"] {
+                        for preview_url in [false, true] {
+                            let data = data.map(str::to_string);
+                            let direct = text_envelope(to, part, preview_url, reply_to, &data);
+                            let generic = envelope(
+                                to,
+                                "text",
+                                json!({"body": part, "preview_url": preview_url}),
+                                reply_to,
+                                &data,
+                            )
+                            .map(|body| body.to_string());
+                            let error = |e: InvalidRequest| (e.field, e.reason);
+                            assert_eq!(
+                                direct.map_err(error),
+                                generic.map_err(error),
+                                "{to:?} {reply_to:?} {data:?} {part:?}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn envelopes_by_recipient_kind() {
         assert_eq!(
-            text_envelope("+1 555 0100", None, None),
+            text_in_envelope("+1 555 0100", None, None),
             Some(json!({
                 "messaging_product": "whatsapp",
                 "recipient_type": "individual",
@@ -321,7 +417,7 @@ mod tests {
             }))
         );
         assert_eq!(
-            text_envelope("US.13491208655302741918", Some("wamid.I"), None),
+            text_in_envelope("US.13491208655302741918", Some("wamid.I"), None),
             Some(json!({
                 "messaging_product": "whatsapp",
                 "recipient_type": "individual",
@@ -332,7 +428,7 @@ mod tests {
             }))
         );
         assert_eq!(
-            text_envelope("group:120363025246125486", Some("wamid.G"), Some("order-7")),
+            text_in_envelope("group:120363025246125486", Some("wamid.G"), Some("order-7")),
             Some(json!({
                 "messaging_product": "whatsapp",
                 "recipient_type": "group",
@@ -347,19 +443,19 @@ mod tests {
 
     #[test]
     fn callback_data_in_the_envelope() {
-        let with = text_envelope("1", None, Some("campaign=spring; id=42"));
+        let with = text_in_envelope("1", None, Some("campaign=spring; id=42"));
         assert_eq!(
             with.as_ref().map(|b| b["biz_opaque_callback_data"].clone()),
             Some(json!("campaign=spring; id=42"))
         );
         // Blank callback data and a blank quote are left out.
         assert_eq!(
-            text_envelope("1", Some(" "), Some(" \t")),
-            text_envelope("1", None, None)
+            text_in_envelope("1", Some(" "), Some(" \t")),
+            text_in_envelope("1", None, None)
         );
         // 512 characters (scalar values, not bytes) pass; 513 do not.
         let longest = "é".repeat(limits::CALLBACK_DATA_MAX);
-        assert!(text_envelope("1", None, Some(&longest)).is_some());
+        assert!(text_in_envelope("1", None, Some(&longest)).is_some());
         let e = envelope(
             "1",
             "text",
