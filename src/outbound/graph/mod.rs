@@ -171,14 +171,22 @@ impl fmt::Debug for GraphRequest {
 /// so that a phone number id can never change the request's path or query.
 pub(crate) fn encode_path_segment(segment: &str) -> String {
     let mut out = String::with_capacity(segment.len());
+    push_path_segment(&mut out, segment);
+    out
+}
+
+/// [`encode_path_segment`], appended to `out`.
+fn push_path_segment(out: &mut String, segment: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for byte in segment.bytes() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
             out.push(char::from(byte));
         } else {
-            out.push_str(&format!("%{byte:02X}"));
+            out.push('%');
+            out.push(char::from(HEX[usize::from(byte >> 4)]));
+            out.push(char::from(HEX[usize::from(byte & 0xf)]));
         }
     }
-    out
 }
 
 /// The configuration and business phone number id for a request naming `requested` (or
@@ -211,23 +219,37 @@ pub fn route(
     }
 }
 
-fn normalize_base_url(value: &str) -> String {
+/// The root URL `value` names: without surrounding whitespace and trailing slashes;
+/// [`DEFAULT_BASE_URL`] when nothing is left.
+fn base_url_of(value: &str) -> &str {
     let trimmed = value.trim().trim_end_matches('/');
     if trimmed.is_empty() {
-        DEFAULT_BASE_URL.to_string()
+        DEFAULT_BASE_URL
     } else {
-        trimmed.to_string()
+        trimmed
     }
 }
 
-fn normalize_version(value: &str) -> String {
+/// The version `value` names, as its text and whether it needs a `v` before it (a bare
+/// `25.0`): without surrounding whitespace and slashes; [`DEFAULT_VERSION`] when nothing
+/// is left.
+fn version_of(value: &str) -> (&str, bool) {
     let trimmed = value.trim().trim_matches('/');
     if trimmed.is_empty() {
-        DEFAULT_VERSION.to_string()
-    } else if trimmed.starts_with(|c: char| c.is_ascii_digit()) {
-        format!("v{trimmed}")
+        (DEFAULT_VERSION, false)
     } else {
-        trimmed.to_string()
+        (trimmed, trimmed.starts_with(|c: char| c.is_ascii_digit()))
+    }
+}
+
+fn normalize_base_url(value: &str) -> String {
+    base_url_of(value).to_string()
+}
+
+fn normalize_version(value: &str) -> String {
+    match version_of(value) {
+        (version, true) => format!("v{version}"),
+        (version, false) => version.to_string(),
     }
 }
 
@@ -318,23 +340,35 @@ impl GraphConfig {
             })
     }
 
-    fn root(&self, phone_number_id: &str) -> String {
-        format!(
-            "{}/{}/{}",
-            normalize_base_url(&self.base_url),
-            normalize_version(&self.version),
-            encode_path_segment(phone_number_id.trim())
-        )
+    /// `<base>/<version>/<phone-number-id>` and then `tail`, written in one string (a
+    /// reply's every message posts to such a URL).
+    fn url(&self, phone_number_id: &str, tail: &str) -> String {
+        let base = base_url_of(&self.base_url);
+        let (version, bare) = version_of(&self.version);
+        let phone_number_id = phone_number_id.trim();
+        let mut url = String::with_capacity(
+            base.len() + version.len() + phone_number_id.len() + tail.len() + 4,
+        );
+        url.push_str(base);
+        url.push('/');
+        if bare {
+            url.push('v');
+        }
+        url.push_str(version);
+        url.push('/');
+        push_path_segment(&mut url, phone_number_id);
+        url.push_str(tail);
+        url
     }
 
     /// `<base>/<version>/<phone-number-id>/messages`.
     pub fn messages_url(&self, phone_number_id: &str) -> String {
-        format!("{}/messages", self.root(phone_number_id))
+        self.url(phone_number_id, "/messages")
     }
 
     /// `<base>/<version>/<phone-number-id>?fields=verified_name,display_phone_number,quality_rating,id`.
     pub fn self_url(&self, phone_number_id: &str) -> String {
-        format!("{}?fields={SELF_FIELDS}", self.root(phone_number_id))
+        self.url(phone_number_id, &format!("?fields={SELF_FIELDS}"))
     }
 
     fn authorization(&self) -> (String, String) {
@@ -375,12 +409,12 @@ impl GraphConfig {
 
     /// `<base>/<version>/<phone-number-id>/block_users`.
     pub fn block_users_url(&self, phone_number_id: &str) -> String {
-        format!("{}/block_users", self.root(phone_number_id))
+        self.url(phone_number_id, "/block_users")
     }
 
     /// `<base>/<version>/<phone-number-id>/whatsapp_business_profile`.
     pub fn business_profile_url(&self, phone_number_id: &str) -> String {
-        format!("{}/whatsapp_business_profile", self.root(phone_number_id))
+        self.url(phone_number_id, "/whatsapp_business_profile")
     }
 
     /// A JSON request with the bearer token.
@@ -637,6 +671,28 @@ mod tests {
         assert_eq!(
             c.self_url("a b&fields=x"),
             "https://example.test/v1.0/a%20b%26fields%3Dx?fields=verified_name,display_phone_number,quality_rating,id"
+        );
+        // A bare version gets its `v`; blank values are the defaults; bytes that are not
+        // ASCII are percent-encoded one by one.
+        let c = GraphConfig {
+            base_url: " https://example.test// ".into(),
+            version: " /25.0/ ".into(),
+            phone_number_id: None,
+            access_token: TOKEN.into(),
+        };
+        assert_eq!(
+            c.messages_url("é"),
+            "https://example.test/v25.0/%C3%A9/messages"
+        );
+        let c = GraphConfig {
+            base_url: " / ".into(),
+            version: "".into(),
+            phone_number_id: None,
+            access_token: TOKEN.into(),
+        };
+        assert_eq!(
+            c.block_users_url("1"),
+            "https://graph.facebook.com/v25.0/1/block_users"
         );
     }
 
