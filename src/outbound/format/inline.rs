@@ -60,6 +60,16 @@ enum Tok {
 /// Convert one line (or link label) of inline Markdown, appending to `out`.
 /// `in_strong`: already inside bold (a header), so bold markers are not emitted again.
 pub(super) fn inline(src: &str, out: &mut String, in_strong: bool, depth: usize) {
+    // Without a byte that starts an inline construct (an escape, code, a link, an angle
+    // link or `<br>`, emphasis) the scan would copy the line as it is (bare URLs are
+    // copied as typed): copy it without the scan.
+    if !src
+        .bytes()
+        .any(|b| matches!(b, b'\\' | b'`' | b'[' | b'<' | b'*' | b'_' | b'~'))
+    {
+        out.push_str(src);
+        return;
+    }
     let mut p = Inline::new(src, in_strong, depth);
     p.scan();
     p.process_emphasis();

@@ -182,6 +182,14 @@ fn lines(s: &str) -> impl Iterator<Item = (&str, &str)> {
     })
 }
 
+/// `s` without its leading spaces and tabs (a byte scan: the `[char]` pattern's searcher
+/// costs more than the scan at every line of every reply).
+fn skip_blanks(s: &str) -> &str {
+    let blanks = s.bytes().take_while(|b| matches!(b, b' ' | b'\t')).count();
+    // Spaces and tabs are ASCII: `blanks` is a character boundary.
+    s.get(blanks..).unwrap_or(s)
+}
+
 #[derive(Clone, Copy)]
 struct Fence {
     ch: char,
@@ -190,7 +198,7 @@ struct Fence {
 
 impl Fence {
     fn open(line: &str) -> Option<Fence> {
-        let rest = line.trim_start_matches([' ', '\t']);
+        let rest = skip_blanks(line);
         let ch = rest.chars().next()?;
         if ch != '`' && ch != '~' {
             return None;
@@ -216,7 +224,7 @@ fn convert_line(line: &str, out: &mut String) {
     let mut line = line;
     // Block quotes, any depth, handled iteratively.
     loop {
-        let rest = line.trim_start_matches([' ', '\t']);
+        let rest = skip_blanks(line);
         match rest.strip_prefix('>') {
             Some(after) => {
                 out.push('>');
@@ -229,7 +237,7 @@ fn convert_line(line: &str, out: &mut String) {
             None => break,
         }
     }
-    let trimmed = line.trim_start_matches([' ', '\t']);
+    let trimmed = skip_blanks(line);
     let indent = line.get(..line.len() - trimmed.len()).unwrap_or("");
     if trimmed.is_empty() {
         out.push_str(line);
@@ -310,7 +318,7 @@ fn bullet(s: &str) -> Option<&str> {
     if !rest.starts_with([' ', '\t']) {
         return None;
     }
-    Some(rest.trim_start_matches([' ', '\t']))
+    Some(skip_blanks(rest))
 }
 
 /// Replace a GFM task box at the start of a list item; returns the rest of the item.
@@ -322,7 +330,7 @@ fn task_box<'a>(item: &'a str, out: &mut String) -> &'a str {
                 if !rest.is_empty() {
                     out.push(' ');
                 }
-                return rest.trim_start_matches([' ', '\t']);
+                return skip_blanks(rest);
             }
         }
     }
