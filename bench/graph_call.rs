@@ -1,14 +1,19 @@
 //! The one Graph API call of the bench's hello worlds (`bench/hello-graph`, and
 //! `bench/hello-composed` when its consumer asks for a reply), included by both with
-//! `#[path]`: a `POST /v21.0/{phone-number-id}/messages` with a fixed text, plain HTTP.
+//! `#[path]`: a `POST /v21.0/{phone-number-id}/messages`, plain HTTP, with a fixed text
+//! ([`GRAPH_BODY`]) or, in hello-composed's `parsed` build, the body built for the reply.
 
 use wasi::http::types::{Fields, Method, OutgoingBody, OutgoingRequest, Scheme};
 
-const GRAPH_BODY: &[u8] =
+/// The fixed text message posted by the floors that do not build a body.
+#[allow(dead_code)]
+pub const GRAPH_BODY: &[u8] =
     br#"{"messaging_product":"whatsapp","recipient_type":"individual","to":"15551234567","type":"text","text":{"body":"hello"}}"#;
 
-/// The call to `authority` (host and port), its answer read to the end.
-pub fn graph_call(authority: &str) {
+/// The call to `authority` (host and port) posting `body`: the answer's body, read to
+/// the end (empty when the call failed).
+pub fn graph_call(authority: &str, body: &[u8]) -> Vec<u8> {
+    let mut answer_body = Vec::new();
     let headers = [
         (String::from("content-type"), b"application/json".to_vec()),
         (
@@ -17,7 +22,7 @@ pub fn graph_call(authority: &str) {
         ),
     ];
     let Ok(fields) = Fields::from_list(&headers) else {
-        return;
+        return answer_body;
     };
     let graph = OutgoingRequest::new(fields);
     let _ = graph.set_method(&Method::Post);
@@ -25,21 +30,24 @@ pub fn graph_call(authority: &str) {
     let _ = graph.set_authority(Some(authority));
     let _ = graph.set_path_with_query(Some("/v21.0/106540352242922/messages"));
     let Ok(graph_body) = graph.body() else {
-        return;
+        return answer_body;
     };
     let Ok(future) = wasi::http::outgoing_handler::handle(graph, None) else {
-        return;
+        return answer_body;
     };
     if let Ok(stream) = graph_body.write() {
-        let _ = stream.blocking_write_and_flush(GRAPH_BODY);
+        let _ = stream.blocking_write_and_flush(body);
     }
     let _ = OutgoingBody::finish(graph_body, None);
     future.subscribe().block();
     if let Some(Ok(Ok(answer))) = future.get() {
         if let Ok(body) = answer.consume() {
             if let Ok(stream) = body.stream() {
-                while stream.blocking_read(64 * 1024).is_ok() {}
+                while let Ok(chunk) = stream.blocking_read(64 * 1024) {
+                    answer_body.extend_from_slice(&chunk);
+                }
             }
         }
     }
+    answer_body
 }

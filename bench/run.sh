@@ -23,6 +23,10 @@
 #                  (d0') bench/hello-graph alone: answers, then one Graph call
 #   (d1)           (d0) on the `checked` build: plus the body's HMAC-SHA256. Its ratio to
 #                  (d0) is the most (d) can reach
+#   (d3)           (d0) on the `parsed` build: (d1), the JSON read as (c2) reads it, and the
+#                  reply's body built with serde from the consumer's text (not converted,
+#                  not split), Graph's answer read for the message id: the least a
+#                  webhook that types updates and replies does
 #   (d) reply      signed text webhook, the echo bot replies: one Graph call per webhook
 #                  (WHATSAPP_MARK_READ=off) to a Graph stand-in on loopback
 #   (d2) reply+read  the same with the read receipt on (the default): two Graph calls
@@ -30,7 +34,7 @@
 #                  the acknowledgement's p99 must stay under 50 ms
 #
 # With instance reuse (`wasmtime serve --max-instance-reuse-count BENCH_REUSE`, 1000): (a),
-# the floors (b0) (c0) (b1) (c1) (d0) (d1) and the targets (b) (c) (d) again, each with the flag,
+# the floors (b0) (c0) (b1) (c1) (d0) (d1) (d3) and the targets (b) (c) (d) again, each with the flag,
 # their ratios to the floors measured the same way (goals: (b) ≥ 0.95, (c) ≥ 0.9, (d) ≥ 0.8;
 # without reuse: (b) ≥ 0.9, (c) ≥ 0.9, (d) ≥ 0.7).
 #
@@ -61,7 +65,7 @@
 # did not produce their Graph calls. One exception, reported in the row: when (d)'s closed
 # loop overruns wasmtime's instance pool (acknowledgements outrunning the dispatch after
 # them, on a loaded machine), the rate it sustains is found and measured instead, for
-# (d0) (d1) and (d) alike (see reply_rows).
+# (d0) (d1) (d3) and (d) alike (see reply_rows).
 #
 # No --dir is given to wasmtime serve, so dedup is per request: every POST of the same
 # signed body is dispatched again. That is what (d) needs (a reply per request).
@@ -328,6 +332,7 @@ HELLO_CHECKED=$OUT/hello-ack-checked.wasm
 HELLO_PARSED=$OUT/hello-ack-parsed.wasm
 HELLO_ECHO=$OUT/hello-echo.wasm
 HELLO_ECHO_CHECKED=$OUT/hello-echo-checked.wasm
+HELLO_ECHO_PARSED=$OUT/hello-echo-parsed.wasm
 STANDALONE=$OUT/whatsapp-standalone.wasm
 STANDALONE_ACK=$OUT/whatsapp-ack.wasm
 ECHO=$OUT/whatsapp-echo.wasm
@@ -338,6 +343,7 @@ wac plug target/bench-checked/wasm32-wasip2/release/bench_hello_composed.wasm --
 wac plug target/bench-parsed/wasm32-wasip2/release/bench_hello_composed.wasm --plug "$ACK" -o "$HELLO_PARSED"
 wac plug "$RELEASE/bench_hello_composed.wasm" --plug "$RELEASE/echo_bot.wasm" -o "$HELLO_ECHO"
 wac plug target/bench-checked/wasm32-wasip2/release/bench_hello_composed.wasm --plug "$RELEASE/echo_bot.wasm" -o "$HELLO_ECHO_CHECKED"
+wac plug target/bench-parsed/wasm32-wasip2/release/bench_hello_composed.wasm --plug "$RELEASE/echo_bot.wasm" -o "$HELLO_ECHO_PARSED"
 wac plug "$WHATSAPP" --plug "$RELEASE/no_consumer.wasm" -o "$STANDALONE"
 wac plug "$WHATSAPP" --plug "$ACK" -o "$STANDALONE_ACK"
 wac plug "$WHATSAPP" --plug "$RELEASE/echo_bot.wasm" -o "$ECHO"
@@ -685,9 +691,9 @@ paired_all 0.90 0.90
 
 say "(d0') a lone hello world that makes one Graph call (Graph stand-in: $GRAPH)"
 reply_run hello-graph "(d0') hello world alone + one Graph call (not composed)" "-" off 1 closed "$HELLO_GRAPH"
-# reply_rows TAG GOAL: (d0), (d1) and (d) (names ending in TAG), closed loop. When one of
-# them overran the instance pool and was measured paced instead (not all three), the
-# three rows are dropped and all three measured paced: (d)'s ratio to (d0) then compares
+# reply_rows TAG GOAL: (d0), (d1), (d3) and (d) (names ending in TAG), closed loop. When
+# some of them overran the instance pool and were measured paced instead (not all four),
+# the four rows are dropped and all four measured paced: (d)'s ratio to (d0) then compares
 # the same kind of figure (a paced rate against a closed loop's would not).
 reply_rows() {
     local tag=$1 goal=$2 mode=closed n
@@ -699,16 +705,18 @@ reply_rows() {
         say "(d1) the floor of (d) with the body's HMAC-SHA256 (the \`checked\` build)"
         EXTRA_ENV=("BENCH_APP_SECRET=$SECRET")
         reply_run "hello-echo-checked$tag" "(d1) (d0) + the body's HMAC-SHA256: the most (d) can reach" "-" off 1 "$mode" "$HELLO_ECHO_CHECKED" "$FLOOR_D"
+        say "(d3) the floor of (d) with the HMAC, the JSON read, the reply's body built with serde and Graph's answer read (the \`parsed\` build)"
+        reply_run "hello-echo-parsed$tag" "(d3) (d1) + the JSON read, a serde-built body, Graph's answer read" "-" off 1 "$mode" "$HELLO_ECHO_PARSED" "$FLOOR_D"
         EXTRA_ENV=()
         say "(d) signed webhook, the echo bot replies (Graph stand-in: $GRAPH)"
         reply_run "reply$tag" "(d) signed webhook, consumer replies (1 Graph call)" "$goal" off 1 "$mode" "$ECHO" "$FLOOR_D"
-        # None overran, or all three did (and were measured paced already): done.
-        [ "$mode" = closed ] && [ "$OVERRAN" -gt 0 ] && [ "$OVERRAN" -lt 3 ] || return 0
-        say "(d0) (d1) (d): $OVERRAN of them overran the pool closed loop; all three again, paced"
+        # None overran, or all four did (and were measured paced already): done.
+        [ "$mode" = closed ] && [ "$OVERRAN" -gt 0 ] && [ "$OVERRAN" -lt 4 ] || return 0
+        say "(d0) (d1) (d3) (d): $OVERRAN of them overran the pool closed loop; all four again, paced"
         if [ "$REUSING" = 1 ]; then
-            reuse_rows=("${reuse_rows[@]:0:${#reuse_rows[@]}-3}")
+            reuse_rows=("${reuse_rows[@]:0:${#reuse_rows[@]}-4}")
         else
-            rows=("${rows[@]:0:${#rows[@]}-3}")
+            rows=("${rows[@]:0:${#rows[@]}-4}")
         fi
         mode=paced
     done
@@ -763,7 +771,7 @@ if [ "$REUSE" -gt 0 ]; then
 
     paired_all 0.95 0.90
 
-    say "reuse: (d0) (d1) (d)"
+    say "reuse: (d0) (d1) (d3) (d)"
     reply_rows -reuse "floor ≥ 0.80"
     REUSE_FLAGS=()
     REUSING=0

@@ -29,7 +29,10 @@
 //! text message (sender, id, time, number, name, text), as asterai's own WhatsApp
 //! component reads it, and one message is handed over per message in the body; a body
 //! that is not such JSON is a 400. That is the least a webhook that turns Meta's updates
-//! into typed messages does; whatsapp reads every kind of update, the others too.
+//! into typed messages does; whatsapp reads every kind of update, the others too. Its
+//! replies are what the least a replying webhook does: a consumer's `reply` action sent
+//! as it is (no Markdown conversion, no split at 4096 characters) in a body built with
+//! serde's derive, and Graph's answer read for the message id.
 
 wit_bindgen::generate!({
     inline: "
@@ -111,8 +114,16 @@ impl Guest for HelloComposed {
                     &message,
                     Delivery { attempt: 1 },
                 );
-                if !actions.is_empty() {
-                    reply();
+                for action in &actions {
+                    if let (asterai::whatsapp::types::Action::Reply(reply), Some(authority)) =
+                        (action, graph_authority())
+                    {
+                        let answer = graph_call::graph_call(
+                            &authority,
+                            &parsed::reply_body(&message, reply),
+                        );
+                        let _sent = parsed::message_id(&answer);
+                    }
                 }
             }
         }
@@ -157,15 +168,21 @@ fn hand_over(body: &[u8]) {
     }
 }
 
-/// One Graph API call for a consumer's actions, when `BENCH_GRAPH_AUTHORITY` is set.
+/// One Graph API call for a consumer's actions, a fixed text, when
+/// `BENCH_GRAPH_AUTHORITY` is set.
+#[cfg(not(feature = "parsed"))]
 fn reply() {
-    if let Some(authority) = wasi::cli::environment::get_environment()
+    if let Some(authority) = graph_authority() {
+        graph_call::graph_call(&authority, graph_call::GRAPH_BODY);
+    }
+}
+
+/// `BENCH_GRAPH_AUTHORITY`: where the Graph stand-in listens.
+fn graph_authority() -> Option<String> {
+    wasi::cli::environment::get_environment()
         .into_iter()
         .find(|(k, _)| k == "BENCH_GRAPH_AUTHORITY")
         .map(|(_, v)| v)
-    {
-        graph_call::graph_call(&authority);
-    }
 }
 
 /// What the `parsed` build adds: Meta's JSON read into the text messages handed over.
@@ -173,9 +190,71 @@ fn reply() {
 mod parsed {
     use std::borrow::Cow;
 
-    use serde::Deserialize;
+    use serde::{Deserialize, Serialize};
 
-    use super::asterai::whatsapp::types::{Content, Message, User};
+    use super::asterai::whatsapp::types::{Content, Message, Reply, User};
+
+    /// The body of a reply: the consumer's text, as is, to the message's sender, quoting
+    /// it when asked (built with serde's derive, as asterai's component builds its own).
+    #[derive(Serialize)]
+    struct Outgoing<'a> {
+        messaging_product: &'static str,
+        recipient_type: &'static str,
+        to: &'a str,
+        #[serde(rename = "type")]
+        kind: &'static str,
+        text: OutgoingText<'a>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        context: Option<Quoted<'a>>,
+    }
+
+    #[derive(Serialize)]
+    struct OutgoingText<'a> {
+        body: &'a str,
+        preview_url: bool,
+    }
+
+    #[derive(Serialize)]
+    struct Quoted<'a> {
+        message_id: &'a str,
+    }
+
+    /// The JSON body Graph gets for `reply` to `message`.
+    pub fn reply_body(message: &Message, reply: &Reply) -> Vec<u8> {
+        let body = Outgoing {
+            messaging_product: "whatsapp",
+            recipient_type: "individual",
+            to: message.sender.phone.as_deref().unwrap_or_default(),
+            kind: "text",
+            text: OutgoingText {
+                body: &reply.body,
+                preview_url: reply.preview_url,
+            },
+            context: reply.quote.then_some(Quoted {
+                message_id: &message.id,
+            }),
+        };
+        serde_json::to_vec(&body).unwrap_or_default()
+    }
+
+    /// Graph's answer to a send: `{"messages":[{"id":...}], ...}`.
+    #[derive(Deserialize)]
+    struct Answer<'a> {
+        #[serde(borrow, default)]
+        messages: Vec<SentMessage<'a>>,
+    }
+
+    #[derive(Deserialize)]
+    struct SentMessage<'a> {
+        #[serde(borrow)]
+        id: Cow<'a, str>,
+    }
+
+    /// The id of the message sent, read from Graph's answer.
+    pub fn message_id(answer: &[u8]) -> Option<String> {
+        let answer: Answer = serde_json::from_slice(answer).ok()?;
+        answer.messages.first().map(|m| m.id.to_string())
+    }
 
     /// A webhook's body: the fields a text message is made of, borrowed from it where
     /// the JSON has no escapes.

@@ -25,7 +25,7 @@ impl wasi::exports::http::incoming_handler::Guest for HelloGraph {
             .find(|(k, _)| k == "BENCH_GRAPH_AUTHORITY")
             .map(|(_, v)| v)
             .unwrap_or_else(|| String::from("127.0.0.1:8081"));
-        graph_call::graph_call(&authority);
+        graph_call::graph_call(&authority, graph_call::GRAPH_BODY);
     }
 }
 
