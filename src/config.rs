@@ -73,9 +73,17 @@ impl WebhookConfig {
         Self::read(&get, &dir_exists)
     }
 
-    /// [`WebhookConfig::from_env`], through trait objects: one call to `get` per variable,
-    /// not a copy of the environment's look-up inlined at each (5 KB of wasm).
-    fn read(get: &dyn Fn(&str) -> Option<String>, dir_exists: &dyn Fn(&str) -> bool) -> Self {
+    /// [`WebhookConfig::from_env`]. Generic, not through trait objects: a call through a
+    /// `dyn Fn` is an indirect call, and a fresh instance's first one faults in a page of
+    /// its function table (a page fault, and a page to reset, on every request under
+    /// `wasmtime serve`). The component's look-ups are not inlined
+    /// (`platform::env` is `#[inline(never)]`): one call per variable, not a copy of the
+    /// look-up at each (5 KB of wasm).
+    fn read<G, D>(get: &G, dir_exists: &D) -> Self
+    where
+        G: Fn(&str) -> Option<String>,
+        D: Fn(&str) -> bool,
+    {
         let non_empty = |name: &str| get(name).filter(|v| !v.trim().is_empty());
         let state_dir = match non_empty("WHATSAPP_STATE_DIR") {
             Some(dir) if matches!(dir.trim(), "off" | "none") => None,

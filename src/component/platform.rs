@@ -23,7 +23,9 @@ fn environment() -> &'static [(String, String)] {
     ENVIRONMENT.get_or_init(environment::get_environment)
 }
 
-/// The value of the environment variable `name`, if set.
+/// The value of the environment variable `name`, if set. Never inlined: the
+/// configuration reads a dozen variables, each a call rather than a copy of this.
+#[inline(never)]
 pub fn env(name: &str) -> Option<String> {
     environment()
         .iter()
@@ -39,6 +41,7 @@ pub fn now_secs() -> u64 {
 /// Whether the host preopened a directory under the guest path `path` (the state
 /// directory is used only when it did). Asks for the preopens, not a `stat`: wasi-libc
 /// would resolve the path against the same list.
+#[inline(never)]
 pub fn preopened(path: &str) -> bool {
     let wanted = path.trim_end_matches('/');
     preopens::get_directories()
