@@ -547,13 +547,6 @@ fn root(config: &GraphConfig) -> String {
     )
 }
 
-fn authorization(config: &GraphConfig) -> (String, String) {
-    (
-        "Authorization".to_string(),
-        format!("Bearer {}", config.access_token.trim()),
-    )
-}
-
 /// A media id: trimmed, not empty.
 fn media_id(id: &str) -> Result<&str, MediaError> {
     let id = id.trim();
@@ -583,7 +576,7 @@ pub fn look_up_request(
     GraphRequest {
         method: HttpMethod::Get,
         url: media_url(config, media_id, phone_number_id),
-        headers: vec![authorization(config)],
+        headers: vec![config.authorization()],
         body: None,
     }
 }
@@ -597,7 +590,7 @@ pub fn delete_request(
     GraphRequest {
         method: HttpMethod::Delete,
         url: media_url(config, media_id, phone_number_id),
-        headers: vec![authorization(config)],
+        headers: vec![config.authorization()],
         body: None,
     }
 }
@@ -620,7 +613,7 @@ pub fn upload_request(
             encode_path_segment(phone_number_id.trim())
         ),
         headers: vec![
-            authorization(config),
+            config.authorization(),
             ("Content-Type".to_string(), content_type),
         ],
         body: Some(body),
@@ -634,7 +627,7 @@ pub fn download_request(config: &GraphConfig, url: &str) -> Result<GraphRequest,
     Ok(GraphRequest {
         method: HttpMethod::Get,
         url: url.to_string(),
-        headers: vec![authorization(config)],
+        headers: vec![config.authorization()],
         body: None,
     })
 }

@@ -371,11 +371,15 @@ impl GraphConfig {
         self.url(phone_number_id, &format!("?fields={SELF_FIELDS}"))
     }
 
-    fn authorization(&self) -> (String, String) {
-        (
-            "Authorization".to_string(),
-            format!("Bearer {}", self.access_token.trim()),
-        )
+    /// The `Authorization` header: `Bearer <token>`. Written with `push_str`, not
+    /// `format!`: the formatting machinery calls through `dyn Write`, and a fresh
+    /// instance's first indirect call faults in a page of its function table.
+    pub(crate) fn authorization(&self) -> (String, String) {
+        let token = self.access_token.trim();
+        let mut value = String::with_capacity(7 + token.len());
+        value.push_str("Bearer ");
+        value.push_str(token);
+        ("Authorization".to_string(), value)
     }
 
     /// A `POST` of `body` to the messages endpoint of `phone_number_id`, with the bearer
