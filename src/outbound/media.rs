@@ -539,14 +539,6 @@ impl DownloadReader {
 
 // ---------------------------------------------------------------------- requests
 
-fn root(config: &GraphConfig) -> String {
-    format!(
-        "{}/{}",
-        config.base_url.trim().trim_end_matches('/'),
-        config.version.trim().trim_matches('/')
-    )
-}
-
 /// A media id: trimmed, not empty.
 fn media_id(id: &str) -> Result<&str, MediaError> {
     let id = id.trim();
@@ -559,7 +551,7 @@ fn media_id(id: &str) -> Result<&str, MediaError> {
 
 /// `<base>/<version>/<media-id>`, with `?phone_number_id=` when a number is named.
 pub fn media_url(config: &GraphConfig, media_id: &str, phone_number_id: Option<&str>) -> String {
-    let mut url = format!("{}/{}", root(config), encode_path_segment(media_id.trim()));
+    let mut url = config.url(media_id, "");
     if let Some(number) = graph::requested_phone_number_id(phone_number_id) {
         url.push_str("?phone_number_id=");
         url.push_str(&encode_path_segment(number));
@@ -607,11 +599,7 @@ pub fn upload_request(
     let (content_type, body) = multipart_body(&upload.bytes, mime_type, &upload.filename, random);
     GraphRequest {
         method: HttpMethod::Post,
-        url: format!(
-            "{}/{}/media",
-            root(config),
-            encode_path_segment(phone_number_id.trim())
-        ),
+        url: config.url(phone_number_id, "/media"),
         headers: vec![
             config.authorization(),
             ("Content-Type".to_string(), content_type),
@@ -1120,6 +1108,28 @@ mod tests {
         assert_eq!(
             delete_request(&c, "1", Some("  ")).url,
             "https://graph.facebook.com/v25.0/1"
+        );
+        // The root and version are read as the messages endpoint's are: a bare version
+        // gets its `v`, a blank root is the default.
+        let sloppy = GraphConfig {
+            base_url: " / ".into(),
+            version: " 25.0/ ".into(),
+            ..config()
+        };
+        assert_eq!(
+            look_up_request(&sloppy, "7", None).url,
+            "https://graph.facebook.com/v25.0/7"
+        );
+        assert_eq!(
+            upload_request(
+                &sloppy,
+                " 42 ",
+                &upload(b"x", "image/png", "x.png"),
+                "image/png",
+                || 1
+            )
+            .url,
+            "https://graph.facebook.com/v25.0/42/media"
         );
     }
 

@@ -340,15 +340,15 @@ impl GraphConfig {
             })
     }
 
-    /// `<base>/<version>/<phone-number-id>` and then `tail`, written in one string (a
-    /// reply's every message posts to such a URL).
-    fn url(&self, phone_number_id: &str, tail: &str) -> String {
+    /// `<base>/<version>/<segment>` and then `tail`, written in one string (a reply's
+    /// every message posts to such a URL). `segment` (a phone number id, a media id) is
+    /// trimmed and percent-encoded, so that it can never change the path or the query.
+    pub(crate) fn url(&self, segment: &str, tail: &str) -> String {
         let base = base_url_of(&self.base_url);
         let (version, bare) = version_of(&self.version);
-        let phone_number_id = phone_number_id.trim();
-        let mut url = String::with_capacity(
-            base.len() + version.len() + phone_number_id.len() + tail.len() + 4,
-        );
+        let segment = segment.trim();
+        let mut url =
+            String::with_capacity(base.len() + version.len() + segment.len() + tail.len() + 4);
         url.push_str(base);
         url.push('/');
         if bare {
@@ -356,7 +356,7 @@ impl GraphConfig {
         }
         url.push_str(version);
         url.push('/');
-        push_path_segment(&mut url, phone_number_id);
+        push_path_segment(&mut url, segment);
         url.push_str(tail);
         url
     }
