@@ -226,8 +226,9 @@ fn bad_text(e: InvalidRequest) -> ActionError {
 /// callback data on every part. `Err` says which part cannot be sent (1 of 1 when the
 /// whole text cannot), with nothing sent.
 pub fn text_bodies(message: &TextMessage) -> Result<Vec<String>, TextFailure> {
-    graph::parse_recipient(&message.to).map_err(bad_whole_text)?;
-    limits::validate_callback_data(&message.biz_opaque_callback_data).map_err(bad_whole_text)?;
+    // The recipient and the callback data are checked once, for every part.
+    let address = graph::TextAddress::check(&message.to, &message.biz_opaque_callback_data)
+        .map_err(bad_whole_text)?;
     let text = match message.format {
         TextFormat::Markdown => markdown_to_whatsapp(&message.body),
         TextFormat::Raw => message.body.clone(),
@@ -244,7 +245,7 @@ pub fn text_bodies(message: &TextMessage) -> Result<Vec<String>, TextFailure> {
         .iter()
         .zip(1..)
         .map(|(part, number)| {
-            graph::text_body(message, part, number == 1).map_err(|e| TextFailure {
+            graph::text_body(&address, message, part, number == 1).map_err(|e| TextFailure {
                 error: SendError::InvalidRequest(e),
                 part: number,
                 parts: total,

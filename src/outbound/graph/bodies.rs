@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 
 use super::{put, string};
 
-use super::recipient::{envelope, text_envelope};
+use super::recipient::{envelope, TextAddress};
 use crate::outbound::limits::{self, media_kind_name, present};
 use crate::types::{
     ButtonsMessage, ContactCard, ContactsMessage, CtaUrlMessage, FlowAction, FlowMessage, FlowRef,
@@ -37,19 +37,23 @@ pub(super) fn media_object(source: &MediaSource) -> Map<String, Value> {
 
 /// One part of a text message:
 /// `{"type":"text","text":{"body":...,"preview_url":...}}` plus the envelope of
-/// `message` (its recipient and callback data). `part` is the text as it will be sent
-/// (already converted and split); `quote`: this part carries the message's `reply-to`
-/// (the first part of a split text does, the others do not). The body is JSON text,
-/// written directly ([`text_envelope`]).
-pub fn text_body(message: &TextMessage, part: &str, quote: bool) -> Result<String, InvalidRequest> {
+/// `message`, addressed by `address` (its recipient and callback data, checked once for
+/// all the parts). `part` is the text as it will be sent (already converted and split);
+/// `quote`: this part carries the message's `reply-to` (the first part of a split text
+/// does, the others do not). The body is JSON text, written directly
+/// ([`TextAddress::text_body`]).
+pub fn text_body(
+    address: &TextAddress,
+    message: &TextMessage,
+    part: &str,
+    quote: bool,
+) -> Result<String, InvalidRequest> {
     limits::validate_text_part(part)?;
-    text_envelope(
-        &message.to,
+    Ok(address.text_body(
         part,
         message.preview_url,
         message.reply_to.as_deref().filter(|_| quote),
-        &message.biz_opaque_callback_data,
-    )
+    ))
 }
 
 /// A media message: `{"type":K, K:{"id"|"link", "caption"?, "filename"?}}`; caption for
@@ -417,13 +421,19 @@ mod tests {
         }
     }
 
+    /// One part of `message`, addressed as `text_bodies` addresses it.
+    fn text_part(message: &TextMessage, part: &str, quote: bool) -> Result<String, InvalidRequest> {
+        TextAddress::check(&message.to, &message.biz_opaque_callback_data)
+            .and_then(|address| text_body(&address, message, part, quote))
+    }
+
     /// A text body read back as JSON.
     fn read(body: Result<String, InvalidRequest>) -> Option<Value> {
         serde_json::from_str(&body.ok()?).ok()
     }
 
     fn part(to: &str, body: &str, preview_url: bool, reply_to: Option<&str>) -> Option<Value> {
-        read(text_body(
+        read(text_part(
             &text_message(to, reply_to, preview_url),
             body,
             true,
@@ -455,7 +465,7 @@ mod tests {
         );
         // A part that does not quote leaves the context out.
         assert_eq!(
-            read(text_body(
+            read(text_part(
                 &text_message("15550100", Some("wamid.Q"), true),
                 "more",
                 false
@@ -474,18 +484,18 @@ mod tests {
             part("1", "x", false, None)
         );
         assert_eq!(
-            text_body(&text_message("1", None, false), "", true)
+            text_part(&text_message("1", None, false), "", true)
                 .err()
                 .map(|e| e.field),
             Some("body".into())
         );
         assert_eq!(
-            text_body(&text_message("", None, false), "x", true)
+            text_part(&text_message("", None, false), "x", true)
                 .err()
                 .map(|e| e.field),
             Some("to".into())
         );
-        assert!(text_body(&text_message("1", None, false), &"a".repeat(4097), true).is_err());
+        assert!(text_part(&text_message("1", None, false), &"a".repeat(4097), true).is_err());
     }
 
     #[test]
@@ -504,7 +514,7 @@ mod tests {
         let mut m = text_message("group:120363025246125486", None, false);
         m.biz_opaque_callback_data = Some("ticket=8812".into());
         assert_eq!(
-            read(text_body(&m, "Hello group", true)),
+            read(text_part(&m, "Hello group", true)),
             Some(json!({
                 "messaging_product": "whatsapp",
                 "recipient_type": "group",
@@ -516,11 +526,11 @@ mod tests {
         );
         // Every part carries the callback data, quoting or not.
         assert_eq!(
-            read(text_body(&m, "part 2", false)).map(|b| b["biz_opaque_callback_data"].clone()),
+            read(text_part(&m, "part 2", false)).map(|b| b["biz_opaque_callback_data"].clone()),
             Some(json!("ticket=8812"))
         );
         m.biz_opaque_callback_data = Some("x".repeat(513));
-        let e = text_body(&m, "Hi", true).expect_err("too long");
+        let e = text_part(&m, "Hi", true).expect_err("too long");
         assert_eq!(
             (e.field.as_str(), e.reason.as_str()),
             (

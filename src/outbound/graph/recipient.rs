@@ -174,56 +174,69 @@ pub(super) fn envelope(
     Ok(Value::Object(body))
 }
 
-/// The [`envelope`] of one part of a text message, written straight to JSON text: the
-/// same checks, and the same JSON as `envelope(to, "text", {"body": part, "preview_url":
-/// preview_url}, reply_to, callback_data)` serialized, keys in the same (sorted) order.
-/// A text is what a bot's reply sends, so its body is built without a
-/// `serde_json::Value` (its map, a copy of every key and string, then a second pass to
-/// write it).
-pub(super) fn text_envelope(
-    to: &str,
-    part: &str,
-    preview_url: bool,
-    reply_to: Option<&str>,
-    callback_data: &Option<String>,
-) -> Result<String, InvalidRequest> {
-    let recipient = parse_recipient(to)?;
-    limits::validate_callback_data(callback_data)?;
-    let (recipient_type, key) = addressing(&recipient);
-    let mut body = String::with_capacity(part.len() + 192);
-    body.push('{');
-    if let Some(data) = limits::present(callback_data) {
-        body.push_str(r#""biz_opaque_callback_data":"#);
-        json::push_string(&mut body, data);
-        body.push(',');
+/// The addressing of a text message, checked once for all its parts: the recipient as
+/// [`parse_recipient`] reads it, and the callback data (at most
+/// [`limits::CALLBACK_DATA_MAX`] characters; blank is left out). Only [`TextAddress::check`]
+/// makes one, so a part is never written for an unchecked recipient.
+#[derive(Debug, Clone)]
+pub struct TextAddress<'a> {
+    recipient: Recipient,
+    callback_data: Option<&'a str>,
+}
+
+impl<'a> TextAddress<'a> {
+    /// `to` and the callback data checked, as [`envelope`] checks them.
+    pub fn check(to: &str, callback_data: &'a Option<String>) -> Result<Self, InvalidRequest> {
+        let recipient = parse_recipient(to)?;
+        limits::validate_callback_data(callback_data)?;
+        Ok(TextAddress {
+            recipient,
+            callback_data: limits::present(callback_data),
+        })
     }
-    if let Some(id) = reply_to.filter(|id| !limits::is_blank(id)) {
-        body.push_str(r#""context":{"message_id":"#);
-        json::push_string(&mut body, id);
-        body.push_str("},");
+
+    /// The body of one part, written straight to JSON text: the same JSON as
+    /// `envelope(to, "text", {"body": part, "preview_url": preview_url}, reply_to,
+    /// callback_data)` serialized, keys in the same (sorted) order. A text is what a bot's
+    /// reply sends, so its body is built without a `serde_json::Value` (its map, a copy of
+    /// every key and string, then a second pass to write it).
+    pub fn text_body(&self, part: &str, preview_url: bool, reply_to: Option<&str>) -> String {
+        let (recipient_type, key) = addressing(&self.recipient);
+        let mut body = String::with_capacity(part.len() + 192);
+        body.push('{');
+        if let Some(data) = self.callback_data {
+            body.push_str(r#""biz_opaque_callback_data":"#);
+            json::push_string(&mut body, data);
+            body.push(',');
+        }
+        if let Some(id) = reply_to.filter(|id| !limits::is_blank(id)) {
+            body.push_str(r#""context":{"message_id":"#);
+            json::push_string(&mut body, id);
+            body.push_str("},");
+        }
+        body.push_str(r#""messaging_product":"whatsapp","#);
+        if key == "recipient" {
+            body.push_str(r#""recipient":"#);
+            json::push_string(&mut body, self.recipient.as_str());
+            body.push(',');
+        }
+        body.push_str(r#""recipient_type":"#);
+        json::push_string(&mut body, recipient_type);
+        body.push_str(r#","text":{"body":"#);
+        json::push_string(&mut body, part);
+        body.push_str(if preview_url {
+            r#","preview_url":true},"#
+        } else {
+            r#","preview_url":false},"#
+        });
+        if key == "to" {
+            body.push_str(r#""to":"#);
+            json::push_string(&mut body, self.recipient.as_str());
+            body.push(',');
+        }
+        body.push_str(r#""type":"text"}"#);
+        body
     }
-    body.push_str(r#""messaging_product":"whatsapp","#);
-    if key == "recipient" {
-        body.push_str(r#""recipient":"#);
-        json::push_string(&mut body, recipient.as_str());
-        body.push(',');
-    }
-    body.push_str(r#""recipient_type":"#);
-    json::push_string(&mut body, recipient_type);
-    body.push_str(r#","text":{"body":"#);
-    json::push_string(&mut body, part);
-    body.push_str(if preview_url {
-        r#","preview_url":true},"#
-    } else {
-        r#","preview_url":false},"#
-    });
-    if key == "to" {
-        body.push_str(r#""to":"#);
-        json::push_string(&mut body, recipient.as_str());
-        body.push(',');
-    }
-    body.push_str(r#""type":"text"}"#);
-    Ok(body)
 }
 
 #[cfg(test)]
@@ -382,7 +395,8 @@ mod tests {
                     for part in ["Hi", "line\nbreak \"quoted\" \\ \t é 🙂 \u{7}\u{7f}"] {
                         for preview_url in [false, true] {
                             let data = data.map(str::to_string);
-                            let direct = text_envelope(to, part, preview_url, reply_to, &data);
+                            let direct = TextAddress::check(to, &data)
+                                .map(|address| address.text_body(part, preview_url, reply_to));
                             let generic = envelope(
                                 to,
                                 "text",
