@@ -227,7 +227,7 @@ fn bad_text(e: InvalidRequest) -> ActionError {
 /// whole text cannot), with nothing sent.
 pub fn text_bodies(message: &TextMessage) -> Result<Vec<String>, TextFailure> {
     // The recipient and the callback data are checked once, for every part.
-    let address = graph::TextAddress::check(&message.to, &message.biz_opaque_callback_data)
+    let address = graph::Address::check(&message.to, &message.biz_opaque_callback_data)
         .map_err(bad_whole_text)?;
     let text = match message.format {
         TextFormat::Markdown => markdown_to_whatsapp(&message.body),

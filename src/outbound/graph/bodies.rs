@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 
 use super::{put, string};
 
-use super::recipient::{envelope, TextAddress};
+use super::recipient::{envelope, Address};
 use crate::outbound::limits::{self, media_kind_name, present};
 use crate::types::{
     ButtonsMessage, ContactCard, ContactsMessage, CtaUrlMessage, FlowAction, FlowMessage, FlowRef,
@@ -41,9 +41,9 @@ pub(super) fn media_object(source: &MediaSource) -> Map<String, Value> {
 /// all the parts). `part` is the text as it will be sent (already converted and split);
 /// `quote`: this part carries the message's `reply-to` (the first part of a split text
 /// does, the others do not). The body is JSON text, written directly
-/// ([`TextAddress::text_body`]).
+/// ([`Address::text_body`]).
 pub fn text_body(
-    address: &TextAddress,
+    address: &Address,
     message: &TextMessage,
     part: &str,
     quote: bool,
@@ -423,7 +423,7 @@ mod tests {
 
     /// One part of `message`, addressed as `text_bodies` addresses it.
     fn text_part(message: &TextMessage, part: &str, quote: bool) -> Result<String, InvalidRequest> {
-        TextAddress::check(&message.to, &message.biz_opaque_callback_data)
+        Address::check(&message.to, &message.biz_opaque_callback_data)
             .and_then(|address| text_body(&address, message, part, quote))
     }
 

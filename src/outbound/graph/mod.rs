@@ -37,7 +37,7 @@ pub use bodies::{
     location_request_body, mark_read_body, media_body, reaction_body, text_body, voice_body,
 };
 pub use recipient::{
-    is_group_id, is_user_id, normalize_recipient, parse_recipient, Recipient, TextAddress,
+    is_group_id, is_user_id, normalize_recipient, parse_recipient, Address, Recipient,
     GROUP_ID_MAX, GROUP_PREFIX,
 };
 pub use template::template_body;

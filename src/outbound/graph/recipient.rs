@@ -156,40 +156,39 @@ pub(super) fn envelope(
     reply_to: Option<&str>,
     callback_data: &Option<String>,
 ) -> Result<Value, InvalidRequest> {
-    let recipient = parse_recipient(to)?;
-    limits::validate_callback_data(callback_data)?;
-    let (recipient_type, key) = addressing(&recipient);
+    let address = Address::check(to, callback_data)?;
+    let (recipient_type, key) = addressing(&address.recipient);
     let mut body = Map::new();
     put(&mut body, "messaging_product", string("whatsapp"));
     put(&mut body, "recipient_type", string(recipient_type));
-    put(&mut body, key, string(recipient.as_str()));
+    put(&mut body, key, string(address.recipient.as_str()));
     put(&mut body, "type", string(kind));
     body.insert(kind.to_string(), payload);
     if let Some(id) = reply_to.filter(|id| !limits::is_blank(id)) {
         put(&mut body, "context", json!({ "message_id": id }));
     }
-    if let Some(data) = limits::present(callback_data) {
+    if let Some(data) = address.callback_data {
         put(&mut body, "biz_opaque_callback_data", string(data));
     }
     Ok(Value::Object(body))
 }
 
-/// The addressing of a text message, checked once for all its parts: the recipient as
-/// [`parse_recipient`] reads it, and the callback data (at most
-/// [`limits::CALLBACK_DATA_MAX`] characters; blank is left out). Only [`TextAddress::check`]
-/// makes one, so a part is never written for an unchecked recipient.
+/// Where a message goes, checked: the recipient as [`parse_recipient`] reads it, and the
+/// callback data (at most [`limits::CALLBACK_DATA_MAX`] characters; blank is left out).
+/// Every envelope is written from one, and only [`Address::check`] makes one, so no body
+/// is written for an unchecked recipient. A long text checks it once for all its parts.
 #[derive(Debug, Clone)]
-pub struct TextAddress<'a> {
+pub struct Address<'a> {
     recipient: Recipient,
     callback_data: Option<&'a str>,
 }
 
-impl<'a> TextAddress<'a> {
-    /// `to` and the callback data checked, as [`envelope`] checks them.
+impl<'a> Address<'a> {
+    /// `to` and the callback data, checked.
     pub fn check(to: &str, callback_data: &'a Option<String>) -> Result<Self, InvalidRequest> {
         let recipient = parse_recipient(to)?;
         limits::validate_callback_data(callback_data)?;
-        Ok(TextAddress {
+        Ok(Address {
             recipient,
             callback_data: limits::present(callback_data),
         })
@@ -395,7 +394,7 @@ mod tests {
                     for part in ["Hi", "line\nbreak \"quoted\" \\ \t é 🙂 \u{7}\u{7f}"] {
                         for preview_url in [false, true] {
                             let data = data.map(str::to_string);
-                            let direct = TextAddress::check(to, &data)
+                            let direct = Address::check(to, &data)
                                 .map(|address| address.text_body(part, preview_url, reply_to));
                             let generic = envelope(
                                 to,
