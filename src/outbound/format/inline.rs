@@ -2,6 +2,8 @@
 //! CommonMark delimiter-run algorithm, code spans, links, autolinks and escapes. The rules
 //! are in the parent module's documentation.
 
+use std::borrow::Cow;
+
 use super::{MAX_DEST_LEN, MAX_DEST_PARENS, MAX_LINK_DEPTH};
 
 /// The character an escaped WhatsApp marker is sent as: a lookalike that WhatsApp never
@@ -52,8 +54,10 @@ struct Delim {
     open_marks: Vec<Kind>,
 }
 
-enum Tok {
-    Text(String),
+/// A token of a line: text (a slice of the line where it can be, so a line of plain runs
+/// between delimiters allocates nothing for them) or a delimiter run.
+enum Tok<'a> {
+    Text(Cow<'a, str>),
     Delim(usize),
 }
 
@@ -80,7 +84,7 @@ struct Inline<'a> {
     src: &'a str,
     in_strong: bool,
     depth: usize,
-    toks: Vec<Tok>,
+    toks: Vec<Tok<'a>>,
     delims: Vec<Delim>,
     /// The backtick runs as (length, start offset), sorted: the runs of one length are
     /// together, by offset. (Sorted vectors rather than maps: the same lookups in far less
@@ -183,20 +187,27 @@ impl<'a> Inline<'a> {
         map
     }
 
+    /// Appends text made for the output (a rendered link, code span or literal marker).
     fn push_text(&mut self, s: &str) {
         if s.is_empty() {
             return;
         }
         if let Some(Tok::Text(t)) = self.toks.last_mut() {
-            t.push_str(s);
+            t.to_mut().push_str(s);
         } else {
-            self.toks.push(Tok::Text(s.to_string()));
+            self.toks.push(Tok::Text(Cow::Owned(s.to_string())));
         }
     }
 
+    /// Appends the line's own text from `from` to `to`, borrowed unless it follows text.
     fn flush(&mut self, from: usize, to: usize) {
-        if let Some(s) = self.src.get(from..to) {
-            self.push_text(s);
+        let Some(s) = self.src.get(from..to).filter(|s| !s.is_empty()) else {
+            return;
+        };
+        if let Some(Tok::Text(t)) = self.toks.last_mut() {
+            t.to_mut().push_str(s);
+        } else {
+            self.toks.push(Tok::Text(Cow::Borrowed(s)));
         }
     }
 
