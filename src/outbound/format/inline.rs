@@ -187,14 +187,20 @@ impl<'a> Inline<'a> {
         map
     }
 
+    /// Appends `s` to the text token at the end, if the last token is text.
+    fn extend_text(&mut self, s: &str) -> bool {
+        match self.toks.last_mut() {
+            Some(Tok::Text(t)) => {
+                t.to_mut().push_str(s);
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Appends text made for the output (a rendered link, code span or literal marker).
     fn push_text(&mut self, s: &str) {
-        if s.is_empty() {
-            return;
-        }
-        if let Some(Tok::Text(t)) = self.toks.last_mut() {
-            t.to_mut().push_str(s);
-        } else {
+        if !s.is_empty() && !self.extend_text(s) {
             self.toks.push(Tok::Text(Cow::Owned(s.to_string())));
         }
     }
@@ -204,9 +210,7 @@ impl<'a> Inline<'a> {
         let Some(s) = self.src.get(from..to).filter(|s| !s.is_empty()) else {
             return;
         };
-        if let Some(Tok::Text(t)) = self.toks.last_mut() {
-            t.to_mut().push_str(s);
-        } else {
+        if !self.extend_text(s) {
             self.toks.push(Tok::Text(Cow::Borrowed(s)));
         }
     }
