@@ -38,11 +38,13 @@
 # their ratios to the floors measured the same way (goals: (b) ≥ 0.95, (c) ≥ 0.9, (d) ≥ 0.8;
 # without reuse: (b) ≥ 0.9, (c) ≥ 0.9, (d) ≥ 0.7).
 #
-# Paired: (b0) (b1) (b) and (c0) (c1) (c2) (c) again, each set served side by side and
-# measured in turn, BENCH_PAIRED_ROUNDS (5) rounds of BENCH_PAIRED_SECS (3) s, fresh and
-# with reuse: the median of the rounds' ratios to the floor, which a change in the
-# machine's speed during the run moves far less than the rows measured one after another
-# (see paired; the rounds still vary, by 0.1-0.2 on a busy machine).
+# Paired: (b0) (b1) (b), (c0) (c1) (c2) (c) and (d0) (d1) (d3) (d) again, each set served
+# side by side and measured in turn, BENCH_PAIRED_ROUNDS (5) rounds of BENCH_PAIRED_SECS
+# (3) s, fresh and with reuse: the median of the rounds' ratios to the floor, which a
+# change in the machine's speed during the run moves far less than the rows measured one
+# after another (see paired; the rounds still vary, by 0.1-0.2 on a busy machine). The
+# reply set shares one Graph stand-in, drained after every run, and is measured again
+# with half the connections when a closed loop overruns the instance pool.
 #
 #   (f) latency    reply latency with a slow Graph: whatsapp + echo bot, read receipt on
 #                  (the default), the Graph stand-in answering after BENCH_LATENCY_DELAY_MS
@@ -620,54 +622,97 @@ reply_run() {
     row "$label" "$target" "$floor"
 }
 
-# paired KIND LABEL|GOAL... -- NAME=WASM...: the floor of KIND (get: the handshake, post: the signed webhook)
-# and what is compared with it (GOAL: the least ratio to the floor, or -), served side
-# by side (the first is the floor) and measured in turn: a 2 s warm-up each, then
-# PAIRED_ROUNDS rounds of PAIRED_SECS s of wrk on each, one after the other. A change in
-# the machine's speed during the run (other tenants, a slower minute) then reaches the
-# floor and its targets alike, where the rows above measure each at its own time. Per
-# server the mean req/s; per round its rate over the floor's in the same round, and of
-# those the median (the figure compared with the goal), the lowest and the highest.
+# paired KIND LABEL|GOAL... -- NAME=WASM...: the floor of KIND (get: the handshake, post: the
+# signed webhook, reply: the signed webhook whose consumer replies, one Graph call each) and
+# what is compared with it (GOAL: the least ratio to the floor, or -), served side by side
+# (the first is the floor) and measured in turn: a 2 s warm-up each, then PAIRED_ROUNDS
+# rounds of PAIRED_SECS s of wrk on each, one after the other. A change in the machine's
+# speed during the run (other tenants, a slower minute) then reaches the floor and its
+# targets alike, where the rows above measure each at its own time. Per server the mean
+# req/s; per round its rate over the floor's in the same round, and of those the median
+# (the figure compared with the goal), the lowest and the highest.
+#
+# reply: one Graph stand-in for all; after each run the stand-in is drained (the replies
+# still dispatching after wrk stopped are sent before the next server is measured, so
+# none of one server's work lands in another's round), and at the end every acknowledged
+# webhook must have made its Graph call. When a closed loop overruns a server's instance
+# pool (see reply_run) the set is stopped and paired returns 1: the caller measures all
+# of it again with fewer connections (PAIRED_CONNECTIONS, default CONNECTIONS).
 paired() {
     local kind=$1 labels=() servers=() names=() ports=() port=$((PORT + 10)) kv n url r i f rps line
+    local connections=${PAIRED_CONNECTIONS:-$CONNECTIONS} env=() acked=0 answer
     shift
     while [ "$1" != -- ]; do labels+=("$1"); shift; done
     shift
+    if [ "$kind" = reply ]; then
+        start_graph
+        env=("${GRAPH_ENV[@]}")
+    fi
     for kv in "$@"; do
         n=${kv%%=*}
         serve "paired-$n" "$port" "${kv#*=}" "${WEBHOOK_ENV[@]}" WHATSAPP_MARK_READ=off \
-            "BENCH_VERIFY_TOKEN=$VERIFY" "BENCH_APP_SECRET=$SECRET"
+            "BENCH_VERIFY_TOKEN=$VERIFY" "BENCH_APP_SECRET=$SECRET" ${env[@]+"${env[@]}"}
         servers+=("$SERVED")
         names+=("$n")
         ports+=("$port")
         port=$((port + 1))
+        if [ "$kind" = reply ]; then
+            answer=$(probe "${ports[-1]}" POST / "$FIXTURE" "$SIG")
+            [ "$answer" = "$ACKNOWLEDGED" ] || die "paired $n: the signed webhook answered: $answer"
+            acked=$((acked + 1))
+        fi
     done
     local wrk_args=()
-    if [ "$kind" = post ]; then url=/ wrk_args=(-s "$POST_LUA"); else url=$HANDSHAKE; fi
+    if [ "$kind" = get ]; then url=$HANDSHAKE; else url=/ wrk_args=(-s "$POST_LUA"); fi
+    # paired_run I SECS FILE: one wrk run on server I; 1 when a reply server's closed loop
+    # overran its instance pool (the set is stopped then), any other error fails the run.
+    paired_run() {
+        local i=$1 secs=$2 f=$3
+        wrk -t"$THREADS" -c"$connections" -d"${secs}s" "${wrk_args[@]}" "http://127.0.0.1:${ports[$i]}$url" \
+            >"$f" 2>&1 || die "paired ${names[$i]}: wrk failed"
+        if [ "$(errors_in "$f")" != 0 ]; then
+            if [ "$kind" = reply ] && grep -q 'instantiation error' "$OUT/paired-${names[$i]}.log"; then
+                say "paired ${names[$i]}: $connections connections overran the instance pool ($(errors_in "$f") errors)"
+                for i in "${!servers[@]}"; do stop "${servers[$i]}"; done
+                stop "$GRAPH_PID"
+                return 1
+            fi
+            die "paired ${names[$i]}: errors: $(cat "$f")"
+        fi
+        if [ "$kind" = reply ]; then
+            acked=$((acked + $(awk '/requests in/ { print $1 }' "$f")))
+            drain >/dev/null
+        fi
+    }
     for i in "${!ports[@]}"; do
-        wrk -t"$THREADS" -c"$CONNECTIONS" -d2s "${wrk_args[@]}" "http://127.0.0.1:${ports[$i]}$url" \
-            >"$OUT/paired-${names[$i]}.warmup.txt" 2>&1 || die "paired ${names[$i]}: wrk failed"
-        [ "$(errors_in "$OUT/paired-${names[$i]}.warmup.txt")" = 0 ] ||
-            die "paired ${names[$i]}: errors: $(cat "$OUT/paired-${names[$i]}.warmup.txt")"
+        paired_run "$i" 2 "$OUT/paired-${names[$i]}.warmup.txt" || return 1
     done
     local rates=()
     for r in $(seq "$PAIRED_ROUNDS"); do
         line=
         for i in "${!ports[@]}"; do
             f="$OUT/paired-${names[$i]}.round$r.txt"
-            wrk -t"$THREADS" -c"$CONNECTIONS" -d"${PAIRED_SECS}s" "${wrk_args[@]}" \
-                "http://127.0.0.1:${ports[$i]}$url" >"$f" 2>&1 || die "paired ${names[$i]}: wrk failed"
-            [ "$(errors_in "$f")" = 0 ] || die "paired ${names[$i]}: errors: $(cat "$f")"
+            paired_run "$i" "$PAIRED_SECS" "$f" || return 1
             rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$f")
             line+="$rps "
         done
         rates+=("$line")
         say "paired $kind, round $r: ${line% }"
     done
+    if [ "$kind" = reply ]; then
+        local sends reads other
+        read -r sends reads other <<<"$(drain)"
+        [ "$other" = 0 ] || die "paired reply: the Graph stand-in got $other unexpected requests"
+        [ "$sends" -ge "$acked" ] || die "paired reply: $acked webhooks acknowledged, only $sends replies sent"
+        say "paired reply: $acked webhooks acknowledged, $sends replies sent"
+        stop "$GRAPH_PID"
+    fi
     for i in "${!servers[@]}"; do
-        check_log "paired-${names[$i]}" $((PAIRED_ROUNDS + 1))
+        check_log "paired-${names[$i]}" $((PAIRED_ROUNDS + 1)) 1 "$connections"
         stop "${servers[$i]}"
     done
+    local suffix=
+    [ "$connections" = "$CONNECTIONS" ] || suffix=", $connections connections"
     # For each server: its mean req/s, and the median, lowest and highest of its rounds'
     # ratios to the floor (mawk has no sort: sort(1) orders them).
     local mean ratios
@@ -677,7 +722,23 @@ paired() {
             awk '{ r[NR] = $1 }
                  END { m = (NR % 2) ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2
                        printf "%.2f|%.2f|%.2f", m, r[1], r[NR] }')
-        paired_rows+=("$REUSING|${labels[$i]}|$mean|$ratios")
+        IFS='|' read -r label goal <<<"${labels[$i]}"
+        paired_rows+=("$REUSING|$label$suffix|$goal|$mean|$ratios")
+    done
+}
+
+# paired_reply GOAL: (d0) (d1) (d3) (d) side by side, closed loop; when a closed loop
+# overruns the instance pool, all four again with half as many connections (the four
+# always at the same load, so that their ratios compare like with like).
+paired_reply() {
+    local c=$CONNECTIONS
+    while :; do
+        say "paired: (d0) (d1) (d3) (d), side by side, $c connections, $PAIRED_ROUNDS rounds of $PAIRED_SECS s each"
+        PAIRED_CONNECTIONS=$c paired reply "(d0) floor|-" "(d1) floor + HMAC-SHA256|-" \
+            "(d3) floor + HMAC-SHA256 + the JSON read + a serde-built reply|-" "(d) reply (1 Graph call)|$1" -- \
+            "d0=$HELLO_ECHO" "d1=$HELLO_ECHO_CHECKED" "d3=$HELLO_ECHO_PARSED" "d=$ECHO" && return 0
+        [ "$c" -gt 2 ] || die "paired reply: the instance pool overran even with $c connections"
+        c=$((c / 2))
     done
 }
 
@@ -726,6 +787,7 @@ reply_rows() {
 }
 
 reply_rows "" "floor ≥ 0.70"
+paired_reply 0.70
 say "(d2) the same with the read receipt (2 Graph calls), at the rate it sustains"
 reply_run reply-read "(d2) … and marks it read (2 Graph calls)" "-" on 2 paced
 
@@ -776,6 +838,7 @@ if [ "$REUSE" -gt 0 ]; then
 
     say "reuse: (d0) (d1) (d3) (d)"
     reply_rows -reuse "floor ≥ 0.80"
+    paired_reply 0.80
     REUSE_FLAGS=()
     REUSING=0
 fi
@@ -962,7 +1025,10 @@ report=$(mktemp)
         echo "$PAIRED_ROUNDS rounds of $PAIRED_SECS s of wrk on each, one after the other, so that a change in"
         echo "the machine's speed during the run reaches the floor and its targets alike (the rows"
         echo "above measure each at its own time). The ratio is each round's rate over the floor's"
-        echo "in the same round; the median of the rounds is the figure held to the goal:"
+        echo "in the same round; the median of the rounds is the figure held to the goal. The reply"
+        echo "rows share one Graph stand-in ($GRAPH), drained after every run so that no server's"
+        echo "replies land in another's round; a row measured with fewer connections says so (a closed"
+        echo "loop of $CONNECTIONS overran the instance pool, and all four were measured again with half):"
         echo
         echo "| Mode | Row | req/s | ratio to its floor, median | lowest | highest | goal |"
         echo "|---|---|---:|---:|---:|---:|---|"
