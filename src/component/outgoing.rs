@@ -1,7 +1,7 @@
 //! The exported `outgoing` interface, and the wasi implementation of the sender's
 //! transport (wasi:http for requests, wasi:clocks for pauses, wasi:random for jitter).
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use wasi::clocks::monotonic_clock;
@@ -64,9 +64,9 @@ pub type WasiSender = Sender<WasiTransport>;
 /// is read on first use, then kept for the instance (its environment does not change while
 /// it lives), as the webhook's is: a host that reuses instances reads it once.
 pub fn sender() -> WasiSender {
-    static CONFIG: OnceLock<Result<GraphConfig, Vec<String>>> = OnceLock::new();
-    let config = CONFIG.get_or_init(|| GraphConfig::from_env(super::platform::env));
-    Sender::new(config.clone(), WasiTransport)
+    static CONFIG: OnceLock<Result<Arc<GraphConfig>, Vec<String>>> = OnceLock::new();
+    let config = CONFIG.get_or_init(|| GraphConfig::from_env(super::platform::env).map(Arc::new));
+    Sender::shared(config.clone(), WasiTransport)
 }
 
 impl Guest for super::Component {

@@ -6,6 +6,7 @@
 //! I/O goes through [`Transport`], so this module knows nothing of wasm: the component
 //! implements it with wasi:http and wasi:clocks, tests with a scripted stand-in for Meta.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -129,8 +130,8 @@ fn exchange_from<T: Transport + ?Sized, R>(
 /// ([`Sender::prepare_mark_read`]).
 pub struct PreparedRequest {
     request: GraphRequest,
-    /// For redacting errors; never shown.
-    token: String,
+    /// Its token is for redacting errors; never shown.
+    config: Arc<GraphConfig>,
 }
 
 impl PreparedRequest {
@@ -142,13 +143,13 @@ impl PreparedRequest {
 
 /// What a request goes out with: the configuration and the business phone number id.
 struct Route {
-    config: GraphConfig,
+    config: Arc<GraphConfig>,
     phone_number_id: String,
 }
 
 /// Sends messages with one configuration and transport.
 pub struct Sender<T: Transport> {
-    config: Result<GraphConfig, Vec<String>>,
+    config: Result<Arc<GraphConfig>, Vec<String>>,
     transport: T,
     policy: RetryPolicy,
 }
@@ -158,6 +159,12 @@ impl<T: Transport> Sender<T> {
     /// configured ([`GraphConfig::from_env`]), which makes every call return
     /// [`SendError::MissingConfig`].
     pub fn new(config: Result<GraphConfig, Vec<String>>, transport: T) -> Self {
+        Self::shared(config.map(Arc::new), transport)
+    }
+
+    /// A sender with a configuration shared with others (an instance's senders share the
+    /// one it read): each send copies a pointer, not the configuration's strings.
+    pub fn shared(config: Result<Arc<GraphConfig>, Vec<String>>, transport: T) -> Self {
         Sender {
             config,
             transport,
@@ -343,7 +350,7 @@ impl<T: Transport> Sender<T> {
             .map_err(SendError::InvalidRequest)?;
         Ok(PreparedRequest {
             request,
-            token: route.config.access_token,
+            config: route.config,
         })
     }
 
@@ -367,7 +374,7 @@ impl<T: Transport> Sender<T> {
             &mut self.transport,
             &self.policy,
             &prepared.request,
-            &prepared.token,
+            &prepared.config.access_token,
             true,
             first,
             parse_mark_read_response,

@@ -19,6 +19,7 @@
 //! Optional texts that are empty or only whitespace are left out of the JSON, like
 //! absent ones (see [`crate::outbound::limits`]).
 
+use std::borrow::Borrow;
 use std::fmt;
 
 use serde_json::{Map, Value};
@@ -194,13 +195,16 @@ fn push_path_segment(out: &mut String, segment: &str) {
 /// are missing (less `WHATSAPP_PHONE_NUMBER_ID` when the request names its number); with
 /// the token but no number from either the request or `WHATSAPP_PHONE_NUMBER_ID`: that
 /// name alone.
-pub fn route(
-    config: &Result<GraphConfig, Vec<String>>,
+///
+/// `C` is how the caller holds the configuration: a sender shares one (`Arc`), so that
+/// a send copies a pointer rather than the configuration's strings.
+pub fn route<C: Borrow<GraphConfig> + Clone>(
+    config: &Result<C, Vec<String>>,
     requested: Option<&str>,
-) -> Result<(GraphConfig, String), Vec<String>> {
+) -> Result<(C, String), Vec<String>> {
     let requested = requested_phone_number_id(requested);
     match config {
-        Ok(config) => match config.resolve_phone_number_id(requested) {
+        Ok(config) => match config.borrow().resolve_phone_number_id(requested) {
             Some(phone_number_id) => Ok((config.clone(), phone_number_id)),
             None => Err(vec![ENV_PHONE_NUMBER_ID.to_string()]),
         },
