@@ -273,6 +273,18 @@ fn spans(text: &str, limit: usize) -> Vec<Span> {
     if text.is_empty() {
         return out;
     }
+    // A text of at most `limit` bytes has at most `limit` UTF-16 units (a character
+    // never has more units than bytes): one chunk, the text as it is, as the scan below
+    // would find after reading it whole (most replies).
+    if text.len() <= limit {
+        out.push(Span {
+            start: 0,
+            end: text.len(),
+            reopen: false,
+            close: false,
+        });
+        return out;
+    }
     let fences = Fences::new(text);
     let mut start = 0;
     while start < text.len() {
@@ -606,6 +618,18 @@ mod tests {
         assert_eq!(check("hello", 100), vec!["hello"]);
         assert_eq!(check("  padded \n\n", 100), vec!["  padded \n\n"]);
         assert_eq!(check("```\nunclosed", 100), vec!["```\nunclosed"]);
+    }
+
+    #[test]
+    fn a_text_of_at_most_limit_bytes_is_one_chunk_as_it_is() {
+        let fenced = format!("```\n{}\n```\n\n  tail  ", "code ".repeat(10));
+        let mixed = format!("é😀 \n\n{}", "x ".repeat(20));
+        for text in [fenced.as_str(), mixed.as_str(), " \n \n ", "```"] {
+            // At the limit and above it: the same single chunk.
+            for limit in [text.len().max(MIN_LIMIT), text.len() + 100] {
+                assert_eq!(check(text, limit), vec![text.to_string()], "{text:?}");
+            }
+        }
     }
 
     #[test]
