@@ -273,18 +273,6 @@ fn spans(text: &str, limit: usize) -> Vec<Span> {
     if text.is_empty() {
         return out;
     }
-    // A text of at most `limit` bytes has at most `limit` UTF-16 units (a character
-    // never has more units than bytes): one chunk, the text as it is, as the scan below
-    // would find after reading it whole (most replies).
-    if text.len() <= limit {
-        out.push(Span {
-            start: 0,
-            end: text.len(),
-            reopen: false,
-            close: false,
-        });
-        return out;
-    }
     let fences = Fences::new(text);
     let mut start = 0;
     while start < text.len() {
@@ -362,6 +350,12 @@ impl Chooser<'_> {
 /// Decide where the chunk starting at `start` ends.
 fn cut(text: &str, start: usize, budget: usize, fences: &Fences) -> Cut {
     let rest = text.get(start..).unwrap_or("");
+    // At most `budget` bytes are at most `budget` UTF-16 units (a character never has
+    // more units than bytes): the rest fits, as the scan below would find after reading
+    // it whole. A short reply, and the last chunk of a long text, skip the scan.
+    if rest.len() <= budget {
+        return Cut::Rest;
+    }
     let mut chooser = Chooser {
         fences,
         budget,
