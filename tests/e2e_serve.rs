@@ -397,20 +397,26 @@ async fn redeliveries_are_answered_once_with_a_state_directory() {
     assert_eq!(read_receipts_for(&requests, &id).len(), 1);
     assert_eq!(stack.serve.log().lines().filter(|l| dropped(l)).count(), 1);
 
-    // The claims are files in the preopened directory.
+    // The claims are files in the preopened directory. A message's claim is written
+    // when its dispatch finishes, after Graph's answer to its reply: the reply can reach
+    // the sandbox just before it, so wait for it.
     let dedup = stack
         .state
         .as_ref()
         .expect("state dir")
         .path()
         .join("dedup");
-    let mut files = 0;
-    for entry in walk(&dedup) {
-        if entry.is_file() {
-            files += 1;
-        }
+    let claims = || walk(&dedup).iter().filter(|entry| entry.is_file()).count();
+    let deadline = std::time::Instant::now() + SOON;
+    while claims() < 2 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert!(files >= 2, "claims under {}: {files}", dedup.display());
+    assert!(
+        claims() >= 2,
+        "claims under {}: {}",
+        dedup.display(),
+        claims()
+    );
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
