@@ -120,10 +120,20 @@ pub fn write_all(stream: &OutputStream, mut bytes: &[u8]) -> bool {
 pub struct Answer {
     /// Status code.
     pub status: u16,
-    /// `content-type`, when given.
-    pub content_type: Option<String>,
     /// The body, at most [`MAX_ANSWER_BYTES`].
     pub body: Vec<u8>,
+    /// The response, kept for its headers: they are looked up only when asked for
+    /// ([`Answer::content_type`]), which a good answer never is.
+    response: IncomingResponse,
+}
+
+impl Answer {
+    /// `content-type`, when given: looked up now (three host calls), from the response's
+    /// headers, which stay readable after its body was read.
+    pub fn content_type(&self) -> Option<String> {
+        first(&self.response.headers(), "content-type")
+            .map(|v| String::from_utf8_lossy(&v).into_owned())
+    }
 }
 
 /// The largest Graph API answer read.
@@ -295,12 +305,6 @@ pub fn begin(
 
 fn read_answer(response: IncomingResponse) -> Result<Answer, ErrorCode> {
     let status = response.status();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .into_iter()
-        .next()
-        .map(|v| String::from_utf8_lossy(&v).into_owned());
     let body = response
         .consume()
         .map_err(|()| ErrorCode::InternalError(None))?;
@@ -312,11 +316,13 @@ fn read_answer(response: IncomingResponse) -> Result<Answer, ErrorCode> {
             Err(ReadError::Broken) => return Err(ErrorCode::HttpProtocolError),
         }
     };
-    let _ = IncomingBody::finish(body);
+    // Read to its end: the body is dropped, not finished (`finish` returns a
+    // future-trailers, one more resource to drop, and Graph sends no trailers).
+    drop(body);
     Ok(Answer {
         status,
-        content_type,
         body: bytes,
+        response,
     })
 }
 

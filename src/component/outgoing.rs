@@ -10,7 +10,7 @@ use wasi::http::types::ErrorCode;
 use super::http;
 use crate::bindings::outgoing::Guest;
 use crate::outbound::graph::{GraphConfig, GraphRequest};
-use crate::outbound::sender::{HttpAnswer, Sender, Transport};
+use crate::outbound::sender::{ContentType, HttpAnswer, Sender, Transport};
 use crate::types::{
     BlockResult, BusinessProfile, BusinessProfileDetails, BusinessProfileUpdate, ButtonsMessage,
     ContactsMessage, CtaUrlMessage, FlowMessage, ListMessage, LocationMessage,
@@ -47,11 +47,12 @@ impl Transport for WasiTransport {
 }
 
 impl From<http::Answer> for HttpAnswer {
-    fn from(answer: http::Answer) -> Self {
+    fn from(mut answer: http::Answer) -> Self {
         HttpAnswer {
             status: answer.status,
-            content_type: answer.content_type,
-            body: answer.body,
+            body: std::mem::take(&mut answer.body),
+            // Read only for an error that reports it.
+            content_type: ContentType::OnDemand(Box::new(move || answer.content_type())),
         }
     }
 }

@@ -1421,7 +1421,9 @@ mod tests {
     fn json(status: u16, body: &str) -> HttpAnswer {
         HttpAnswer {
             status,
-            content_type: Some("application/json".into()),
+            content_type: crate::outbound::sender::ContentType::Read(Some(
+                "application/json".into(),
+            )),
             body: body.as_bytes().to_vec(),
         }
     }

@@ -29,14 +29,57 @@ use crate::types::{
 };
 
 /// An HTTP answer from the Graph API (or whatever answered in its place).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct HttpAnswer {
     /// Status code.
     pub status: u16,
-    /// `content-type`, when given.
-    pub content_type: Option<String>,
+    /// `content-type`, read with the answer or left to be read when needed.
+    pub content_type: ContentType,
     /// The body.
     pub body: Vec<u8>,
+}
+
+/// An answer's `content-type`. Only an error reports it ([`BadResponse`]'s
+/// `content-type`), so a transport may leave it unread: a good answer then never costs the
+/// header's look-up (three host calls in wasi:http, on every send).
+///
+/// [`BadResponse`]: crate::types::BadResponse
+pub enum ContentType {
+    /// Read with the answer: the header's value, when given.
+    Read(Option<String>),
+    /// Not read yet: this reads it (the header's value, when given).
+    OnDemand(Box<dyn FnOnce() -> Option<String>>),
+}
+
+impl ContentType {
+    /// The value read with the answer; none when it was left for later.
+    fn read_already(&self) -> Option<&str> {
+        match self {
+            ContentType::Read(value) => value.as_deref(),
+            ContentType::OnDemand(_) => None,
+        }
+    }
+
+    /// `error`, with the content type it reports read now when it was left for later.
+    fn complete(self, error: SendError) -> SendError {
+        match (self, error) {
+            (ContentType::OnDemand(read), SendError::BadResponse(mut bad)) => {
+                bad.content_type = read();
+                SendError::BadResponse(bad)
+            }
+            (_, error) => error,
+        }
+    }
+}
+
+/// Says whether the value was read, never the value's reader.
+impl std::fmt::Debug for ContentType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ContentType::Read(value) => f.debug_tuple("Read").field(value).finish(),
+            ContentType::OnDemand(_) => f.write_str("OnDemand"),
+        }
+    }
 }
 
 /// What the sender needs from the outside world.
@@ -90,10 +133,16 @@ fn exchange_from<T: Transport + ?Sized, R>(
         };
         let (error, pause) = match answer {
             Ok(answer) => {
-                match parse(answer.status, answer.content_type.as_deref(), &answer.body) {
+                match parse(
+                    answer.status,
+                    answer.content_type.read_already(),
+                    &answer.body,
+                ) {
                     Ok(result) => return Ok(result),
                     Err(error) => {
-                        let error = redact_error(error, token);
+                        // A content type left unread is read now, for the error that
+                        // reports it (and redacted with the rest).
+                        let error = redact_error(answer.content_type.complete(error), token);
                         let elapsed = transport.now().saturating_sub(start);
                         let pause = policy.next_after(&error, attempt, elapsed, transport.random());
                         (error, pause)
@@ -586,7 +635,7 @@ mod tests {
     fn json(status: u16, body: &str) -> HttpAnswer {
         HttpAnswer {
             status,
-            content_type: Some("application/json".into()),
+            content_type: ContentType::Read(Some("application/json".into())),
             body: body.as_bytes().to_vec(),
         }
     }
@@ -625,6 +674,52 @@ mod tests {
 
     fn body_json(request: &GraphRequest) -> Value {
         serde_json::from_slice(request.body.as_deref().unwrap_or_default()).unwrap()
+    }
+
+    /// An answer whose content type is read on demand; `asked` counts the reads.
+    fn answer_reading_type_on_demand(
+        status: u16,
+        body: &str,
+        asked: &std::rc::Rc<std::cell::Cell<u32>>,
+    ) -> Result<HttpAnswer, ErrorCode> {
+        let asked = asked.clone();
+        Ok(HttpAnswer {
+            status,
+            content_type: ContentType::OnDemand(Box::new(move || {
+                asked.set(asked.get() + 1);
+                Some("text/html; charset=SECRET-TOKEN".into())
+            })),
+            body: body.as_bytes().to_vec(),
+        })
+    }
+
+    #[test]
+    fn a_content_type_left_unread_is_read_only_for_the_error_that_reports_it() {
+        let asked = std::rc::Rc::new(std::cell::Cell::new(0));
+        let mut s = sender(vec![answer_reading_type_on_demand(
+            200,
+            r#"{"messages":[{"id":"wamid.OK"}]}"#,
+            &asked,
+        )]);
+        assert_eq!(s.send_text(&text("hi")).unwrap().message_ids, ["wamid.OK"]);
+        assert_eq!(asked.get(), 0, "a good answer's content type is never read");
+
+        let mut s = sender(vec![answer_reading_type_on_demand(
+            200,
+            "<html>proxy</html>",
+            &asked,
+        )]);
+        let failure = s.send_text(&text("hi")).unwrap_err();
+        let SendError::BadResponse(bad) = failure.error else {
+            panic!("not a bad response: {:?}", failure.error);
+        };
+        assert_eq!(asked.get(), 1);
+        assert_eq!(bad.reason, "not JSON");
+        assert_eq!(
+            bad.content_type.as_deref(),
+            Some("text/html; charset=<redacted>"),
+            "read, and redacted like the rest of the error"
+        );
     }
 
     #[test]
