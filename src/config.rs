@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use crate::inbound::allowlist::Allowlist;
 use crate::inbound::dedup::DEFAULT_TTL_SECS;
+use crate::inbound::signature::AppSecret;
 
 /// The guest path a host directory is preopened at for dedup, used when
 /// `WHATSAPP_STATE_DIR` is not set and that directory exists.
@@ -32,8 +33,9 @@ pub enum Dispatch {
 /// Everything the webhook needs.
 #[derive(Debug, Clone)]
 pub struct WebhookConfig {
-    /// `WHATSAPP_APP_SECRET`; without it every POST is refused.
-    pub app_secret: Option<String>,
+    /// `WHATSAPP_APP_SECRET`, as the key that checks every POST's signature; without it
+    /// every POST is refused.
+    pub app_secret: Option<AppSecret>,
     /// `WHATSAPP_WEBHOOK_VERIFY_TOKEN` (alias `WHATSAPP_VERIFY_TOKEN`); without it no
     /// handshake succeeds.
     pub verify_token: Option<String>,
@@ -111,7 +113,7 @@ impl WebhookConfig {
                 .collect(),
         };
         WebhookConfig {
-            app_secret: get("WHATSAPP_APP_SECRET").filter(|v| !v.is_empty()),
+            app_secret: get("WHATSAPP_APP_SECRET").and_then(|v| AppSecret::new(v.as_bytes())),
             verify_token: verify_token(get),
             allowlist: Allowlist::parse(get("WHATSAPP_PHONE_ALLOWLIST").as_deref()),
             state_dir,

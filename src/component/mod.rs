@@ -23,7 +23,7 @@ use wasi::http::types::{IncomingRequest, Method, ResponseOutparam};
 use crate::bindings::exports::wasi::http::incoming_handler::Guest as HttpGuest;
 use crate::config::{self, WebhookConfig, MAX_BODY_BYTES};
 use crate::inbound::payload;
-use crate::inbound::signature::{self, SignatureError};
+use crate::inbound::signature::SignatureError;
 use crate::inbound::verify::{handshake, Handshake};
 use crate::log;
 use delivery::Delivery;
@@ -106,7 +106,7 @@ fn get(request: &IncomingRequest, out: ResponseOutparam) {
 
 /// A signed POST from Meta: check, acknowledge, then dispatch.
 fn webhook(request: &IncomingRequest, out: ResponseOutparam, config: &WebhookConfig) {
-    let Some(secret) = config.app_secret.as_deref() else {
+    let Some(secret) = config.app_secret.as_ref() else {
         log(&format!(
             "webhook refused (503): {}",
             SignatureError::NoSecret.describe()
@@ -144,7 +144,7 @@ fn webhook(request: &IncomingRequest, out: ResponseOutparam, config: &WebhookCon
             return;
         }
     };
-    if let Err(e) = signature::verify(secret.as_bytes(), signature_header.as_deref(), &body) {
+    if let Err(e) = secret.verify(signature_header.as_deref(), &body) {
         log(&format!("webhook refused (401): {}", e.describe()));
         http::respond(out, 401, TEXT, b"invalid signature");
         return;
