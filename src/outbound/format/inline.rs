@@ -359,10 +359,15 @@ impl<'a> Inline<'a> {
 
     /// End offset of a bare URL starting at `at`, if one starts there.
     fn bare_url(&self, at: usize) -> Option<usize> {
+        let rest = self.src.get(at..)?;
+        // Every prefix's second letter is `t` or `w`: most words starting with h, w or f
+        // are told apart here, before the look back and the prefixes are compared.
+        if !matches!(rest.as_bytes().get(1), Some(b't' | b'T' | b'w' | b'W')) {
+            return None;
+        }
         if self.prev_char(at).is_some_and(char::is_alphanumeric) {
             return None;
         }
-        let rest = self.src.get(at..)?;
         let prefix = ["https://", "http://", "ftp://", "www."]
             .into_iter()
             .find(|p| starts_with_ci(rest, p))?;
