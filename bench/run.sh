@@ -955,6 +955,38 @@ VS_HAND_R=$(versus "$(median "${OURS_HAND_R[@]}")" "$(median "${THEIRS_HAND_R[@]
 say "signed webhook, ours/theirs: fresh ${OURS_HOOK[*]} / ${THEIRS_HOOK[*]}; one instance ${OURS_HOOK_R[*]} / ${THEIRS_HOOK_R[*]}"
 say "handshake, ours/theirs: fresh ${OURS_HAND[*]} / ${THEIRS_HAND[*]}; one instance ${OURS_HAND_R[*]} / ${THEIRS_HAND_R[*]}"
 
+# Guest work on one instance, counted: wasmtime's fuel (about one unit per wasm
+# instruction, in every component of the composition) and the host calls, per request.
+# Counts do not move with the machine's speed or its other tenants, so they tell apart
+# changes that the rates above cannot; they weigh every instruction alike (a call, a
+# memory access and an add are one unit each), so they are a guide, not a time.
+say "guest work per request on one instance (bench-tool --fuel)"
+fuel() { # WASM [request args] → "fuel host_calls"
+    local wasm=$1
+    shift
+    "$TOOL" instantiate "$wasm" --n 200 --requests-only --reuse --fuel "$@" |
+        awk '{ v[$1] = $2 } END { print v["fuel_per_request"], v["host_calls_per_request"] }'
+}
+fuel_cell() { read -r f c <<<"$1"; printf '%s (%s)' "$f" "$c"; }
+FUEL_B0=$(fuel_cell "$(fuel "$HELLO_ACK" --get /)")
+FUEL_B1=$(fuel_cell "$(fuel "$HELLO_CHECKED" --get "$HANDSHAKE" --env "BENCH_VERIFY_TOKEN=$VERIFY")")
+FUEL_B=$(fuel_cell "$(fuel "$STANDALONE_ACK" --get "$HANDSHAKE" --env "WHATSAPP_WEBHOOK_VERIFY_TOKEN=$VERIFY")")
+FUEL_BA=$(fuel_cell "$(fuel "$ASTERAI" --get "$HANDSHAKE" "${ASTERAI_ENV[@]}")")
+FUEL_C0=$(fuel_cell "$(fuel "$HELLO_ACK" --post "$FIXTURE" --sig "$SIG")")
+FUEL_C1=$(fuel_cell "$(fuel "$HELLO_CHECKED" --post "$FIXTURE" --sig "$SIG" --env "BENCH_APP_SECRET=$SECRET")")
+FUEL_C2=$(fuel_cell "$(fuel "$HELLO_PARSED" --post "$FIXTURE" --sig "$SIG" --env "BENCH_APP_SECRET=$SECRET")")
+FUEL_C=$(fuel_cell "$(fuel "$STANDALONE_ACK" --post "$FIXTURE" --sig "$SIG" --env "WHATSAPP_APP_SECRET=$SECRET" --env WHATSAPP_MARK_READ=off)")
+FUEL_CA=$(fuel_cell "$(fuel "$ASTERAI" --post "$FIXTURE" --sig "$SIG" "${ASTERAI_ENV[@]}")")
+start_graph
+FUEL_GRAPH=()
+for kv in "${GRAPH_ENV[@]}"; do FUEL_GRAPH+=(--env "$kv"); done
+FUEL_D0=$(fuel_cell "$(fuel "$HELLO_ECHO" --post "$FIXTURE" --sig "$SIG" "${FUEL_GRAPH[@]}")")
+FUEL_D1=$(fuel_cell "$(fuel "$HELLO_ECHO_CHECKED" --post "$FIXTURE" --sig "$SIG" --env "BENCH_APP_SECRET=$SECRET" "${FUEL_GRAPH[@]}")")
+FUEL_D3=$(fuel_cell "$(fuel "$HELLO_ECHO_PARSED" --post "$FIXTURE" --sig "$SIG" --env "BENCH_APP_SECRET=$SECRET" "${FUEL_GRAPH[@]}")")
+FUEL_D=$(fuel_cell "$(fuel "$ECHO" --post "$FIXTURE" --sig "$SIG" --env "WHATSAPP_APP_SECRET=$SECRET" --env WHATSAPP_MARK_READ=off "${FUEL_GRAPH[@]}")")
+stop "$GRAPH_PID"
+say "fuel (host calls): handshake $FUEL_B0 $FUEL_B1 $FUEL_B $FUEL_BA; webhook $FUEL_C0 $FUEL_C1 $FUEL_C2 $FUEL_C $FUEL_CA; reply $FUEL_D0 $FUEL_D1 $FUEL_D3 $FUEL_D"
+
 size() { stat -c %s "$1"; }
 
 # ------------------------------------------------------------------------------ report
@@ -1107,6 +1139,19 @@ report=$(mktemp)
     echo "handshake $VS_HAND fresh and $VS_HAND_R on one instance. The rounds, ours / theirs:"
     echo "webhook fresh ${OURS_HOOK[*]} / ${THEIRS_HOOK[*]}, one instance ${OURS_HOOK_R[*]} / ${THEIRS_HOOK_R[*]};"
     echo "handshake fresh ${OURS_HAND[*]} / ${THEIRS_HAND[*]}, one instance ${OURS_HAND_R[*]} / ${THEIRS_HAND_R[*]}."
+    echo
+    echo "Guest work per request on one instance, counted (bench-tool \`--fuel\`): wasmtime's fuel,"
+    echo "about one unit per wasm instruction in every component of the composition, and in"
+    echo "brackets the host calls. Counts do not move with the machine's speed, so they tell small"
+    echo "changes apart where the rates above cannot; they weigh every instruction alike, so they"
+    echo "are a guide to the guest's work, not its time. Floors as above; (d) and its floors with"
+    echo "the Graph stand-in ($GRAPH):"
+    echo
+    echo "| Request | floor | + the checks (HMAC, token) | + the JSON read (serde derive) | whatsapp | asterai's whatsapp |"
+    echo "|---|---:|---:|---:|---:|---:|"
+    echo "| (b) handshake | $FUEL_B0 | $FUEL_B1 | - | $FUEL_B | $FUEL_BA |"
+    echo "| (c) signed webhook, consumer returns nothing | $FUEL_C0 | $FUEL_C1 | $FUEL_C2 | $FUEL_C | $FUEL_CA |"
+    echo "| (d) signed webhook, echo bot replies (1 Graph call) | $FUEL_D0 | $FUEL_D1 | $FUEL_D3 | $FUEL_D | - |"
 } >"$report"
 if [ -f "$RESULTS" ] && grep -qxF "$MARKER" "$RESULTS"; then
     { echo; awk -v m="$MARKER" 'kept || $0 == m { kept = 1; print }' "$RESULTS"; } >>"$report"

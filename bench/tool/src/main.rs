@@ -52,7 +52,7 @@ usage: bench-tool sign SECRET FILE
        bench-tool latency WEBHOOK_URL GRAPH_ADDR SECRET FIXTURE [--delay-ms N] [--n N]
                           [--warmup N] [--pause-ms N]
        bench-tool instantiate WASM [--n N] [--env K=V]... [--get PATH | --post FILE --sig HEX]
-                              [--requests-only] [--reuse]
+                              [--requests-only] [--reuse] [--fuel]
        bench-tool component WIT_DIR WORLD WAT OUT";
 
 fn main() -> Result<()> {
@@ -457,6 +457,10 @@ struct Options {
     requests_only: bool,
     /// Requests on one instance, as `wasmtime serve --max-instance-reuse-count` runs them.
     reuse: bool,
+    /// Count the guest's wasm instructions (wasmtime's fuel: about one unit per
+    /// instruction, in every component of the composition): a figure of the guest's own
+    /// work that no other tenant of the machine can move.
+    fuel: bool,
 }
 
 /// A component from WAT: the core module gets the world's type information (as
@@ -484,6 +488,9 @@ fn component(wit_dir: &str, world: &str, wat: &str, out: &str) -> Result<()> {
     Ok(())
 }
 
+/// The fuel a store starts with under `--fuel`.
+const FUEL: u64 = u64::MAX / 2;
+
 fn parse_options(args: &[String]) -> Result<Options> {
     let mut options = Options {
         wasm: args[0].clone(),
@@ -492,6 +499,7 @@ fn parse_options(args: &[String]) -> Result<Options> {
         probe: None,
         requests_only: false,
         reuse: false,
+        fuel: false,
     };
     let mut post: Option<String> = None;
     let mut signature: Option<String> = None;
@@ -510,6 +518,7 @@ fn parse_options(args: &[String]) -> Result<Options> {
             "--sig" => signature = Some(value()?.clone()),
             "--requests-only" => options.requests_only = true,
             "--reuse" => options.reuse = true,
+            "--fuel" => options.fuel = true,
             other => bail!("unknown option {other}\n{USAGE}"),
         }
     }
@@ -547,6 +556,7 @@ async fn run_instantiate(options: Options) -> Result<()> {
     if std::env::var_os("BENCH_PERFMAP").is_some() {
         config.profiler(wasmtime::ProfilingStrategy::PerfMap);
     }
+    config.consume_fuel(options.fuel);
     let engine = Engine::new(&config)?;
 
     let started = Instant::now();
@@ -568,7 +578,7 @@ async fn run_instantiate(options: Options) -> Result<()> {
         for (k, v) in &options.env {
             wasi.env(k, v);
         }
-        Store::new(
+        let mut store = Store::new(
             &engine,
             Host {
                 wasi: wasi.build(),
@@ -576,7 +586,12 @@ async fn run_instantiate(options: Options) -> Result<()> {
                 table: ResourceTable::new(),
                 host_calls: 0,
             },
-        )
+        );
+        if options.fuel {
+            // Enough for any run; what is left after it tells what was used.
+            let _ = store.set_fuel(FUEL);
+        }
+        store
     };
 
     // Warm up: the first instantiations fault in the pool's pages.
@@ -618,11 +633,18 @@ async fn run_instantiate(options: Options) -> Result<()> {
         }
         let faults = minor_faults();
         let calls_before = store.data().host_calls;
+        let fuel_before = store.get_fuel().ok();
         let started = Instant::now();
         for _ in 0..options.n {
             store = request_on(&proxy, store, probe).await?;
         }
         println!("request_us {:.1}", per(started.elapsed()));
+        if let (Some(before), Ok(after)) = (fuel_before, store.get_fuel()) {
+            println!(
+                "fuel_per_request {:.0}",
+                (before - after) as f64 / f64::from(options.n)
+            );
+        }
         println!(
             "host_calls_per_request {:.1}",
             (store.data().host_calls - calls_before) as f64 / f64::from(options.n)
