@@ -33,6 +33,15 @@ impl Kind {
         }
     }
 
+    /// The kind whose [`Kind::index`] is `index`.
+    fn of_index(index: u64) -> Kind {
+        match index {
+            0 => Kind::Strong,
+            1 => Kind::Em,
+            _ => Kind::Strike,
+        }
+    }
+
     fn marker(self) -> char {
         match self {
             Kind::Strong => '*',
@@ -49,9 +58,52 @@ struct Delim {
     can_open: bool,
     can_close: bool,
     /// Kinds closed by this run, innermost first.
-    close_marks: Vec<Kind>,
+    close_marks: Marks,
     /// Kinds opened by this run, innermost first.
-    open_marks: Vec<Kind>,
+    open_marks: Marks,
+    /// The runs before and after this one on the delimiter stack of
+    /// [`Inline::process_emphasis`] (a doubly linked list through the runs).
+    prev: Option<usize>,
+    next: Option<usize>,
+}
+
+/// The kinds of emphasis a delimiter run opens or closes, in order. The first
+/// [`Marks::PACKED`] are packed in a word, two bits each: a run of any real text needs no
+/// allocation (a run opens or closes at most one kind per one or two of its characters,
+/// so only a run of dozens of markers goes past them, into `more`).
+#[derive(Default)]
+struct Marks {
+    packed: u64,
+    len: usize,
+    more: Vec<Kind>,
+}
+
+impl Marks {
+    const PACKED: usize = 32;
+
+    fn push(&mut self, kind: Kind) {
+        if self.len < Self::PACKED {
+            self.packed |= (kind.index() as u64) << (2 * self.len);
+        } else {
+            self.more.push(kind);
+        }
+        self.len += 1;
+    }
+
+    fn get(&self, at: usize) -> Option<Kind> {
+        if at >= self.len {
+            None
+        } else if at < Self::PACKED {
+            Some(Kind::of_index((self.packed >> (2 * at)) & 3))
+        } else {
+            self.more.get(at - Self::PACKED).copied()
+        }
+    }
+
+    /// The kinds in order.
+    fn iter(&self) -> impl DoubleEndedIterator<Item = Kind> + '_ {
+        (0..self.len).filter_map(|at| self.get(at))
+    }
 }
 
 /// A token of a line: text (a slice of the line where it can be, so a line of plain runs
@@ -328,15 +380,19 @@ impl<'a> Inline<'a> {
         } else {
             (left, right)
         };
-        self.toks.push(Tok::Delim(self.delims.len()));
+        let k = self.delims.len();
+        self.toks.push(Tok::Delim(k));
         self.delims.push(Delim {
             ch,
             orig: n,
             count: n,
             can_open,
             can_close,
-            close_marks: Vec::new(),
-            open_marks: Vec::new(),
+            close_marks: Marks::default(),
+            open_marks: Marks::default(),
+            // The last run's `next` is cleared when the stack is processed.
+            prev: k.checked_sub(1),
+            next: Some(k + 1),
         });
     }
 
@@ -398,12 +454,10 @@ impl<'a> Inline<'a> {
     }
 
     fn process_emphasis(&mut self) {
-        let n = self.delims.len();
-        if n == 0 {
+        let Some(last) = self.delims.last_mut() else {
             return;
-        }
-        let mut prev: Vec<Option<usize>> = (0..n).map(|k| k.checked_sub(1)).collect();
-        let mut next: Vec<Option<usize>> = (0..n).map(|k| Some(k + 1).filter(|&x| x < n)).collect();
+        };
+        last.next = None;
         // Lowest delimiter index an opener may have, per (char, closer can_open, orig % 3).
         let mut floor = [[[0usize; 3]; 2]; 3];
         let mut cur = Some(0);
@@ -412,7 +466,7 @@ impl<'a> Inline<'a> {
                 break;
             };
             if !closer.can_close || closer.count == 0 {
-                cur = next.get(c).copied().flatten();
+                cur = next_of(&self.delims, c);
                 continue;
             }
             let ci = match closer.ch {
@@ -428,7 +482,7 @@ impl<'a> Inline<'a> {
                 .copied()
                 .unwrap_or(0);
             let mut found = None;
-            let mut o = prev.get(c).copied().flatten();
+            let mut o = prev_of(&self.delims, c);
             while let Some(oi) = o {
                 if oi < bottom {
                     break;
@@ -439,7 +493,7 @@ impl<'a> Inline<'a> {
                         break;
                     }
                 }
-                o = prev.get(oi).copied().flatten();
+                o = prev_of(&self.delims, oi);
             }
             match found {
                 Some(oi) => {
@@ -465,14 +519,14 @@ impl<'a> Inline<'a> {
                         cd.close_marks.push(kind);
                     }
                     // Everything between opener and closer leaves the stack.
-                    set(&mut next, oi, Some(c));
-                    set(&mut prev, c, Some(oi));
+                    set_next(&mut self.delims, oi, Some(c));
+                    set_prev(&mut self.delims, c, Some(oi));
                     if oc <= used {
-                        unlink(&mut prev, &mut next, oi);
+                        unlink(&mut self.delims, oi);
                     }
                     if cc <= used {
-                        cur = next.get(c).copied().flatten();
-                        unlink(&mut prev, &mut next, c);
+                        cur = next_of(&self.delims, c);
+                        unlink(&mut self.delims, c);
                     }
                 }
                 None => {
@@ -484,9 +538,9 @@ impl<'a> Inline<'a> {
                         *cell = c;
                     }
                     let can_open = self.delims.get(c).is_some_and(|d| d.can_open);
-                    cur = next.get(c).copied().flatten();
+                    cur = next_of(&self.delims, c);
                     if !can_open {
-                        unlink(&mut prev, &mut next, c);
+                        unlink(&mut self.delims, c);
                     }
                 }
             }
@@ -503,7 +557,7 @@ impl<'a> Inline<'a> {
                     let Some(d) = self.delims.get(*k) else {
                         continue;
                     };
-                    for kind in &d.close_marks {
+                    for kind in d.close_marks.iter() {
                         if let Some(level) = depth.get_mut(kind.index()) {
                             *level = level.saturating_sub(1);
                             if *level == 0 {
@@ -542,23 +596,38 @@ fn compatible(opener: &Delim, closer: &Delim) -> bool {
     !odd
 }
 
-fn set(v: &mut [Option<usize>], at: usize, value: Option<usize>) {
-    if let Some(cell) = v.get_mut(at) {
-        *cell = value;
+fn prev_of(delims: &[Delim], k: usize) -> Option<usize> {
+    delims.get(k).and_then(|d| d.prev)
+}
+
+fn next_of(delims: &[Delim], k: usize) -> Option<usize> {
+    delims.get(k).and_then(|d| d.next)
+}
+
+fn set_prev(delims: &mut [Delim], k: usize, value: Option<usize>) {
+    if let Some(d) = delims.get_mut(k) {
+        d.prev = value;
     }
 }
 
-fn unlink(prev: &mut [Option<usize>], next: &mut [Option<usize>], k: usize) {
-    let p = prev.get(k).copied().flatten();
-    let n = next.get(k).copied().flatten();
+fn set_next(delims: &mut [Delim], k: usize, value: Option<usize>) {
+    if let Some(d) = delims.get_mut(k) {
+        d.next = value;
+    }
+}
+
+/// Takes run `k` off the delimiter stack.
+fn unlink(delims: &mut [Delim], k: usize) {
+    let p = prev_of(delims, k);
+    let n = next_of(delims, k);
     if let Some(p) = p {
-        set(next, p, n);
+        set_next(delims, p, n);
     }
     if let Some(n) = n {
-        set(prev, n, p);
+        set_prev(delims, n, p);
     }
-    set(prev, k, None);
-    set(next, k, None);
+    set_prev(delims, k, None);
+    set_next(delims, k, None);
 }
 
 /// A code span of `n` backticks around `content`; `raw` is the span as typed.
