@@ -88,6 +88,10 @@ fn bad_recipient(reason: impl Into<String>) -> InvalidRequest {
 /// Anything else, or nothing, is an invalid request on `to`.
 pub fn parse_recipient(to: &str) -> Result<Recipient, InvalidRequest> {
     let trimmed = to.trim();
+    // Digits alone (a reply to a sender's `phone`, the common case) are the number as is.
+    if !trimmed.is_empty() && trimmed.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(Recipient::Phone(trimmed.to_string()));
+    }
     if let Some(group) = trimmed.strip_prefix(GROUP_PREFIX) {
         if group.is_empty() {
             return Err(bad_recipient("a group recipient needs its id after group:"));
