@@ -174,13 +174,13 @@ pub fn is_plain(text: &str) -> bool {
 /// line).
 fn lines(s: &str) -> impl Iterator<Item = (&str, &str)> {
     s.split_inclusive('\n').map(|l| {
-        if let Some(body) = l.strip_suffix("\r\n") {
-            (body, "\n")
-        } else if let Some(body) = l.strip_suffix('\n') {
-            (body, "\n")
-        } else {
-            (l, "")
-        }
+        // Byte checks: `\r` and `\n` are ASCII, so what is left ends on a boundary.
+        let cut = match l.as_bytes() {
+            [.., b'\r', b'\n'] => 2,
+            [.., b'\n'] => 1,
+            _ => return (l, ""),
+        };
+        (l.get(..l.len() - cut).unwrap_or(l), "\n")
     })
 }
 
