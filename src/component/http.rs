@@ -150,7 +150,7 @@ const BETWEEN_BYTES_TIMEOUT_NS: u64 = 10_000_000_000;
 pub fn send(
     method: &str,
     url: &str,
-    headers: &[(String, String)],
+    headers: &[(String, Vec<u8>)],
     body: Option<&[u8]>,
 ) -> Result<Answer, ErrorCode> {
     read_answer(start(method, url, headers, body)?)
@@ -172,7 +172,7 @@ pub struct Head {
 pub fn fetch(
     method: &str,
     url: &str,
-    headers: &[(String, String)],
+    headers: &[(String, Vec<u8>)],
     body: Option<&[u8]>,
     head: impl FnOnce(Head) -> bool,
     mut chunk: impl FnMut(Vec<u8>) -> bool,
@@ -225,7 +225,7 @@ pub fn fetch(
 fn start(
     method: &str,
     url: &str,
-    headers: &[(String, String)],
+    headers: &[(String, Vec<u8>)],
     body: Option<&[u8]>,
 ) -> Result<IncomingResponse, ErrorCode> {
     begin(method, url, headers, body)?.head()
@@ -258,15 +258,11 @@ impl InFlight {
 pub fn begin(
     method: &str,
     url: &str,
-    headers: &[(String, String)],
+    headers: &[(String, Vec<u8>)],
     body: Option<&[u8]>,
 ) -> Result<InFlight, ErrorCode> {
     let (scheme, authority, path) = split_url(url).ok_or(ErrorCode::HttpRequestUriInvalid)?;
-    let list: Vec<(String, Vec<u8>)> = headers
-        .iter()
-        .map(|(k, v)| (k.clone(), v.as_bytes().to_vec()))
-        .collect();
-    let fields = Fields::from_list(&list).map_err(|_| ErrorCode::HttpRequestHeaderSize(None))?;
+    let fields = Fields::from_list(headers).map_err(|_| ErrorCode::HttpRequestHeaderSize(None))?;
     let request = OutgoingRequest::new(fields);
     let method = match method {
         "GET" => Method::Get,

@@ -602,7 +602,7 @@ pub fn upload_request(
         url: config.url(phone_number_id, "/media"),
         headers: vec![
             config.authorization(),
-            ("Content-Type".to_string(), content_type),
+            ("Content-Type".to_string(), content_type.into_bytes()),
         ],
         body: Some(body),
     }
@@ -1080,11 +1080,14 @@ mod tests {
         assert_eq!(r.url, "https://graph.facebook.com/v25.0/1%2F2/media");
         assert_eq!(
             r.headers[0],
-            ("Authorization".into(), format!("Bearer {TOKEN}"))
+            (
+                "Authorization".into(),
+                format!("Bearer {TOKEN}").into_bytes()
+            )
         );
         assert_eq!(
             r.headers[1].1,
-            "multipart/form-data; boundary=whatsapp-media-0000000000000000"
+            b"multipart/form-data; boundary=whatsapp-media-0000000000000000"
         );
         let debug = format!("{r:?}");
         assert!(!debug.contains(TOKEN) && !debug.contains("%PDF"), "{debug}");
@@ -1473,7 +1476,10 @@ mod tests {
         assert_eq!(requests[1].url, CDN);
         assert_eq!(
             requests[1].headers,
-            vec![("Authorization".into(), format!("Bearer {TOKEN}"))]
+            vec![(
+                "Authorization".into(),
+                format!("Bearer {TOKEN}").into_bytes()
+            )]
         );
     }
 
@@ -1582,7 +1588,7 @@ mod tests {
         );
         // The boundary took the first random number, jitter the next ones.
         let requests = &c.transport().requests;
-        assert!(requests[0].headers[1].1.ends_with(&boundary(1)));
+        assert!(requests[0].headers[1].1.ends_with(boundary(1).as_bytes()));
         assert_eq!(requests[0], requests[1]);
     }
 

@@ -139,22 +139,23 @@ pub struct GraphRequest {
     pub method: HttpMethod,
     /// The full URL, query included.
     pub url: String,
-    /// Header names and values, `Authorization` first.
-    pub headers: Vec<(String, String)>,
+    /// Header names and values (as wasi:http takes them: a value is bytes),
+    /// `Authorization` first.
+    pub headers: Vec<(String, Vec<u8>)>,
     /// The JSON body, for a `POST`.
     pub body: Option<Vec<u8>>,
 }
 
 impl fmt::Debug for GraphRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let headers: Vec<(&str, &str)> = self
+        let headers: Vec<(&str, String)> = self
             .headers
             .iter()
             .map(|(name, value)| {
                 if name.eq_ignore_ascii_case("authorization") {
-                    (name.as_str(), "Bearer <redacted>")
+                    (name.as_str(), "Bearer <redacted>".to_string())
                 } else {
-                    (name.as_str(), value.as_str())
+                    (name.as_str(), String::from_utf8_lossy(value).into_owned())
                 }
             })
             .collect();
@@ -378,11 +379,11 @@ impl GraphConfig {
     /// The `Authorization` header: `Bearer <token>`. Written with `push_str`, not
     /// `format!`: the formatting machinery calls through `dyn Write`, and a fresh
     /// instance's first indirect call faults in a page of its function table.
-    pub(crate) fn authorization(&self) -> (String, String) {
+    pub(crate) fn authorization(&self) -> (String, Vec<u8>) {
         let token = self.access_token.trim();
-        let mut value = String::with_capacity(7 + token.len());
-        value.push_str("Bearer ");
-        value.push_str(token);
+        let mut value = Vec::with_capacity(7 + token.len());
+        value.extend_from_slice(b"Bearer ");
+        value.extend_from_slice(token.as_bytes());
         ("Authorization".to_string(), value)
     }
 
@@ -399,7 +400,7 @@ impl GraphConfig {
             url: self.messages_url(phone_number_id),
             headers: vec![
                 self.authorization(),
-                ("Content-Type".to_string(), "application/json".to_string()),
+                ("Content-Type".to_string(), b"application/json".to_vec()),
             ],
             body: Some(body),
         }
@@ -432,7 +433,7 @@ impl GraphConfig {
             url,
             headers: vec![
                 self.authorization(),
-                ("Content-Type".to_string(), "application/json".to_string()),
+                ("Content-Type".to_string(), b"application/json".to_vec()),
             ],
             body: Some(body.to_string().into_bytes()),
         }
@@ -714,8 +715,11 @@ mod tests {
         assert_eq!(
             r.headers,
             vec![
-                ("Authorization".to_string(), format!("Bearer {TOKEN}")),
-                ("Content-Type".to_string(), "application/json".to_string()),
+                (
+                    "Authorization".to_string(),
+                    format!("Bearer {TOKEN}").into_bytes()
+                ),
+                ("Content-Type".to_string(), b"application/json".to_vec()),
             ]
         );
         let sent: Value =
@@ -731,7 +735,10 @@ mod tests {
         assert_eq!(r.url, config().self_url("B"));
         assert_eq!(
             r.headers,
-            vec![("Authorization".to_string(), format!("Bearer {TOKEN}"))]
+            vec![(
+                "Authorization".to_string(),
+                format!("Bearer {TOKEN}").into_bytes()
+            )]
         );
         assert_eq!(r.body, None);
     }
@@ -791,7 +798,10 @@ mod tests {
         let r = GraphRequest {
             method: HttpMethod::Get,
             url: "u".into(),
-            headers: vec![("authorization".into(), format!("Bearer {TOKEN}"))],
+            headers: vec![(
+                "authorization".into(),
+                format!("Bearer {TOKEN}").into_bytes(),
+            )],
             body: None,
         };
         assert!(!format!("{r:?}").contains(TOKEN));
