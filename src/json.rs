@@ -155,10 +155,11 @@ pub fn push_string(out: &mut String, text: &str) {
     out.reserve(text.len() + 2);
     out.push('"');
     let mut rest = text;
-    while let Some(at) = rest
-        .bytes()
-        .position(|b| b < 0x20 || b == b'"' || b == b'\\')
-    {
+    loop {
+        let at = plain_run(rest.as_bytes());
+        if at == rest.len() {
+            break;
+        }
         let Some((plain, tail)) = rest.split_at_checked(at) else {
             break;
         };
@@ -184,6 +185,42 @@ pub fn push_string(out: &mut String, text: &str) {
     }
     out.push_str(rest);
     out.push('"');
+}
+
+/// The length of the run of `bytes` before the first quote, backslash or control
+/// character (all of them when there is none): eight bytes at a time while none of them
+/// ends it, then byte by byte.
+fn plain_run(bytes: &[u8]) -> usize {
+    let mut run = 0;
+    while let Some(word) = bytes
+        .get(run..run + 8)
+        .and_then(|eight| <[u8; 8]>::try_from(eight).ok())
+    {
+        if ends_plain_run(u64::from_le_bytes(word)) {
+            break;
+        }
+        run += 8;
+    }
+    while let Some(&b) = bytes.get(run) {
+        if b == b'"' || b == b'\\' || b < 0x20 {
+            break;
+        }
+        run += 1;
+    }
+    run
+}
+
+/// Whether one of the eight bytes of `word` is a quote, a backslash or a control
+/// character: one that ends a string's plain run. Exact (no byte is reported that is not
+/// there): a byte is zero, or below 0x20, when subtracting from it borrows into its high
+/// bit while that bit was clear.
+fn ends_plain_run(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+    let below = |word: u64, n: u64| word.wrapping_sub(ONES * n) & !word & HIGH_BITS;
+    let quote = word ^ (ONES * u64::from(b'"'));
+    let backslash = word ^ (ONES * u64::from(b'\\'));
+    below(quote, 1) | below(backslash, 1) | below(word, 0x20) != 0
 }
 
 /// A reader over a JSON text: `at` is the next byte to read.
@@ -321,11 +358,12 @@ impl<'a> Reader<'a> {
     fn string(&mut self) -> Result<Cow<'a, str>, NotJson> {
         let start = self.at + 1; // after the "
         let rest = self.text.get(start..).ok_or(NotJson)?;
-        // The run up to the first quote, backslash or control character, in one scan.
-        let run = rest
-            .iter()
-            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-            .ok_or(NotJson)?;
+        // The run up to the first quote, backslash or control character, in one scan:
+        // eight bytes at a time while none of them ends it, then byte by byte.
+        let run = plain_run(rest);
+        if run == rest.len() {
+            return Err(NotJson); // no closing quote
+        }
         let raw = rest.get(..run).ok_or(NotJson)?;
         self.at = start + run + 1;
         match rest.get(run) {
@@ -422,6 +460,25 @@ impl Serialize for Value<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_word_ends_a_plain_run_exactly_when_one_of_its_bytes_would() {
+        let ends = |b: u8| b == b'"' || b == b'\\' || b < 0x20;
+        // Every byte value at every position, among plain bytes of either half.
+        for filler in [b'a', 0x7f, 0xff, 0x80, b' ', b'!', b'#', b'[', b']'] {
+            for at in 0..8 {
+                for b in 0..=255u8 {
+                    let mut word = [filler; 8];
+                    word[at] = b;
+                    assert_eq!(
+                        ends_plain_run(u64::from_le_bytes(word)),
+                        ends(b),
+                        "byte {b:#04x} at {at} among {filler:#04x}"
+                    );
+                }
+            }
+        }
+    }
 
     /// The same text through serde_json's own `Value`.
     fn serde_value(text: &str) -> Option<serde_json::Value> {
