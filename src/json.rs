@@ -249,6 +249,23 @@ impl<'a> Reader<'a> {
     fn skip_whitespace(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
             self.at += 1;
+            self.skip_spaces();
+        }
+    }
+
+    /// Eight spaces at a time: an indented (pretty-printed) text's indentation. Compact
+    /// JSON, as Meta sends it, never gets here: its tokens are not separated by spaces.
+    fn skip_spaces(&mut self) {
+        const SPACES: u64 = u64::from_le_bytes([b' '; 8]);
+        while let Some(word) = self
+            .text
+            .get(self.at..self.at + 8)
+            .and_then(|eight| <[u8; 8]>::try_from(eight).ok())
+        {
+            if u64::from_le_bytes(word) != SPACES {
+                return;
+            }
+            self.at += 8;
         }
     }
 
