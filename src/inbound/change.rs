@@ -35,15 +35,9 @@ impl<'a> Contacts<'a> {
     /// when there is exactly one and it names no other user (an entry with another phone
     /// number or user id is someone else: its ids must not become the sender's).
     fn find(&self, phone: Option<&str>, user_id: Option<&str>) -> Option<&'a Map<'a>> {
-        let id = |c: &Map, key: &str| -> Option<String> {
-            c.get(key)
-                .and_then(Value::as_str)
-                .filter(|v| !v.is_empty())
-                .map(str::to_string)
-        };
         let matches = |c: &&Map| {
-            phone.is_some_and(|p| id(c, "wa_id").as_deref() == Some(p))
-                || user_id.is_some_and(|u| id(c, "user_id").as_deref() == Some(u))
+            phone.is_some_and(|p| id(c, "wa_id") == Some(p))
+                || user_id.is_some_and(|u| id(c, "user_id") == Some(u))
         };
         let compatible = |c: &Map| {
             phone.is_none_or(|p| id(c, "wa_id").is_none_or(|w| w == p))
@@ -84,4 +78,12 @@ impl<'a> Contacts<'a> {
             name: opt_str(profile, "name").filter(|n| !n.is_empty()),
         }
     }
+}
+
+/// A non-empty string id of a `contacts[]` entry, borrowed (only compared).
+fn id<'m>(contact: &'m Map, key: &str) -> Option<&'m str> {
+    contact
+        .get(key)
+        .and_then(Value::as_str)
+        .filter(|v| !v.is_empty())
 }
