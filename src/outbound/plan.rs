@@ -12,6 +12,7 @@
 //! an empty `to` means the message's chat, an absent `phone-number-id` the number that
 //! received it.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::Serialize;
@@ -339,29 +340,28 @@ fn planned(item: &Value) -> Option<Planned> {
     })
 }
 
-/// The defaults of an action for the message being handled.
+/// The defaults of an action for the message being handled, borrowed from it (an action
+/// copies what it takes).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ActionDefaults {
+pub struct ActionDefaults<'m> {
     /// The chat: `group:<group-id>` for a group message, else the sender's phone number,
     /// else the sender's business-scoped user id; `None` when the message has none.
-    pub chat: Option<String>,
+    pub chat: Option<Cow<'m, str>>,
     /// The business number that received the message, when not blank.
-    pub phone_number_id: Option<String>,
+    pub phone_number_id: Option<&'m str>,
 }
 
-impl ActionDefaults {
+impl<'m> ActionDefaults<'m> {
     /// The defaults for `message`. Blank ids count as absent.
-    pub fn of(message: &Message) -> Self {
-        let non_blank = |value: Option<&String>| {
-            value
-                .map(|v| v.trim())
-                .filter(|v| !v.is_empty())
-                .map(str::to_string)
-        };
+    pub fn of(message: &'m Message) -> Self {
+        fn non_blank(value: Option<&String>) -> Option<&str> {
+            value.map(|v| v.trim()).filter(|v| !v.is_empty())
+        }
         let chat = match non_blank(message.group_id.as_ref()) {
-            Some(group) => Some(format!("{}{group}", graph::GROUP_PREFIX)),
+            Some(group) => Some(Cow::Owned(format!("{}{group}", graph::GROUP_PREFIX))),
             None => non_blank(message.sender.phone.as_ref())
-                .or_else(|| non_blank(message.sender.user_id.as_ref())),
+                .or_else(|| non_blank(message.sender.user_id.as_ref()))
+                .map(Cow::Borrowed),
         };
         ActionDefaults {
             chat,
@@ -371,7 +371,7 @@ impl ActionDefaults {
 
     /// The chat, or an invalid request on `to` when the message has none.
     pub fn chat(&self) -> Result<String, InvalidRequest> {
-        self.chat.clone().ok_or_else(|| InvalidRequest {
+        self.chat.as_deref().map(str::to_string).ok_or_else(|| InvalidRequest {
             field: "to".into(),
             reason: "empty, and the message being handled has no group, phone number or user id to answer".into(),
         })
@@ -390,7 +390,7 @@ impl ActionDefaults {
     pub fn phone_number_id(&self, requested: Option<String>) -> Option<String> {
         requested
             .filter(|id| !limits::is_blank(id))
-            .or_else(|| self.phone_number_id.clone())
+            .or_else(|| self.phone_number_id.map(str::to_string))
     }
 }
 

@@ -1375,22 +1375,21 @@ mod tests {
 
     #[test]
     fn action_defaults() {
-        let d = ActionDefaults::of(&inbound(
-            user(Some(" 1555 "), Some("US.1")),
-            Some(" G1 "),
-            " P ",
-        ));
+        let group = inbound(user(Some(" 1555 "), Some("US.1")), Some(" G1 "), " P ");
+        let d = ActionDefaults::of(&group);
         assert_eq!(d.chat.as_deref(), Some("group:G1"));
-        assert_eq!(d.phone_number_id.as_deref(), Some("P"));
+        assert_eq!(d.phone_number_id, Some("P"));
         assert_eq!(d.to("".into()).as_deref().ok(), Some("group:G1"));
         assert_eq!(d.to("1".into()).as_deref().ok(), Some("1"));
         assert_eq!(d.phone_number_id(Some("Q".into())).as_deref(), Some("Q"));
         assert_eq!(d.phone_number_id(Some("".into())).as_deref(), Some("P"));
         assert_eq!(d.phone_number_id(None).as_deref(), Some("P"));
-        let d = ActionDefaults::of(&inbound(user(Some("1555"), Some("US.1")), Some(""), ""));
+        let direct = inbound(user(Some("1555"), Some("US.1")), Some(""), "");
+        let d = ActionDefaults::of(&direct);
         assert_eq!(d.chat.as_deref(), Some("1555"));
         assert_eq!(d.phone_number_id, None);
-        let d = ActionDefaults::of(&inbound(user(None, None), None, "P"));
+        let nobody = inbound(user(None, None), None, "P");
+        let d = ActionDefaults::of(&nobody);
         assert_eq!(d.chat, None);
         assert_eq!(d.to("x".into()).ok().as_deref(), Some("x"));
         assert_eq!(
