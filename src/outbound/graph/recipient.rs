@@ -88,10 +88,6 @@ fn bad_recipient(reason: impl Into<String>) -> InvalidRequest {
 /// Anything else, or nothing, is an invalid request on `to`.
 pub fn parse_recipient(to: &str) -> Result<Recipient, InvalidRequest> {
     let trimmed = to.trim();
-    // Digits alone (a reply to a sender's `phone`, the common case) are the number as is.
-    if !trimmed.is_empty() && trimmed.bytes().all(|b| b.is_ascii_digit()) {
-        return Ok(Recipient::Phone(trimmed.to_string()));
-    }
     if let Some(group) = trimmed.strip_prefix(GROUP_PREFIX) {
         if group.is_empty() {
             return Err(bad_recipient("a group recipient needs its id after group:"));
@@ -110,17 +106,19 @@ pub fn parse_recipient(to: &str) -> Result<Recipient, InvalidRequest> {
     if is_user_id(trimmed) {
         return Ok(Recipient::UserId(trimmed.to_string()));
     }
-    let digits: String = trimmed
-        .chars()
-        .filter(|c| !(c.is_whitespace() || matches!(c, '+' | '-' | '(' | ')' | '.')))
-        .collect();
+    // The digits, in one pass: separators dropped, anything else refused.
+    let mut digits = String::with_capacity(trimmed.len());
+    for c in trimmed.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+        } else if !(c.is_whitespace() || matches!(c, '+' | '-' | '(' | ')' | '.')) {
+            return Err(bad_recipient(
+                "must be a phone number in international format (digits, optionally with +, spaces, dashes, dots or parentheses), a business-scoped user id such as US.13491208655302741918, or group: and a group id",
+            ));
+        }
+    }
     if digits.is_empty() {
         return Err(bad_recipient("must not be empty"));
-    }
-    if !digits.chars().all(|c| c.is_ascii_digit()) {
-        return Err(bad_recipient(
-            "must be a phone number in international format (digits, optionally with +, spaces, dashes, dots or parentheses), a business-scoped user id such as US.13491208655302741918, or group: and a group id",
-        ));
     }
     Ok(Recipient::Phone(digits))
 }
