@@ -131,9 +131,13 @@ impl Answer {
     /// `content-type`, when given: looked up now (three host calls), from the response's
     /// headers, which stay readable after its body was read.
     pub fn content_type(&self) -> Option<String> {
-        first(&self.response.headers(), "content-type")
-            .map(|v| String::from_utf8_lossy(&v).into_owned())
+        content_type(&self.response.headers())
     }
+}
+
+/// The `content-type` of `headers`, when given.
+fn content_type(headers: &Fields) -> Option<String> {
+    first(headers, "content-type").map(|v| String::from_utf8_lossy(&v).into_owned())
 }
 
 /// The largest Graph API answer read.
@@ -179,8 +183,7 @@ pub fn fetch(
 ) -> Result<(), ErrorCode> {
     let response = start(method, url, headers, body)?;
     let fields = response.headers();
-    let content_type =
-        first(&fields, "content-type").map(|v| String::from_utf8_lossy(&v).into_owned());
+    let content_type = content_type(&fields);
     let content_length = first(&fields, "content-length")
         .and_then(|v| String::from_utf8(v).ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
