@@ -533,6 +533,11 @@ fn parse_options(args: &[String]) -> Result<Options> {
     if options.n == 0 {
         bail!("--n must be at least 1");
     }
+    if options.fuel && !(options.reuse && options.probe.is_some()) {
+        // The count is taken over the requests on one instance; metering would only
+        // slow down the other measurements.
+        bail!("--fuel counts the requests on one instance: it needs --reuse and a request");
+    }
     Ok(options)
 }
 
