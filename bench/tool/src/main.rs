@@ -22,8 +22,11 @@
 //!   without the network), with the guest's calls into the host and the pages it first
 //!   touches (minor page faults) per request. With `--reuse`, the N requests run on one
 //!   instance, as `wasmtime serve --max-instance-reuse-count` runs them: the guest's own
-//!   work per request, without instantiation. `BENCH_PERFMAP=1` writes a perf map so
-//!   `perf report` names the guest's functions.
+//!   work per request, without instantiation; `--fuel` then also counts that work
+//!   (wasmtime's fuel), and `--fuel-trace` prints, for one more request, the fuel spent
+//!   before each host call (which part of the request the work is in: a host call such as
+//!   `wasi:clocks/monotonic-clock.now` put in a build marks a point). `BENCH_PERFMAP=1`
+//!   writes a perf map so `perf report` names the guest's functions.
 //! - `component WIT_DIR WORLD WAT OUT`: a component from a core module written in WAT that
 //!   implements WORLD of the WIT package in WIT_DIR (`wasm-tools component embed` + `new`);
 //!   builds bench/ack-consumer.
@@ -52,7 +55,7 @@ usage: bench-tool sign SECRET FILE
        bench-tool latency WEBHOOK_URL GRAPH_ADDR SECRET FIXTURE [--delay-ms N] [--n N]
                           [--warmup N] [--pause-ms N]
        bench-tool instantiate WASM [--n N] [--env K=V]... [--get PATH | --post FILE --sig HEX]
-                              [--requests-only] [--reuse] [--fuel]
+                              [--requests-only] [--reuse] [--fuel] [--fuel-trace]
        bench-tool component WIT_DIR WORLD WAT OUT";
 
 fn main() -> Result<()> {
@@ -423,6 +426,10 @@ struct Host {
     table: ResourceTable,
     /// Calls from the guest into the host (WASI functions, resource drops) so far.
     host_calls: u64,
+    /// Under `--fuel-trace`: the fuel the guest used before each of its host calls in
+    /// the request being traced (the last one), and the fuel left when it last ran.
+    trace: Option<Vec<u64>>,
+    fuel_mark: u64,
 }
 
 impl WasiView for Host {
@@ -461,6 +468,9 @@ struct Options {
     /// instruction, in every component of the composition): a figure of the guest's own
     /// work that no other tenant of the machine can move.
     fuel: bool,
+    /// With `fuel`: also print, for the last request, the fuel used between one host call
+    /// and the next (where in the request the work is).
+    fuel_trace: bool,
 }
 
 /// A component from WAT: the core module gets the world's type information (as
@@ -500,6 +510,7 @@ fn parse_options(args: &[String]) -> Result<Options> {
         requests_only: false,
         reuse: false,
         fuel: false,
+        fuel_trace: false,
     };
     let mut post: Option<String> = None;
     let mut signature: Option<String> = None;
@@ -519,6 +530,10 @@ fn parse_options(args: &[String]) -> Result<Options> {
             "--requests-only" => options.requests_only = true,
             "--reuse" => options.reuse = true,
             "--fuel" => options.fuel = true,
+            "--fuel-trace" => {
+                options.fuel = true;
+                options.fuel_trace = true;
+            }
             other => bail!("unknown option {other}\n{USAGE}"),
         }
     }
@@ -590,6 +605,8 @@ async fn run_instantiate(options: Options) -> Result<()> {
                 http: WasiHttpCtx::new(),
                 table: ResourceTable::new(),
                 host_calls: 0,
+                trace: None,
+                fuel_mark: 0,
             },
         );
         if options.fuel {
@@ -630,6 +647,19 @@ async fn run_instantiate(options: Options) -> Result<()> {
             if matches!(hook, wasmtime::CallHook::CallingHost) {
                 ctx.data_mut().host_calls += 1;
             }
+            if ctx.data().trace.is_some() {
+                let left = ctx.get_fuel().unwrap_or(0);
+                match hook {
+                    wasmtime::CallHook::CallingHost => {
+                        let used = ctx.data().fuel_mark.saturating_sub(left);
+                        if let Some(trace) = ctx.data_mut().trace.as_mut() {
+                            trace.push(used);
+                        }
+                    }
+                    wasmtime::CallHook::ReturningFromHost => ctx.data_mut().fuel_mark = left,
+                    _ => {}
+                }
+            }
             Ok(())
         });
         let proxy = Arc::new(pre.instantiate_async(&mut store).await?);
@@ -654,6 +684,19 @@ async fn run_instantiate(options: Options) -> Result<()> {
             "host_calls_per_request {:.1}",
             (store.data().host_calls - calls_before) as f64 / f64::from(options.n)
         );
+        if options.fuel_trace {
+            // One more request, traced: the fuel before each host call, then after the last.
+            store.data_mut().fuel_mark = store.get_fuel().unwrap_or(0);
+            store.data_mut().trace = Some(Vec::new());
+            store = request_on(&proxy, store, probe).await?;
+            let left = store.get_fuel().unwrap_or(0);
+            let tail = store.data().fuel_mark.saturating_sub(left);
+            let trace = store.data_mut().trace.take().unwrap_or_default();
+            for (i, used) in trace.iter().enumerate() {
+                println!("fuel_before_host_call {i} {used}");
+            }
+            println!("fuel_after_last_host_call {tail}");
+        }
         if let (Some(before), Some(after)) = (faults, minor_faults()) {
             println!(
                 "page_faults_per_request {:.1}",
