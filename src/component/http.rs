@@ -2,6 +2,8 @@
 //! an outgoing request (its answer read whole, or streamed to the caller). Nothing here
 //! can trap: every host error becomes a value.
 
+use std::sync::OnceLock;
+
 use wasi::http::outgoing_handler;
 use wasi::http::types::{
     ErrorCode, Fields, FutureIncomingResponse, IncomingBody, IncomingRequest, IncomingResponse,
@@ -72,14 +74,36 @@ fn read_stream(
     }
 }
 
+/// A response's headers, in the owned form `Fields::from_list` takes: built on first use,
+/// then kept for the instance (a reused instance answers without copying them again).
+pub struct Headers {
+    pairs: &'static [(&'static str, &'static str)],
+    list: OnceLock<Vec<(String, Vec<u8>)>>,
+}
+
+impl Headers {
+    /// The headers `pairs` (names in lowercase).
+    pub const fn new(pairs: &'static [(&'static str, &'static str)]) -> Self {
+        Headers {
+            pairs,
+            list: OnceLock::new(),
+        }
+    }
+
+    fn list(&self) -> &[(String, Vec<u8>)] {
+        self.list.get_or_init(|| {
+            self.pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
+                .collect()
+        })
+    }
+}
+
 /// Sends a complete response. After this returns the client has its answer, and the
 /// handler may go on working.
-pub fn respond(out: ResponseOutparam, status: u16, headers: &[(&str, &str)], body: &[u8]) {
-    let list: Vec<(String, Vec<u8>)> = headers
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
-        .collect();
-    let fields = Fields::from_list(&list).unwrap_or_else(|_| Fields::new());
+pub fn respond(out: ResponseOutparam, status: u16, headers: &Headers, body: &[u8]) {
+    let fields = Fields::from_list(headers.list()).unwrap_or_else(|_| Fields::new());
     let response = OutgoingResponse::new(fields);
     // 200 is a new response's status already: one host call fewer on the hot paths.
     if status != 200 {

@@ -27,6 +27,7 @@ use crate::inbound::signature::SignatureError;
 use crate::inbound::verify::{handshake, Handshake};
 use crate::log;
 use delivery::Delivery;
+use http::Headers;
 
 /// The component.
 pub struct Component;
@@ -45,8 +46,12 @@ pub enum Outcome<T> {
 
 crate::bindings::export!(Component with_types_in crate::bindings);
 
-const TEXT: &[(&str, &str)] = &[("content-type", "text/plain; charset=utf-8")];
-const JSON: &[(&str, &str)] = &[("content-type", "application/json")];
+static TEXT: Headers = Headers::new(&[("content-type", "text/plain; charset=utf-8")]);
+static JSON: Headers = Headers::new(&[("content-type", "application/json")]);
+static NOT_ALLOWED: Headers = Headers::new(&[
+    ("allow", "GET, POST"),
+    ("content-type", "text/plain; charset=utf-8"),
+]);
 
 /// The webhook's configuration: read from the environment on first use, then kept for
 /// the instance (a host that reuses instances serves many requests with it; neither the
@@ -54,6 +59,13 @@ const JSON: &[(&str, &str)] = &[("content-type", "application/json")];
 fn load_config() -> &'static WebhookConfig {
     static CONFIG: OnceLock<WebhookConfig> = OnceLock::new();
     CONFIG.get_or_init(|| WebhookConfig::from_env(env, platform::preopened))
+}
+
+/// The handshake's verify token: read on first use, then kept for the instance, like
+/// the rest of the configuration (the handshake reads only this).
+fn verify_token() -> Option<&'static str> {
+    static TOKEN: OnceLock<Option<String>> = OnceLock::new();
+    TOKEN.get_or_init(|| config::verify_token(env)).as_deref()
 }
 
 impl HttpGuest for Component {
@@ -66,12 +78,7 @@ impl HttpGuest for Component {
             Method::Post => webhook(&request, out, load_config()),
             _ => {
                 log("method not allowed (405): the webhook takes GET and POST");
-                http::respond(
-                    out,
-                    405,
-                    &[("allow", "GET, POST"), TEXT[0]],
-                    b"method not allowed",
-                );
+                http::respond(out, 405, &NOT_ALLOWED, b"method not allowed");
             }
         }
     }
@@ -80,26 +87,31 @@ impl HttpGuest for Component {
 /// A GET: the health report at `/health` (or `/healthz`), else Meta's handshake.
 fn get(request: &IncomingRequest, out: ResponseOutparam) {
     let path_with_query = request.path_with_query().unwrap_or_default();
-    let (path, query) = path_with_query
-        .split_once('?')
-        .unwrap_or((path_with_query.as_str(), ""));
+    // A byte search: `split_once('?')` sets up a char searcher for one ASCII byte.
+    let (path, query) = match path_with_query.bytes().position(|b| b == b'?') {
+        Some(at) => (
+            path_with_query.get(..at).unwrap_or_default(),
+            path_with_query.get(at + 1..).unwrap_or_default(),
+        ),
+        None => (path_with_query.as_str(), ""),
+    };
     if matches!(path, "/health" | "/healthz") {
         let config = load_config();
         let outgoing_missing = crate::outbound::graph::missing_env(env);
         let mut delivery = Delivery::new(config);
         let (status, body) = config::health(config, &outgoing_missing, delivery.counts());
-        http::respond(out, status, JSON, body.as_bytes());
+        http::respond(out, status, &JSON, body.as_bytes());
         // After its own answer, like a webhook: dispatches what did not finish.
         delivery.recover();
         return;
     }
-    match handshake(config::verify_token(env).as_deref(), query) {
+    match handshake(verify_token(), query) {
         // Not logged: Meta's dashboard says the callback URL was verified, and a line per
         // handshake costs `wasmtime serve` 12-15 % of its handshake rate (bench/results.md).
-        Handshake::Accept(challenge) => http::respond(out, 200, TEXT, challenge.as_bytes()),
+        Handshake::Accept(challenge) => http::respond(out, 200, &TEXT, challenge.as_bytes()),
         Handshake::Reject(reason) => {
             log(&format!("handshake rejected (403): {reason}"));
-            http::respond(out, 403, TEXT, b"forbidden");
+            http::respond(out, 403, &TEXT, b"forbidden");
         }
     }
 }
@@ -111,7 +123,7 @@ fn webhook(request: &IncomingRequest, out: ResponseOutparam, config: &WebhookCon
             "webhook refused (503): {}",
             SignatureError::NoSecret.describe()
         ));
-        http::respond(out, 503, TEXT, b"not configured");
+        http::respond(out, 503, &TEXT, b"not configured");
         return;
     };
     // One copy of the headers for both look-ups (every `headers()` is a new resource
@@ -126,7 +138,7 @@ fn webhook(request: &IncomingRequest, out: ResponseOutparam, config: &WebhookCon
         log(&format!(
             "webhook refused (413): declared content-length {length} is over {MAX_BODY_BYTES} bytes"
         ));
-        http::respond(out, 413, TEXT, b"payload too large");
+        http::respond(out, 413, &TEXT, b"payload too large");
         return;
     }
     let body = match http::read_body(request, MAX_BODY_BYTES, declared) {
@@ -135,18 +147,18 @@ fn webhook(request: &IncomingRequest, out: ResponseOutparam, config: &WebhookCon
             log(&format!(
                 "webhook refused (413): body larger than {MAX_BODY_BYTES} bytes"
             ));
-            http::respond(out, 413, TEXT, b"payload too large");
+            http::respond(out, 413, &TEXT, b"payload too large");
             return;
         }
         Err(http::ReadError::Broken) => {
             log("webhook refused (400): the request body could not be read to its end");
-            http::respond(out, 400, TEXT, b"bad request");
+            http::respond(out, 400, &TEXT, b"bad request");
             return;
         }
     };
     if let Err(e) = secret.verify(signature_header.as_deref(), &body) {
         log(&format!("webhook refused (401): {}", e.describe()));
-        http::respond(out, 401, TEXT, b"invalid signature");
+        http::respond(out, 401, &TEXT, b"invalid signature");
         return;
     }
     let parsed = payload::parse(&body);
