@@ -273,6 +273,17 @@ fn spans(text: &str, limit: usize) -> Vec<Span> {
     if text.is_empty() {
         return out;
     }
+    // At most `limit` bytes are at most `limit` UTF-16 units: the whole text is the one
+    // chunk, and its fences (if any) are its own. A short reply skips the fence scan.
+    if text.len() <= limit {
+        out.push(Span {
+            start: 0,
+            end: text.len(),
+            reopen: false,
+            close: false,
+        });
+        return out;
+    }
     let fences = Fences::new(text);
     let mut start = 0;
     while start < text.len() {

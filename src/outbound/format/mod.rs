@@ -291,6 +291,9 @@ fn is_thematic_break(s: &str) -> bool {
 
 /// `# Title #` -> `Some("Title")`; `Some("")` for an empty heading.
 fn heading(s: &str) -> Option<&str> {
+    if !s.starts_with('#') {
+        return None;
+    }
     let hashes = s.len() - s.trim_start_matches('#').len();
     if !(1..=6).contains(&hashes) {
         return None;
