@@ -137,6 +137,10 @@ fn required(field: &str, value: &str, max: usize) -> Result<(), InvalidRequest> 
 
 /// At most `max` characters.
 fn at_most(field: &str, value: &str, max: usize) -> Result<(), InvalidRequest> {
+    // A character is at least one byte: a text of at most `max` bytes is not counted.
+    if value.len() <= max {
+        return Ok(());
+    }
     let count = char_count(value);
     if count > max {
         return Err(invalid(
