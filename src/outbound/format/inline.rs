@@ -182,8 +182,10 @@ impl<'a> Inline<'a> {
             src,
             in_strong,
             depth,
-            toks: Vec::new(),
-            delims: Vec::new(),
+            // Room for a line with a few emphasis runs, allocated once: growing from
+            // empty reallocates at the fifth token.
+            toks: Vec::with_capacity(8),
+            delims: Vec::with_capacity(4),
             ticks,
             brackets: Vec::new(),
         };

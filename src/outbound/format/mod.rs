@@ -225,24 +225,35 @@ impl Fence {
 fn convert_line(line: &str, out: &mut String) {
     let mut line = line;
     // Block quotes, any depth, handled iteratively.
+    // (Byte checks: every marker of a block is ASCII, so each cut is on a boundary.)
     loop {
         let rest = skip_blanks(line);
-        match rest.strip_prefix('>') {
-            Some(after) => {
+        match rest.as_bytes().first() {
+            Some(b'>') => {
                 out.push('>');
-                let after = after.strip_prefix([' ', '\t']).unwrap_or(after);
+                let after = rest.get(1..).unwrap_or("");
+                let after = match after.as_bytes().first() {
+                    Some(b' ' | b'\t') => after.get(1..).unwrap_or(""),
+                    _ => after,
+                };
                 if !after.is_empty() {
                     out.push(' ');
                 }
                 line = after;
             }
-            None => break,
+            _ => break,
         }
     }
     let trimmed = skip_blanks(line);
     let indent = line.get(..line.len() - trimmed.len()).unwrap_or("");
-    if trimmed.is_empty() {
+    let Some(&first) = trimmed.as_bytes().first() else {
         out.push_str(line);
+        return;
+    };
+    // Only these bytes start a rule, a heading or a list item: any other line is text.
+    if !matches!(first, b'-' | b'*' | b'_' | b'#' | b'+') {
+        out.push_str(indent);
+        inline(trimmed, out, false, 0);
         return;
     }
     if is_thematic_break(trimmed) {
