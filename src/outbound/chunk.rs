@@ -90,6 +90,15 @@ pub fn split(text: &str, limit: usize) -> Vec<String> {
         .collect()
 }
 
+/// [`split`], taking the text: a text within the limit is the one chunk as it is, not a
+/// copy of it.
+pub fn split_owned(text: String, limit: usize) -> Vec<String> {
+    if !text.is_empty() && text.len() <= limit.max(MIN_LIMIT) {
+        return vec![text];
+    }
+    split(&text, limit)
+}
+
 /// Check that `chunks` is a valid split of `text` for `limit` under the invariants in the
 /// module documentation (independently of how [`split`] chose its cuts).
 pub fn verify(text: &str, limit: usize, chunks: &[String]) -> Result<(), String> {
@@ -593,6 +602,29 @@ mod tests {
     use super::*;
 
     const FAMILY: &str = "👨\u{200D}👩\u{200D}👧\u{200D}👦";
+
+    #[test]
+    fn split_owned_gives_what_split_gives_and_keeps_a_short_text_as_it_is() {
+        let fenced = format!("intro\n```\n{}\n```\nafter", "x ".repeat(40));
+        for (text, limit) in [
+            ("", 4096),
+            ("hello", 4096),
+            ("hello", 5),
+            ("a b c d e f g h i j k l m n o p q r s", 16),
+            (fenced.as_str(), 32),
+            (fenced.as_str(), 4096),
+        ] {
+            assert_eq!(
+                split_owned(text.to_string(), limit),
+                split(text, limit),
+                "{text:?}"
+            );
+        }
+        let text = String::from("kept, not copied");
+        let at = text.as_ptr();
+        let parts = split_owned(text, 4096);
+        assert_eq!(parts.first().map(|p| p.as_ptr()), Some(at));
+    }
 
     #[test]
     fn utf16_len_counts_what_utf16_would_encode() {

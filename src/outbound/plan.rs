@@ -34,8 +34,9 @@ use crate::types::{
 pub struct Planned {
     /// The action it comes from, counted from 1 in the consumer's list.
     pub action: u32,
-    /// The action's kind, for logs (`reply`, `send-text`, ...).
-    pub kind: String,
+    /// The action's kind, for logs (`reply`, `send-text`, ...): a name of
+    /// [`describe_action`], owned only when read back from the journal.
+    pub kind: Cow<'static, str>,
     /// Which part of its action this is, counted from 1 (a long text has several).
     pub part: u32,
     /// How many parts its action has.
@@ -112,7 +113,7 @@ pub fn plan_action(
         let body = body.map_err(|e| ActionError::Send(SendError::InvalidRequest(e)))?;
         Ok(vec![Planned {
             action: number,
-            kind: kind.to_string(),
+            kind: Cow::Borrowed(kind),
             part: 1,
             parts: 1,
             phone_number_id,
@@ -129,7 +130,7 @@ pub fn plan_action(
             .zip(1..)
             .map(|(body, part)| Planned {
                 action: number,
-                kind: kind.to_string(),
+                kind: Cow::Borrowed(kind),
                 part,
                 parts,
                 phone_number_id: message.phone_number_id.clone(),
@@ -240,7 +241,7 @@ pub fn text_bodies(message: &TextMessage) -> Result<Vec<String>, TextFailure> {
             reason: "must not be empty".into(),
         }));
     }
-    let parts = chunk::split(&text, MAX_TEXT);
+    let parts = chunk::split_owned(text, MAX_TEXT);
     let total = u32::try_from(parts.len()).unwrap_or(u32::MAX);
     parts
         .iter()
@@ -331,7 +332,7 @@ fn planned(item: &Value) -> Option<Planned> {
     };
     Some(Planned {
         action: number("action")?,
-        kind: text("kind")?,
+        kind: Cow::Owned(text("kind")?),
         part: number("part")?,
         parts: number("parts")?,
         phone_number_id,
@@ -443,7 +444,7 @@ mod tests {
         assert_eq!(plan.len(), 1);
         let p = &plan[0];
         assert_eq!(
-            (p.action, p.kind.as_str(), p.part, p.parts, p.receipt),
+            (p.action, p.kind.as_ref(), p.part, p.parts, p.receipt),
             (1, "reply", 1, 1, false)
         );
         assert_eq!(p.phone_number_id.as_deref(), Some("PNID"));
