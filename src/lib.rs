@@ -11,6 +11,8 @@
 //!   to consumers through its host API).
 //! - [`wit_json`]: WIT values as JSON, the form asterai's call API takes.
 //! - [`config`]: the configuration read from the environment, and the health report.
+//! - [`heap`]: the allocator: small blocks recycled by size class in front of the
+//!   system's.
 //! - `component` (wasm32 only): the thin binding layer that maps the pure core to WIT and
 //!   wasi:http.
 //!
@@ -23,6 +25,7 @@
 pub mod asterai;
 pub mod bindings;
 pub mod config;
+pub mod heap;
 pub mod inbound;
 pub mod json;
 pub mod outbound;

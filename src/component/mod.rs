@@ -29,6 +29,11 @@ use crate::log;
 use delivery::Delivery;
 use http::Headers;
 
+/// The instance's allocator: freed small blocks are kept for the next request of their
+/// size (`heap`), in front of wasi-libc's `malloc`.
+#[global_allocator]
+static HEAP: crate::heap::Heap<std::alloc::System> = crate::heap::Heap::new(std::alloc::System);
+
 /// The component.
 pub struct Component;
 
