@@ -93,10 +93,16 @@ pub fn split(text: &str, limit: usize) -> Vec<String> {
 /// [`split`], taking the text: a text within the limit is the one chunk as it is, not a
 /// copy of it.
 pub fn split_owned(text: String, limit: usize) -> Vec<String> {
-    if !text.is_empty() && text.len() <= limit.max(MIN_LIMIT) {
+    if fits_whole(&text, limit) {
         return vec![text];
     }
     split(&text, limit)
+}
+
+/// Whether `text` is one chunk as it is: at most `limit` bytes are at most `limit` UTF-16
+/// units (a character never has more units than bytes), so a short reply needs no scan.
+fn fits_whole(text: &str, limit: usize) -> bool {
+    !text.is_empty() && text.len() <= limit.max(MIN_LIMIT)
 }
 
 /// Check that `chunks` is a valid split of `text` for `limit` under the invariants in the
@@ -282,9 +288,8 @@ fn spans(text: &str, limit: usize) -> Vec<Span> {
     if text.is_empty() {
         return out;
     }
-    // At most `limit` bytes are at most `limit` UTF-16 units: the whole text is the one
-    // chunk, and its fences (if any) are its own. A short reply skips the fence scan.
-    if text.len() <= limit {
+    // The whole text is the one chunk, and its fences (if any) are its own.
+    if fits_whole(text, limit) {
         out.push(Span {
             start: 0,
             end: text.len(),
