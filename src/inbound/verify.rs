@@ -80,6 +80,9 @@ fn each_pair<'q>(query: &'q str, mut f: impl FnMut(Part<'q>, Part<'q>)) {
     let mut equals = None;
     let (mut key_escaped, mut value_escaped) = (false, false);
     let mut pair = |start: usize, equals: Option<usize>, end: usize, escaped: (bool, bool)| {
+        if start >= end {
+            return; // an empty pair (`&&`, a leading or trailing `&`)
+        }
         // `&` and `=` are ASCII, so every cut is on a character boundary; `get` only
         // keeps the slicing from ever panicking.
         let (key, value) = match equals {
@@ -87,18 +90,16 @@ fn each_pair<'q>(query: &'q str, mut f: impl FnMut(Part<'q>, Part<'q>)) {
             None => (query.get(start..end), Some("")),
         };
         if let (Some(key), Some(value)) = (key, value) {
-            if start < end {
-                f(
-                    Part {
-                        raw: key,
-                        escaped: escaped.0,
-                    },
-                    Part {
-                        raw: value,
-                        escaped: escaped.1,
-                    },
-                );
-            }
+            f(
+                Part {
+                    raw: key,
+                    escaped: escaped.0,
+                },
+                Part {
+                    raw: value,
+                    escaped: escaped.1,
+                },
+            );
         }
     };
     for (i, &b) in query.as_bytes().iter().enumerate() {
